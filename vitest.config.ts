@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests live beside the code (src/**/*.test.ts, scripts/**/*.test.ts) and run in Node.
+// Browser end-to-end tests (e2e/) have their own config: vitest.e2e.config.ts.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+  },
+});
