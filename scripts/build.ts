@@ -1,0 +1,53 @@
+// Builds the unpacked extensions:
+//   npm run build        → dist/chrome, dist/firefox           (bundles any real model found in models/)
+//   npm run build:test   → dist-test/chrome, dist-test/firefox (bundles the generated fixture model)
+// Options: --test, --target chrome|firefox (default both).
+import { build } from 'vite';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getModel } from '../src/engine/registry';
+import { makeFixtureModel } from './make-fixture-model';
+import { writeIcons } from './make-icons';
+import type { Flavor, Target } from './manifest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flavor: Flavor = args.includes('--test') ? 'test' : 'release';
+const targetArg = args[args.indexOf('--target') + 1];
+const targets: Target[] = args.includes('--target') ? [targetArg as Target] : ['chrome', 'firefox'];
+
+/** Real models fetched with `npm run models:fetch` ship in release builds; the fixture only in test builds. */
+function modelsToBundle(): string[] {
+  const dir = join(root, 'models');
+  if (flavor === 'test') return ['fixture'];
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && getModel(d.name) && !getModel(d.name)!.testOnly)
+    .map((d) => d.name);
+}
+
+async function main(): Promise<void> {
+  if (flavor === 'test') await makeFixtureModel(join(root, 'models', 'fixture'));
+  const bundled = modelsToBundle();
+  // crxjs resolves the manifest's icon paths from public/ at build time.
+  writeIcons(join(root, 'public', 'icons'));
+  for (const target of targets) {
+    const started = Date.now();
+    process.env.EXT_TARGET = target;
+    process.env.EXT_FLAVOR = flavor;
+    await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
+    const out = join(root, flavor === 'test' ? 'dist-test' : 'dist', target);
+    // ORT loads its WASM binary by URL; ship the one build the bundle uses (SIMD, threads, JSEP for WebGPU).
+    mkdirSync(join(out, 'ort'), { recursive: true });
+    cpSync(join(root, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm'), join(out, 'ort/ort-wasm-simd-threaded.jsep.wasm'));
+    for (const id of bundled) cpSync(join(root, 'models', id), join(out, 'models', id), { recursive: true });
+    writeFileSync(join(out, 'bundled-models.json'), JSON.stringify(bundled));
+    console.log(`built ${out} (${flavor}${bundled.length ? `, models: ${bundled.join(', ')}` : ', no bundled model'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,19 @@
+// Turns the shared manifest.json into what each browser accepts.
+export type Target = 'chrome' | 'firefox';
+export type Flavor = 'release' | 'test';
+
+type Manifest = Record<string, any>;
+
+export function browserManifest(base: Manifest, target: Target, flavor: Flavor): Manifest {
+  const m: Manifest = structuredClone(base);
+  if (flavor === 'test') m.name = `${m.name} (test build)`;
+  if (target === 'chrome') {
+    delete m.browser_specific_settings;
+  } else {
+    // Firefox runs the background as an event page; it has no offscreen API.
+    m.background = { scripts: [m.background.service_worker], type: 'module' };
+    m.permissions = m.permissions.filter((p: string) => p !== 'offscreen');
+    m.browser_specific_settings.gecko.data_collection_permissions = { required: ['none'] };
+  }
+  return m;
+}

@@ -1,0 +1,90 @@
+// `npm start`: build, then open Chromium with the extension loaded on the demo page.
+// With a real model in models/ (npm run models:fetch -- mobileclip-s0) the release build is used;
+// otherwise the test build with the fixture model, and the demo page and popup say so plainly.
+// Without a display (a server, CI) Chromium runs headless: the script then drives one search
+// itself, prints the ranking and saves screenshots, so the whole path is still shown working.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getModel } from '../src/engine/registry';
+import { startServer } from '../e2e/server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const root = resolve(import.meta.dirname, '..');
+
+function realModelPresent(): boolean {
+  const dir = join(root, 'models');
+  return existsSync(dir) && readdirSync(dir).some((id) => getModel(id) && !getModel(id)!.testOnly);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    console.error(`Chromium not found at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium`);
+    process.exit(1);
+  }
+  const real = realModelPresent();
+  console.log(real ? 'Building with the bundled MobileCLIP model…' : 'No MobileCLIP model in models/ (fetch one with: npm run models:fetch -- mobileclip-s0). Using the test fixture model, which only understands colours.');
+  const built = spawnSync('npx', ['tsx', 'scripts/build.ts', ...(real ? [] : ['--test']), '--target', 'chrome'], { stdio: 'inherit', cwd: root });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+  const extension = join(root, real ? 'dist' : 'dist-test', 'chrome');
+
+  const server = await startServer();
+  const demo = `${server.origin}/demo.html${real ? '' : '?fixture=1'}`;
+  const profile = mkdtempSync(join(tmpdir(), 'lens-profile-'));
+  const args = [
+    `--user-data-dir=${profile}`,
+    `--load-extension=${extension}`,
+    `--disable-extensions-except=${extension}`,
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+  ];
+
+  if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
+    console.log(`Opening Chromium on ${demo} — click the extension's icon (puzzle piece → MobileCLIP Lens) and search. Ctrl-C to stop.`);
+    const browser = spawn(CHROMIUM, [...args, demo], { stdio: 'ignore' });
+    browser.on('exit', async () => {
+      await server.close();
+      process.exit(0);
+    });
+    process.on('SIGINT', () => browser.kill());
+    return;
+  }
+
+  console.log('No display: running Chromium headless and driving one search to show the extension working.');
+  const { chromium } = await import('playwright-core');
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, ignoreDefaultArgs: ['--disable-extensions'] });
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  const extensionId = new URL(worker.url()).host;
+  const page = await context.newPage();
+  await page.goto(demo);
+  const tabId = await worker.evaluate(async (url) => {
+    const [tab] = await chrome.tabs.query({ url });
+    return tab?.id;
+  }, page.url());
+  const popup = await context.newPage();
+  await popup.goto(`chrome-extension://${extensionId}/src/popup/popup.html?tab=${tabId}`);
+  await popup.locator('[data-testid=search-input]').fill(real ? 'a red car' : 'red');
+  await popup.locator('[data-testid=result]').first().waitFor({ timeout: 120_000 });
+  await popup.waitForTimeout(1000);
+  const results = await popup.locator('[data-testid=result]').evaluateAll((items) => items.map((i) => `${(i as HTMLElement).dataset.rank}. ${(i as HTMLElement).dataset.score}  ${(i as HTMLElement).dataset.src}`));
+  console.log(`Found ${await popup.locator('[data-testid=image-count]').textContent()} images; backend ${await popup.locator('[data-testid=backend]').textContent()}. Ranking:`);
+  for (const line of results) console.log(`  ${line}`);
+  const shots = join(root, '.cache');
+  mkdirSync(shots, { recursive: true });
+  await popup.setViewportSize({ width: 420, height: 600 });
+  await popup.screenshot({ path: join(shots, 'start-popup.png') });
+  await page.bringToFront();
+  await page.screenshot({ path: join(shots, 'start-page.png') });
+  console.log(`Screenshots: ${join(shots, 'start-popup.png')}, ${join(shots, 'start-page.png')}`);
+  await context.close();
+  await server.close();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

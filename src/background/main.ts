@@ -1,0 +1,261 @@
+// Background (Chrome service worker / Firefox event page): routes messages, owns the
+// per-tab image index, the engine and the context menu. Listeners are registered
+// synchronously at top level so a service worker woken by an event sees them.
+import browser, { type Runtime, type Tabs } from 'webextension-polyfill';
+import {
+  POPUP_PORT,
+  parseContentMessage,
+  parsePopupPortMessage,
+  parseRequestMessage,
+  type BackgroundPortMessage,
+  type ErrorResponse,
+  type PageCommand,
+  type RequestMessage,
+  type TabView,
+} from '../messages';
+import { defaultLabels } from '../engine/labels';
+import { l2normalize } from '../engine/similarity';
+import { preprocess } from '../engine/preprocess';
+import { decodeImageBlob } from '../engine/decode';
+import { cacheStats, clearCache } from '../store/db';
+import { loadSettings, onSettingsChanged } from '../settings';
+import { describe, engineHost, type LoadedModel } from './engine-host';
+import { fetchImage } from './image-bytes';
+import { Indexer } from './indexer';
+import { classify, queryVector, rank } from './search';
+import { counts, ensureTab, forgetTab, getTab, updateFrame, allTabs, type TabState } from './tabs';
+
+declare const __TEST_BUILD__: boolean;
+
+const MENU_CLASSIFY = 'classify-image';
+const VIEW_THROTTLE_MS = 150;
+const MAX_ERRORS_SHOWN = 20;
+
+// ------------------------------------------------------------------ popup views
+
+const ports = new Map<number, Set<Runtime.Port>>();
+const viewTimers = new Map<number, ReturnType<typeof setTimeout>>();
+
+function unavailableReason(url: string | undefined): string | null {
+  if (!url) return null;
+  if (/^(chrome|edge|about|moz-extension|chrome-extension|view-source|devtools):/.test(url) && !url.startsWith('about:blank'))
+    return 'Browser pages cannot be searched.';
+  if (/^https:\/\/(chromewebstore\.google\.com|chrome\.google\.com\/webstore|addons\.mozilla\.org)\//.test(url))
+    return 'Extension store pages cannot be searched: browsers protect them from all extensions.';
+  return null;
+}
+
+function buildView(tabId: number, unavailable: string | null = null): TabView {
+  const tab = getTab(tabId);
+  const c = tab ? counts(tab) : { found: 0, hidden: 0, indexed: 0, failed: 0, pending: 0 };
+  const errors = tab
+    ? [...tab.entries.values()].filter((e) => e.status === 'failed').slice(0, MAX_ERRORS_SHOWN).map((e) => ({ url: e.url, error: e.error ?? 'failed' }))
+    : [];
+  return { tabId, ...c, errors, model: engineHost.status, query: tab?.query ?? '', results: tab?.results ?? [], unavailable };
+}
+
+function pushView(tabId: number): void {
+  if (!ports.get(tabId)?.size || viewTimers.has(tabId)) return;
+  viewTimers.set(
+    tabId,
+    setTimeout(() => {
+      viewTimers.delete(tabId);
+      const message: BackgroundPortMessage = { type: 'view', view: buildView(tabId) };
+      for (const port of ports.get(tabId) ?? []) port.postMessage(message);
+    }, VIEW_THROTTLE_MS),
+  );
+}
+
+engineHost.onStatus(() => {
+  for (const tabId of ports.keys()) pushView(tabId);
+});
+
+// ------------------------------------------------------------------ indexing and live results
+
+const refreshTimers = new Map<number, ReturnType<typeof setTimeout>>();
+
+/** Results are computed over whatever is indexed so far and refreshed as more arrives. */
+function onTabChanged(tab: TabState): void {
+  pushView(tab.tabId);
+  if (!tab.query || refreshTimers.has(tab.tabId)) return;
+  refreshTimers.set(
+    tab.tabId,
+    setTimeout(() => {
+      refreshTimers.delete(tab.tabId);
+      runSearch(tab.tabId, tab.query).catch(() => undefined);
+    }, 300),
+  );
+}
+
+const indexer = new Indexer(onTabChanged);
+
+function sendToTab(tabId: number, command: PageCommand, frameId?: number): void {
+  browser.tabs.sendMessage(tabId, command, frameId === undefined ? undefined : { frameId }).catch(() => undefined);
+}
+
+async function runSearch(tabId: number, query: string): Promise<TabView> {
+  const tab = getTab(tabId);
+  if (!tab) return buildView(tabId);
+  tab.query = query.trim();
+  if (!tab.query) {
+    tab.results = [];
+    sendToTab(tabId, { type: 'clear-highlights' });
+    pushView(tabId);
+    return buildView(tabId);
+  }
+  const model = await engineHost.get();
+  const vector = await queryVector(model, tab.query, !tab.incognito);
+  if (tab.query !== query.trim()) return buildView(tabId); // a newer query arrived meanwhile
+  tab.results = vector ? rank(tab, vector, model.spec.id) : [];
+  const matches = tab.results.filter((r) => r.match).map(({ url, rank: r, score }) => ({ url, rank: r, score }));
+  sendToTab(tabId, { type: 'highlight', results: matches });
+  pushView(tabId);
+  return buildView(tabId);
+}
+
+// ------------------------------------------------------------------ classification
+
+async function embedOne(model: LoadedModel, url: string, tab: TabState | undefined): Promise<Float32Array> {
+  const known = tab?.entries.get(url);
+  if (known?.embedding && known.modelId === model.spec.id) return known.embedding;
+  const fetched = await fetchImage(url, { referrer: tab?.pageUrl });
+  const image = await decodeImageBlob(fetched.blob);
+  const [raw] = await model.engine.embedImages(preprocess(image, model.spec), 1);
+  return l2normalize(raw);
+}
+
+async function classifyImage(tabId: number | null, url: string, labels?: string[], frameId?: number) {
+  const tab = tabId === null ? undefined : getTab(tabId);
+  const model = await engineHost.get();
+  const settings = await loadSettings();
+  const labelSet = labels ?? (settings.labels.length > 0 ? settings.labels : defaultLabels(model.spec));
+  const embedding = await embedOne(model, url, tab);
+  const result = await classify(model, embedding, labelSet, !tab?.incognito);
+  if (tabId !== null) sendToTab(tabId, { type: 'show-classification', url, labels: result.slice(0, 5) }, frameId);
+  return result;
+}
+
+// ------------------------------------------------------------------ listeners
+
+function isOwnExtensionPage(sender: Runtime.MessageSender): boolean {
+  return sender.id === browser.runtime.id && !sender.tab?.id || (sender.url ?? '').startsWith(browser.runtime.getURL(''));
+}
+
+async function handleRequest(message: RequestMessage): Promise<unknown> {
+  switch (message.type) {
+    case 'search':
+      return { ok: true, view: await runSearch(message.tabId, message.query) };
+    case 'classify':
+      return { ok: true, url: message.url, labels: await classifyImage(message.tabId, message.url, message.labels) };
+    case 'reveal':
+      sendToTab(message.tabId, { type: 'reveal', url: message.url });
+      return { ok: true };
+    case 'clear-highlights':
+      sendToTab(message.tabId, { type: 'clear-highlights' });
+      return { ok: true };
+    case 'clear-cache':
+      await clearCache();
+      return { ok: true };
+    case 'cache-stats':
+      return { ok: true, ...(await cacheStats()) };
+  }
+}
+
+browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSender) => {
+  if (sender.id !== browser.runtime.id) return undefined;
+  const content = parseContentMessage(raw);
+  if (content && sender.tab?.id !== undefined) {
+    const tabId = sender.tab.id;
+    const frameId = sender.frameId ?? 0;
+    const tab = ensureTab(tabId, frameId === 0 ? content.pageUrl : sender.tab.url ?? content.pageUrl, !!sender.tab.incognito);
+    const added = updateFrame(tab, frameId, frameId === 0 ? content.pageUrl : tab.pageUrl, content.images, content.hidden);
+    onTabChanged(tab);
+    if (added.length > 0) indexer.kick();
+    return undefined;
+  }
+  const request = parseRequestMessage(raw);
+  if (!request || !isOwnExtensionPage(sender)) return undefined;
+  return handleRequest(request).catch((error: unknown): ErrorResponse => ({ ok: false, error: describe(error) }));
+});
+
+browser.runtime.onConnect.addListener((port) => {
+  if (port.name !== POPUP_PORT || port.sender?.id !== browser.runtime.id) return;
+  let subscribed: number | null = null;
+  port.onMessage.addListener(async (raw: unknown) => {
+    const message = parsePopupPortMessage(raw);
+    if (!message) return;
+    subscribed = message.tabId;
+    if (!ports.has(subscribed)) ports.set(subscribed, new Set());
+    ports.get(subscribed)!.add(port);
+    indexer.focus(subscribed, true);
+    const tab = await browser.tabs.get(subscribed).catch(() => undefined);
+    const unavailable = unavailableReason(tab?.url);
+    port.postMessage({ type: 'view', view: buildView(subscribed, unavailable) } satisfies BackgroundPortMessage);
+    if (!unavailable && !getTab(subscribed)) {
+      // The content script may not be there yet (tab opened before install): ask it, or inject it.
+      sendToTab(subscribed, { type: 'rescan' });
+    }
+    // Opening the popup is the moment to start loading the model: searching should not wait for it.
+    engineHost.get().catch(() => undefined);
+  });
+  port.onDisconnect.addListener(() => {
+    if (subscribed === null) return;
+    ports.get(subscribed)?.delete(port);
+    if (!ports.get(subscribed)?.size) {
+      ports.delete(subscribed);
+      indexer.focus(subscribed, false);
+    }
+  });
+});
+
+browser.tabs.onRemoved.addListener((tabId) => forgetTab(tabId));
+browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
+  if (change.status === 'loading' && change.url) {
+    const tab = getTab(tabId);
+    if (tab && tab.pageUrl !== change.url) forgetTab(tabId);
+    pushView(tabId);
+  }
+});
+
+function createMenus(): void {
+  browser.contextMenus.removeAll().then(() =>
+    browser.contextMenus.create({ id: MENU_CLASSIFY, title: 'Classify image', contexts: ['image'] }),
+  );
+}
+browser.runtime.onInstalled.addListener(createMenus);
+if (__TARGET__ === 'firefox') createMenus(); // Firefox event pages do not keep menus across restarts
+
+browser.contextMenus.onClicked.addListener((info, tab) => {
+  if (info.menuItemId !== MENU_CLASSIFY || !info.srcUrl) return;
+  classifyImage(tab?.id ?? null, info.srcUrl, undefined, info.frameId).catch((error: unknown) => {
+    console.error('classify failed', error);
+    if (tab?.id !== undefined)
+      sendToTab(tab.id, { type: 'show-classification', url: info.srcUrl!, labels: [], error: `Could not classify this image: ${describe(error)}` }, info.frameId);
+  });
+});
+
+let engineSettings = '';
+loadSettings().then((s) => (engineSettings = JSON.stringify([s.modelId, s.backend, s.modelBaseUrl])));
+onSettingsChanged((settings) => {
+  const key = JSON.stringify([settings.modelId, settings.backend, settings.modelBaseUrl]);
+  if (key === engineSettings) return;
+  engineSettings = key;
+  // A different model or backend: drop the engine and re-index every tab with the new one.
+  engineHost.reset().then(() => {
+    for (const tab of allTabs()) {
+      for (const entry of tab.entries.values()) {
+        entry.status = 'pending';
+        entry.embedding = undefined;
+      }
+      tab.results = [];
+      onTabChanged(tab);
+    }
+    indexer.kick();
+  });
+});
+
+declare const __TARGET__: 'chrome' | 'firefox';
+if (__TEST_BUILD__) {
+  // Test builds expose the context-menu handler: headless browsers cannot click native menus.
+  (globalThis as Record<string, unknown>).__lensTest = { classifyImage };
+}

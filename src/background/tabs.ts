@@ -1,0 +1,103 @@
+// Per-tab state: the images each frame reported, their indexing status, the current query.
+// Kept in the background because the popup can close at any moment.
+import type { FoundImage, SearchResult } from '../messages';
+
+export type ImageStatus = 'pending' | 'working' | 'indexed' | 'failed';
+
+export interface ImageEntry {
+  url: string;
+  frameId: number;
+  found: FoundImage;
+  status: ImageStatus;
+  /** L2-normalised image embedding once indexed. */
+  embedding?: Float32Array;
+  error?: string;
+  /** Which model the embedding belongs to (a model switch re-queues). */
+  modelId?: string;
+}
+
+export interface TabState {
+  tabId: number;
+  pageUrl: string;
+  incognito: boolean;
+  /** Images per frame, as last reported (each report replaces the frame's list). */
+  frames: Map<number, FoundImage[]>;
+  hiddenByFrame: Map<number, number>;
+  entries: Map<string, ImageEntry>;
+  query: string;
+  results: SearchResult[];
+}
+
+const tabs = new Map<number, TabState>();
+
+export function getTab(tabId: number): TabState | undefined {
+  return tabs.get(tabId);
+}
+
+export function allTabs(): IterableIterator<TabState> {
+  return tabs.values();
+}
+
+export function ensureTab(tabId: number, pageUrl: string, incognito: boolean): TabState {
+  let tab = tabs.get(tabId);
+  if (!tab) {
+    tab = { tabId, pageUrl, incognito, frames: new Map(), hiddenByFrame: new Map(), entries: new Map(), query: '', results: [] };
+    tabs.set(tabId, tab);
+  }
+  return tab;
+}
+
+export function forgetTab(tabId: number): void {
+  tabs.delete(tabId);
+}
+
+/** Replaces one frame's image list; returns entries that are new and need indexing. */
+export function updateFrame(tab: TabState, frameId: number, pageUrl: string, images: FoundImage[], hidden: number): ImageEntry[] {
+  if (frameId === 0 && pageUrl !== tab.pageUrl) {
+    // The top frame navigated: everything the tab knew belongs to the previous page.
+    tab.pageUrl = pageUrl;
+    tab.frames.clear();
+    tab.hiddenByFrame.clear();
+    tab.entries.clear();
+    tab.results = [];
+  }
+  tab.frames.set(frameId, images);
+  tab.hiddenByFrame.set(frameId, hidden);
+  const live = new Set<string>();
+  for (const list of tab.frames.values()) for (const image of list) live.add(image.url);
+  for (const url of tab.entries.keys()) if (!live.has(url)) tab.entries.delete(url);
+
+  const added: ImageEntry[] = [];
+  for (const image of images) {
+    const entry = tab.entries.get(image.url);
+    if (entry) {
+      entry.found = image;
+      continue;
+    }
+    const fresh: ImageEntry = { url: image.url, frameId, found: image, status: 'pending' };
+    tab.entries.set(image.url, fresh);
+    added.push(fresh);
+  }
+  return added;
+}
+
+/** Visible images first, then top to bottom: what the person is looking at gets indexed first. */
+export function nextPending(tab: TabState, limit: number): ImageEntry[] {
+  const pending = [...tab.entries.values()].filter((e) => e.status === 'pending');
+  pending.sort((a, b) => Number(b.found.visible) - Number(a.found.visible) || a.found.top - b.found.top);
+  return pending.slice(0, limit);
+}
+
+export function counts(tab: TabState): { found: number; hidden: number; indexed: number; failed: number; pending: number } {
+  let indexed = 0,
+    failed = 0,
+    pending = 0;
+  for (const entry of tab.entries.values()) {
+    if (entry.status === 'indexed') indexed++;
+    else if (entry.status === 'failed') failed++;
+    else pending++;
+  }
+  let hidden = 0;
+  for (const n of tab.hiddenByFrame.values()) hidden += n;
+  return { found: tab.entries.size, hidden, indexed, failed, pending };
+}

@@ -1,0 +1,219 @@
+// The one message protocol between the extension's contexts.
+// Every message is a member of a discriminated union, and every listener runs the
+// matching validator before acting: content scripts live in pages we do not trust,
+// and a popup may be stale after an update.
+
+import type { Backend } from './engine/types';
+
+// ---------------------------------------------------------------- shared shapes
+
+/** An image the content script saw on the page. */
+export interface FoundImage {
+  /** Absolute URL (http, https, data or blob). */
+  url: string;
+  /** Which kind of element or style the image came from. */
+  kind: 'img' | 'picture' | 'background' | 'svg' | 'canvas' | 'poster' | 'input';
+  /** Rendered size in CSS pixels. */
+  width: number;
+  height: number;
+  /** Distance from the top of the document, for visible-first, top-to-bottom ordering. */
+  top: number;
+  /** Rendered and in the viewport or reachable by scrolling (not display:none / zero opacity). */
+  visible: boolean;
+  alt: string;
+}
+
+export interface SearchResult {
+  url: string;
+  score: number;
+  rank: number;
+  alt: string;
+  width: number;
+  height: number;
+  /** Stands out from this page's scores (see background/search.ts); highlighted on the page. */
+  match: boolean;
+}
+
+export interface LabelProbability {
+  label: string;
+  probability: number;
+}
+
+export type ModelPhase = 'idle' | 'downloading' | 'loading' | 'ready' | 'error';
+
+export interface ModelStatus {
+  id: string;
+  label: string;
+  /** The fixture model only knows colours: the UI says so plainly. */
+  testOnly: boolean;
+  phase: ModelPhase;
+  backend: Backend | null;
+  /** 0..1 while downloading. */
+  progress: number | null;
+  error: string | null;
+}
+
+/** What the popup shows for one tab; sent whole on every change (a reconnecting popup needs no replay). */
+export interface TabView {
+  tabId: number;
+  found: number;
+  hidden: number;
+  indexed: number;
+  failed: number;
+  pending: number;
+  errors: { url: string; error: string }[];
+  model: ModelStatus;
+  query: string;
+  results: SearchResult[];
+  /** Set when this tab cannot be searched at all (browser pages, store pages). */
+  unavailable: string | null;
+}
+
+// ---------------------------------------------------------------- content → background
+
+export type ContentMessage =
+  /** The frame's complete current list (replaces what the frame reported before). */
+  | { type: 'images-found'; pageUrl: string; images: FoundImage[]; hidden: number };
+
+// ---------------------------------------------------------------- popup/options → background (runtime.sendMessage)
+
+export type RequestMessage =
+  | { type: 'search'; tabId: number; query: string }
+  | { type: 'classify'; tabId: number | null; url: string; labels?: string[] }
+  | { type: 'reveal'; tabId: number; url: string }
+  | { type: 'clear-highlights'; tabId: number }
+  | { type: 'clear-cache' }
+  | { type: 'cache-stats' };
+
+export interface ClassifyResponse {
+  ok: true;
+  url: string;
+  labels: LabelProbability[];
+}
+export interface CacheStatsResponse {
+  ok: true;
+  embeddings: number;
+  urls: number;
+}
+export interface ErrorResponse {
+  ok: false;
+  error: string;
+}
+export interface OkResponse {
+  ok: true;
+}
+
+// ---------------------------------------------------------------- background → content (tabs.sendMessage)
+
+export type PageCommand =
+  | { type: 'highlight'; results: { url: string; rank: number; score: number }[] }
+  | { type: 'clear-highlights' }
+  | { type: 'reveal'; url: string }
+  | { type: 'show-classification'; url: string; labels: LabelProbability[]; error?: string }
+  | { type: 'rescan' };
+
+// ---------------------------------------------------------------- popup ⇄ background (runtime.Port)
+
+export const POPUP_PORT = 'popup';
+export type PopupPortMessage = { type: 'subscribe'; tabId: number };
+export type BackgroundPortMessage = { type: 'view'; view: TabView };
+
+// ---------------------------------------------------------------- validators
+
+const MAX_URL = 16_384; // long enough for reasonable data: URLs of thumbnails, short enough to bound memory
+const MAX_IMAGES_PER_MESSAGE = 2_000;
+const MAX_QUERY = 500;
+const MAX_LABELS = 1_000;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isTabId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
+export function isImageUrl(v: unknown): v is string {
+  if (!isStr(v, MAX_URL) || v.length === 0) return false;
+  return /^(https?:|data:image\/|blob:)/i.test(v);
+}
+
+const KINDS = new Set<FoundImage['kind']>(['img', 'picture', 'background', 'svg', 'canvas', 'poster', 'input']);
+
+function isFoundImage(v: unknown): v is FoundImage {
+  return (
+    isObj(v) &&
+    isImageUrl(v.url) &&
+    KINDS.has(v.kind as FoundImage['kind']) &&
+    isNum(v.width) &&
+    isNum(v.height) &&
+    isNum(v.top) &&
+    typeof v.visible === 'boolean' &&
+    isStr(v.alt, 2_000)
+  );
+}
+
+export function parseContentMessage(v: unknown): ContentMessage | null {
+  if (!isObj(v)) return null;
+  if (v.type === 'images-found') {
+    if (!isStr(v.pageUrl, MAX_URL) || !isNum(v.hidden)) return null;
+    if (!Array.isArray(v.images) || v.images.length > MAX_IMAGES_PER_MESSAGE) return null;
+    if (!v.images.every(isFoundImage)) return null;
+    return v as unknown as ContentMessage;
+  }
+  return null;
+}
+
+export function parseRequestMessage(v: unknown): RequestMessage | null {
+  if (!isObj(v)) return null;
+  switch (v.type) {
+    case 'search':
+      return isTabId(v.tabId) && isStr(v.query, MAX_QUERY) ? (v as unknown as RequestMessage) : null;
+    case 'classify': {
+      const labelsOk =
+        v.labels === undefined ||
+        (Array.isArray(v.labels) && v.labels.length > 0 && v.labels.length <= MAX_LABELS && v.labels.every((l) => isStr(l, 200)));
+      return (v.tabId === null || isTabId(v.tabId)) && isImageUrl(v.url) && labelsOk ? (v as unknown as RequestMessage) : null;
+    }
+    case 'reveal':
+      return isTabId(v.tabId) && isImageUrl(v.url) ? (v as unknown as RequestMessage) : null;
+    case 'clear-highlights':
+      return isTabId(v.tabId) ? (v as unknown as RequestMessage) : null;
+    case 'clear-cache':
+    case 'cache-stats':
+      return { type: v.type };
+    default:
+      return null;
+  }
+}
+
+export function parsePageCommand(v: unknown): PageCommand | null {
+  if (!isObj(v)) return null;
+  switch (v.type) {
+    case 'highlight':
+      return Array.isArray(v.results) &&
+        v.results.every((r) => isObj(r) && isImageUrl(r.url) && isNum(r.rank) && isNum(r.score))
+        ? (v as unknown as PageCommand)
+        : null;
+    case 'clear-highlights':
+    case 'rescan':
+      return { type: v.type };
+    case 'reveal':
+      return isImageUrl(v.url) ? (v as unknown as PageCommand) : null;
+    case 'show-classification':
+      return isImageUrl(v.url) &&
+        Array.isArray(v.labels) &&
+        v.labels.every((l) => isObj(l) && isStr(l.label, 200) && isNum(l.probability)) &&
+        (v.error === undefined || isStr(v.error, 1_000))
+        ? (v as unknown as PageCommand)
+        : null;
+    default:
+      return null;
+  }
+}
+
+export function parsePopupPortMessage(v: unknown): PopupPortMessage | null {
+  return isObj(v) && v.type === 'subscribe' && isTabId(v.tabId) ? { type: 'subscribe', tabId: v.tabId } : null;
+}
+
+export function parseBackgroundPortMessage(v: unknown): BackgroundPortMessage | null {
+  return isObj(v) && v.type === 'view' && isObj(v.view) && isTabId(v.view.tabId) ? (v as unknown as BackgroundPortMessage) : null;
+}

@@ -1,0 +1,81 @@
+// Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
+import browser from 'webextension-polyfill';
+import { publicModels, getModel } from '../engine/registry';
+import { loadSettings, saveSettings, type BackendPreference } from '../settings';
+import type { CacheStatsResponse, ErrorResponse, RequestMessage } from '../messages';
+
+declare const __TEST_BUILD__: boolean;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const model = $<HTMLSelectElement>('model');
+const backend = $<HTMLSelectElement>('backend');
+const baseUrl = $<HTMLInputElement>('base-url');
+const minSize = $<HTMLInputElement>('min-size');
+const labels = $<HTMLTextAreaElement>('labels');
+const saved = $('saved');
+
+async function send<T>(message: RequestMessage): Promise<T> {
+  const response = (await browser.runtime.sendMessage(message)) as T | ErrorResponse;
+  if ((response as ErrorResponse).ok === false) throw new Error((response as ErrorResponse).error);
+  return response as T;
+}
+
+async function showCacheStats(): Promise<void> {
+  try {
+    const stats = await send<CacheStatsResponse>({ type: 'cache-stats' });
+    $('cache-stats').textContent = `${stats.embeddings} image embeddings for ${stats.urls} image addresses are cached on this device.`;
+  } catch (error) {
+    $('cache-stats').textContent = `Could not read the cache: ${(error as Error).message}`;
+  }
+}
+
+function describeModel(id: string): void {
+  const spec = getModel(id);
+  $('model-help').textContent = spec
+    ? `${spec.label}: ${spec.imageSize}×${spec.imageSize} input, ${spec.embedDim}-d embeddings, from ${spec.repo}.`
+    : 'Default: the model bundled with this build, else MobileCLIP-S0 (downloaded once).';
+}
+
+async function init(): Promise<void> {
+  const settings = await loadSettings();
+  const choices = [...publicModels(), ...(__TEST_BUILD__ ? [getModel('fixture')!] : [])];
+  model.replaceChildren(
+    new Option('Default', ''),
+    ...choices.map((spec) => new Option(spec.label, spec.id)),
+  );
+  model.value = settings.modelId;
+  describeModel(settings.modelId);
+  backend.value = settings.backend;
+  baseUrl.value = settings.modelBaseUrl;
+  minSize.value = String(settings.minImageSize);
+  labels.value = settings.labels.join('\n');
+  await showCacheStats();
+}
+
+model.addEventListener('change', () => describeModel(model.value));
+
+$('settings').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await saveSettings({
+      modelId: model.value,
+      backend: backend.value as BackendPreference,
+      modelBaseUrl: baseUrl.value,
+      minImageSize: Number(minSize.value),
+      labels: labels.value.split('\n'),
+    });
+    saved.textContent = 'Saved.';
+  } catch (error) {
+    saved.textContent = `Could not save: ${(error as Error).message}`;
+  }
+  setTimeout(() => (saved.textContent = ''), 2500);
+});
+
+$('clear-cache').addEventListener('click', async () => {
+  await send({ type: 'clear-cache' }).catch((error: Error) => alert(`Could not clear the cache: ${error.message}`));
+  await showCacheStats();
+});
+
+init().catch((error: Error) => {
+  saved.textContent = `Could not load settings: ${error.message}`;
+});

@@ -1,0 +1,55 @@
+// User settings, kept in storage.local so every context reads the same values.
+import browser from 'webextension-polyfill';
+
+export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
+
+export interface Settings {
+  modelId: string;
+  backend: BackendPreference;
+  /** Labels for "Classify image"; empty means the model's default list. */
+  labels: string[];
+  /** Images rendered smaller than this on both sides are skipped (icons, spacers, tracking pixels). */
+  minImageSize: number;
+  /** Where models are downloaded from (Hugging Face layout). */
+  modelBaseUrl: string;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  modelId: '',
+  backend: 'auto',
+  labels: [],
+  minImageSize: 48,
+  modelBaseUrl: 'https://huggingface.co',
+};
+
+export async function loadSettings(): Promise<Settings> {
+  const stored = await browser.storage.local.get('settings');
+  return sanitizeSettings(stored.settings);
+}
+
+export async function saveSettings(patch: Partial<Settings>): Promise<Settings> {
+  const next = sanitizeSettings({ ...(await loadSettings()), ...patch });
+  await browser.storage.local.set({ settings: next });
+  return next;
+}
+
+export function onSettingsChanged(listener: (settings: Settings) => void): void {
+  browser.storage.onChanged.addListener((changes, area) => {
+    if (area === 'local' && changes.settings) listener(sanitizeSettings(changes.settings.newValue));
+  });
+}
+
+/** Storage can hold anything an older version wrote: take only well-formed values. */
+export function sanitizeSettings(raw: unknown): Settings {
+  const s = { ...DEFAULT_SETTINGS };
+  if (typeof raw !== 'object' || raw === null) return s;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.modelId === 'string') s.modelId = r.modelId;
+  if (r.backend === 'auto' || r.backend === 'webgpu' || r.backend === 'wasm') s.backend = r.backend;
+  if (Array.isArray(r.labels)) {
+    s.labels = r.labels.filter((l): l is string => typeof l === 'string').map((l) => l.trim()).filter(Boolean).slice(0, 1000);
+  }
+  if (typeof r.minImageSize === 'number' && r.minImageSize >= 0 && r.minImageSize <= 2000) s.minImageSize = Math.round(r.minImageSize);
+  if (typeof r.modelBaseUrl === 'string' && /^https?:\/\//.test(r.modelBaseUrl)) s.modelBaseUrl = r.modelBaseUrl.replace(/\/+$/, '');
+  return s;
+}

@@ -1,0 +1,105 @@
+// IndexedDB storage of embeddings, so a revisited image costs no inference.
+// Keys include the model id: embeddings of two models are never comparable.
+
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+
+export interface EmbeddingRecord {
+  modelId: string;
+  sha256: string;
+  /** L2-normalised embedding. */
+  vector: Float32Array;
+  lastUsed: number;
+}
+
+export interface UrlRecord {
+  url: string;
+  sha256: string;
+  etag: string | null;
+  lastModified: string | null;
+  size: number;
+  fetchedAt: number;
+}
+
+export interface QueryRecord {
+  modelId: string;
+  text: string;
+  vector: Float32Array;
+  lastUsed: number;
+}
+
+interface LensDB extends DBSchema {
+  embeddings: { key: [string, string]; value: EmbeddingRecord; indexes: { lastUsed: number } };
+  urls: { key: string; value: UrlRecord };
+  queries: { key: [string, string]; value: QueryRecord; indexes: { lastUsed: number } };
+}
+
+const DB_NAME = 'mobileclip-lens';
+const DB_VERSION = 1;
+/** Query embeddings are cheap to recompute; keep only the recent ones. */
+const MAX_QUERIES = 500;
+/** URLs whose bytes were hashed less than this long ago are trusted without refetching. */
+export const URL_FRESH_MS = 24 * 60 * 60 * 1000;
+
+let dbPromise: Promise<IDBPDatabase<LensDB>> | null = null;
+
+function db(): Promise<IDBPDatabase<LensDB>> {
+  dbPromise ??= openDB<LensDB>(DB_NAME, DB_VERSION, {
+    upgrade(database, oldVersion) {
+      // Versioned steps: each block upgrades from one version to the next.
+      if (oldVersion < 1) {
+        const embeddings = database.createObjectStore('embeddings', { keyPath: ['modelId', 'sha256'] });
+        embeddings.createIndex('lastUsed', 'lastUsed');
+        database.createObjectStore('urls', { keyPath: 'url' });
+        const queries = database.createObjectStore('queries', { keyPath: ['modelId', 'text'] });
+        queries.createIndex('lastUsed', 'lastUsed');
+      }
+    },
+  });
+  return dbPromise;
+}
+
+export async function getEmbedding(modelId: string, sha256: string): Promise<Float32Array | undefined> {
+  const record = await (await db()).get('embeddings', [modelId, sha256]);
+  return record?.vector;
+}
+
+export async function putEmbedding(modelId: string, sha256: string, vector: Float32Array): Promise<void> {
+  await (await db()).put('embeddings', { modelId, sha256, vector, lastUsed: Date.now() });
+}
+
+export async function getUrl(url: string): Promise<UrlRecord | undefined> {
+  return (await db()).get('urls', url);
+}
+
+export async function putUrl(record: UrlRecord): Promise<void> {
+  await (await db()).put('urls', record);
+}
+
+export async function getQuery(modelId: string, text: string): Promise<Float32Array | undefined> {
+  return (await (await db()).get('queries', [modelId, text]))?.vector;
+}
+
+export async function putQuery(modelId: string, text: string, vector: Float32Array): Promise<void> {
+  const database = await db();
+  await database.put('queries', { modelId, text, vector, lastUsed: Date.now() });
+  const count = await database.count('queries');
+  if (count > MAX_QUERIES) {
+    const tx = database.transaction('queries', 'readwrite');
+    let cursor = await tx.store.index('lastUsed').openCursor();
+    for (let excess = count - MAX_QUERIES; cursor && excess > 0; excess--) {
+      await cursor.delete();
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+  }
+}
+
+export async function cacheStats(): Promise<{ embeddings: number; urls: number }> {
+  const database = await db();
+  return { embeddings: await database.count('embeddings'), urls: await database.count('urls') };
+}
+
+export async function clearCache(): Promise<void> {
+  const database = await db();
+  await Promise.all([database.clear('embeddings'), database.clear('urls'), database.clear('queries')]);
+}
