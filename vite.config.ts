@@ -1,5 +1,5 @@
 import { defineConfig } from 'vite';
-import { crx } from '@crxjs/vite-plugin';
+import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { browserManifest, type Target, type Flavor } from './scripts/manifest.ts';
@@ -26,7 +26,7 @@ export default defineConfig({
   },
   plugins: [
     crx({
-      manifest: browserManifest(base, target, flavor),
+      manifest: browserManifest(base, target, flavor) as ManifestV3Export,
       browser: target,
       contentScripts: { standaloneFiles: ['src/content/main.ts'] },
     }),

@@ -3,7 +3,7 @@
 //   npm run build:test   → dist-test/chrome, dist-test/firefox (bundles the generated fixture model)
 // Options: --test, --target chrome|firefox (default both).
 import { build } from 'vite';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getModel } from '../src/engine/registry';
@@ -38,9 +38,7 @@ async function main(): Promise<void> {
     process.env.EXT_FLAVOR = flavor;
     await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
     const out = join(root, flavor === 'test' ? 'dist-test' : 'dist', target);
-    // ORT loads its WASM binary by URL; ship the one build the bundle uses (SIMD, threads, JSEP for WebGPU).
-    mkdirSync(join(out, 'ort'), { recursive: true });
-    cpSync(join(root, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm'), join(out, 'ort/ort-wasm-simd-threaded.jsep.wasm'));
+    // (ORT's WASM binary needs no copying: vite emits it as an asset from ORT's `new URL(..., import.meta.url)`.)
     for (const id of bundled) cpSync(join(root, 'models', id), join(out, 'models', id), { recursive: true });
     writeFileSync(join(out, 'bundled-models.json'), JSON.stringify(bundled));
     console.log(`built ${out} (${flavor}${bundled.length ? `, models: ${bundled.join(', ')}` : ', no bundled model'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const page = await context.newPage();
   await page.goto(demo);
   const tabId = await worker.evaluate(async (url) => {
-    const [tab] = await chrome.tabs.query({ url });
+    const [tab] = await (globalThis as any).chrome.tabs.query({ url });
     return tab?.id;
   }, page.url());
   const popup = await context.newPage();

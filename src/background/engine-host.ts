@@ -22,8 +22,8 @@ export interface LoadedModel {
 type Listener = (status: ModelStatus) => void;
 
 // The service worker cannot start Workers, so ORT runs on this thread: one WASM thread.
+// (The WASM binary is found without wasmPaths: vite rewrites ORT's `new URL(…, import.meta.url)` to the emitted asset.)
 ort.env.wasm.numThreads = 1;
-ort.env.wasm.wasmPaths = { wasm: browser.runtime.getURL('ort/ort-wasm-simd-threaded.jsep.wasm') };
 
 let bundledIds: Promise<string[]> | null = null;
 function bundledModels(): Promise<string[]> {
