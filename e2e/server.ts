@@ -1,0 +1,141 @@
+/**
+ * Local test web server for the e2e tests.
+ *
+ * Two node:http servers on 127.0.0.1 with random ports: `origin` and `crossOrigin` serve the same
+ * content but are different origins (different port), for cross-origin image cases.
+ *
+ * Routes (both servers):
+ *   /<name>                      files from e2e/pages/ (e.g. /colors.html); `/` → colors.html
+ *   /img/solid/<colour>.png      a solid-colour PNG generated in memory; ?w=&h= (default 160x120,
+ *                                max 4096); <colour> is a name from COLOURS or a hex `rrggbb`
+ *   /img/solid/<colour>.png?cors=1  adds Access-Control-Allow-Origin: * (otherwise no CORS header)
+ *   /healthz                     "ok"
+ * Every response has Cache-Control: no-store.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { solidPng } from './png.ts';
+
+export const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
+
+export const COLOURS: Readonly<Record<string, readonly [number, number, number]>> = {
+  red: [255, 0, 0],
+  green: [0, 160, 0],
+  blue: [0, 0, 255],
+  yellow: [255, 230, 0],
+  black: [0, 0, 0],
+  white: [255, 255, 255],
+  orange: [255, 140, 0],
+  purple: [128, 0, 160],
+  pink: [255, 150, 200],
+  brown: [130, 80, 30],
+  grey: [128, 128, 128],
+  gray: [128, 128, 128],
+  cyan: [0, 220, 230],
+};
+
+/** Parses a colour name or a 6-digit hex (no '#') to RGB; undefined if unknown. */
+export function parseColour(name: string): readonly [number, number, number] | undefined {
+  const named = COLOURS[name.toLowerCase()];
+  if (named) return named;
+  const m = /^([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(name);
+  if (!m) return undefined;
+  return [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)];
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
+  res.end(body);
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const path = decodeURIComponent(url.pathname);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
+  if (path === '/healthz') return send(res, 200, 'text/plain', 'ok');
+
+  const img = /^\/img\/solid\/([A-Za-z0-9]+)\.png$/.exec(path);
+  if (img) {
+    const rgb = parseColour(img[1]);
+    if (!rgb) return send(res, 404, 'text/plain', `unknown colour ${img[1]}`);
+    const w = clampInt(url.searchParams.get('w'), 160);
+    const h = clampInt(url.searchParams.get('h'), 120);
+    const extra: Record<string, string> = url.searchParams.get('cors') === '1' ? { 'Access-Control-Allow-Origin': '*' } : {};
+    return send(res, 200, 'image/png', solidPng(w, h, rgb), extra);
+  }
+
+  const rel = path === '/' ? 'colors.html' : path.slice(1);
+  const file = normalize(join(PAGES_DIR, rel));
+  if (!file.startsWith(PAGES_DIR.endsWith(sep) ? PAGES_DIR : PAGES_DIR + sep)) return send(res, 403, 'text/plain', 'forbidden');
+  try {
+    const body = await readFile(file);
+    return send(res, 200, MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', body);
+  } catch {
+    return send(res, 404, 'text/plain', 'not found');
+  }
+}
+
+function clampInt(v: string | null, dflt: number): number {
+  const n = v === null ? dflt : Number.parseInt(v, 10);
+  return Number.isFinite(n) ? Math.min(4096, Math.max(1, n)) : dflt;
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve(`http://127.0.0.1:${port}`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+export interface TestServer {
+  /** e.g. http://127.0.0.1:41234 (no trailing slash) */
+  origin: string;
+  /** a second origin serving the same content (different port) */
+  crossOrigin: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(): Promise<TestServer> {
+  const make = (): Server =>
+    createServer((req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) send(res, 500, 'text/plain', String(err));
+        else res.destroy();
+      });
+    });
+  const a = make();
+  const b = make();
+  const [origin, crossOrigin] = await Promise.all([listen(a), listen(b)]);
+  return {
+    origin,
+    crossOrigin,
+    close: async () => {
+      await Promise.all([closeServer(a), closeServer(b)]);
+    },
+  };
+}
