@@ -3,6 +3,8 @@
 // Adding a command is one import and one entry in COMMANDS.
 
 import { UsageError } from './args';
+import * as embedImage from './embed-image';
+import * as embedText from './embed-text';
 import * as preprocess from './preprocess';
 import * as tokenize from './tokenize';
 
@@ -14,7 +16,8 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   tokenize,
   preprocess,
-  // embed-image, embed-text: add them here.
+  'embed-image': embedImage,
+  'embed-text': embedText,
 };
 
 const EXIT_USAGE = 2;
