@@ -142,13 +142,19 @@ function resultItem(r: SearchResult): HTMLLIElement {
     } catch (error) {
       classified.set(r.url, `Could not classify: ${(error as Error).message}`);
     }
-    if (view) renderResults(view);
+    if (view) renderResults(view, true);
   });
   return li;
 }
 
-function renderResults(v: TabView): void {
-  resultsList.replaceChildren(...v.results.map(resultItem));
+let renderedKey = '';
+
+function renderResults(v: TabView, force = false): void {
+  // Views arrive many times a second while indexing; rebuilding unchanged results would
+  // reload thumbnails and pull buttons out from under the pointer.
+  const key = JSON.stringify(v.results.map((r) => [r.url, r.score, r.match]));
+  if (force || key !== renderedKey) resultsList.replaceChildren(...v.results.map(resultItem));
+  renderedKey = key;
   empty.hidden = true;
   if (v.unavailable) return;
   if (v.query && v.results.length === 0) {
