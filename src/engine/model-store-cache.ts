@@ -1,0 +1,130 @@
+// ModelStore on the browser's Cache Storage (available in extension pages, offscreen documents and
+// the Chrome MV3 service worker alike, unlike OPFS sync handles or IndexedDB blobs in every
+// context). Entries are Responses under synthetic URLs: Cache.put only accepts http(s) requests,
+// and the reserved `.invalid` TLD guarantees these are never fetched from anywhere.
+//
+// Partial downloads are stored as numbered chunk entries plus a small meta entry, so appending a
+// chunk writes only that chunk instead of rewriting everything received so far.
+
+import type { ModelStore, PartialDownload } from './download.ts';
+
+const ORIGIN = 'https://model-store.invalid/';
+
+interface PartialMeta {
+  validator: string;
+  count: number;
+}
+
+export class CacheStorageModelStore implements ModelStore {
+  constructor(
+    private readonly cacheName = 'mobileclip-models',
+    private readonly storage: CacheStorage = globalThis.caches,
+  ) {
+    if (!storage) throw new Error('Cache Storage is not available in this context');
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const res = await (await this.cache()).match(entryUrl(key));
+    return res ? new Uint8Array(await res.arrayBuffer()) : undefined;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    await (await this.cache()).put(entryUrl(key), bytesResponse(bytes));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.deletePartial(key);
+    await (await this.cache()).delete(entryUrl(key));
+  }
+
+  async getPartial(key: string): Promise<PartialDownload | undefined> {
+    const cache = await this.cache();
+    const meta = await this.meta(cache, key);
+    if (!meta) return undefined;
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < meta.count; i++) {
+      const res = await cache.match(chunkUrl(key, i));
+      // A missing chunk (evicted, or a write that never finished) ends the usable prefix.
+      if (!res) break;
+      chunks.push(new Uint8Array(await res.arrayBuffer()));
+    }
+    return { validator: meta.validator, chunks };
+  }
+
+  async startPartial(key: string, validator: string): Promise<void> {
+    await this.deletePartial(key);
+    await this.writeMeta(await this.cache(), key, { validator, count: 0 });
+  }
+
+  async appendPartial(key: string, chunk: Uint8Array): Promise<void> {
+    const cache = await this.cache();
+    const meta = await this.meta(cache, key);
+    if (!meta) throw new Error(`appendPartial before startPartial for ${key}`);
+    // Chunk first, then the count: an interruption in between leaves an extra entry the next
+    // deletePartial removes, never a count pointing at a missing chunk.
+    await cache.put(chunkUrl(key, meta.count), bytesResponse(chunk));
+    await this.writeMeta(cache, key, { validator: meta.validator, count: meta.count + 1 });
+  }
+
+  async deletePartial(key: string): Promise<void> {
+    const cache = await this.cache();
+    const meta = await this.meta(cache, key);
+    await cache.delete(metaUrl(key));
+    // One past the count catches a chunk written just before an interrupted meta update.
+    const n = (meta?.count ?? 0) + 1;
+    for (let i = 0; i < n; i++) await cache.delete(chunkUrl(key, i));
+  }
+
+  async keys(): Promise<string[]> {
+    const requests = await (await this.cache()).keys();
+    const out: string[] = [];
+    for (const req of requests) {
+      const url = new URL(req.url);
+      if (url.search) continue; // partial chunks and meta
+      out.push(decodeKey(url.pathname.slice(1)));
+    }
+    return out.sort();
+  }
+
+  private cache(): Promise<Cache> {
+    return this.storage.open(this.cacheName);
+  }
+
+  private async meta(cache: Cache, key: string): Promise<PartialMeta | undefined> {
+    const res = await cache.match(metaUrl(key));
+    if (!res) return undefined;
+    try {
+      const m = (await res.json()) as PartialMeta;
+      return typeof m.validator === 'string' && Number.isInteger(m.count) ? m : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeMeta(cache: Cache, key: string, meta: PartialMeta): Promise<void> {
+    await cache.put(metaUrl(key), new Response(JSON.stringify(meta), { headers: { 'content-type': 'application/json' } }));
+  }
+}
+
+function bytesResponse(bytes: Uint8Array): Response {
+  return new Response(bytes as Uint8Array<ArrayBuffer>, {
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+}
+
+/** Each key segment is percent-encoded so any key maps to a distinct, valid URL path. */
+function entryUrl(key: string): string {
+  return ORIGIN + key.split('/').map(encodeURIComponent).join('/');
+}
+
+function decodeKey(pathname: string): string {
+  return pathname.split('/').map(decodeURIComponent).join('/');
+}
+
+function metaUrl(key: string): string {
+  return `${entryUrl(key)}?partial=meta`;
+}
+
+function chunkUrl(key: string, i: number): string {
+  return `${entryUrl(key)}?partial=${i}`;
+}

@@ -1,0 +1,157 @@
+// The model registry: one ModelSpec per variant. Adding a variant means adding one entry here;
+// download, engine and UI code read everything they need from the spec.
+//
+// Sources for the numbers below (checked while writing this file):
+// - MobileCLIP v1 (Apple ml-mobileclip; ONNX exports Xenova/mobileclip_*): S0/S1/S2 take 256x256,
+//   B and B-LT take 224x224, pixels are RGB scaled to [0,1] with no mean/std, embeddings are 512-d.
+// - MobileCLIP2 (open_clip configs MobileCLIP2-S0.json etc. and Apple's README): S0/S2 use the
+//   FastViT MCi towers at 256x256, B is the ViT-B/16 tower at 224x224, all 512-d. Apple's usage code
+//   passes image_mean=(0,0,0), image_std=(1,1,1) for every MobileCLIP2 variant except S3, S4 and L-14
+//   (those use the OpenAI CLIP mean/std), so S0/S2/B need no normalisation either.
+// - MobileCLIP2 ONNX: `plhery/mobileclip2-onnx` holds one directory per size (`onnx/s0`, `onnx/s2`,
+//   `onnx/b`, `onnx/l14`) with `vision_model.onnx` + `text_model.onnx` (fp32 only, as far as the
+//   published file lists show) and one shared CLIP `tokenizer.json` at the repo root; its
+//   preprocessor_config.json for s0/s2 says 256 px, mean 0, std 1. This is a community export (not
+//   Apple's own); no fp16 or int8 files were found there, so both backends load fp32.
+// - Logit scale: CLIP training clamps the learned temperature at 100 and the released MobileCLIP
+//   checkpoints sit at that cap; Apple's examples multiply cosine similarity by 100.
+
+import type { Backend, ModelSpec } from './types.ts';
+
+const CLIP_CONTEXT = 77;
+const LOGIT_SCALE = 100;
+
+/**
+ * File choice for the Xenova MobileCLIP v1 exports.
+ * - Vision: fp32 on WASM and fp16 on WebGPU. The int8 vision file exists but the image tower loses
+ *   noticeable accuracy when quantized, so it is never used.
+ * - Text: the int8 file on WASM (about 4x smaller download; the project accepts int8 for the text
+ *   tower); fp32 on WebGPU, where int8 (MatMulInteger) kernels would fall back to the CPU.
+ */
+function xenovaFiles(): ModelSpec['files'] {
+  return {
+    vision: { wasm: 'onnx/vision_model.onnx', webgpu: 'onnx/vision_model_fp16.onnx' },
+    text: { wasm: 'onnx/text_model_quantized.onnx', webgpu: 'onnx/text_model.onnx' },
+    tokenizer: 'tokenizer.json',
+  };
+}
+
+/** File choice for `plhery/mobileclip2-onnx`: only fp32 graphs are published, per size directory. */
+function mobileclip2Files(sizeDir: string): ModelSpec['files'] {
+  const vision = `onnx/${sizeDir}/vision_model.onnx`;
+  const text = `onnx/${sizeDir}/text_model.onnx`;
+  return {
+    vision: { wasm: vision, webgpu: vision },
+    text: { wasm: text, webgpu: text },
+    tokenizer: 'tokenizer.json',
+  };
+}
+
+function mobileclipV1(id: string, label: string, repo: string, imageSize: number): ModelSpec {
+  return {
+    id,
+    label,
+    repo,
+    imageSize,
+    embedDim: 512,
+    logitScale: LOGIT_SCALE,
+    contextLength: CLIP_CONTEXT,
+    files: xenovaFiles(),
+  };
+}
+
+function mobileclip2(id: string, label: string, sizeDir: string, imageSize: number): ModelSpec {
+  return {
+    id,
+    label,
+    repo: 'plhery/mobileclip2-onnx',
+    imageSize,
+    embedDim: 512,
+    logitScale: LOGIT_SCALE,
+    contextLength: CLIP_CONTEXT,
+    files: mobileclip2Files(sizeDir),
+  };
+}
+
+export const DEFAULT_MODEL_ID = 'mobileclip-s0';
+
+export const MODELS: readonly ModelSpec[] = Object.freeze([
+  mobileclipV1('mobileclip-s0', 'MobileCLIP-S0', 'Xenova/mobileclip_s0', 256),
+  mobileclipV1('mobileclip-s1', 'MobileCLIP-S1', 'Xenova/mobileclip_s1', 256),
+  mobileclipV1('mobileclip-s2', 'MobileCLIP-S2', 'Xenova/mobileclip_s2', 256),
+  mobileclipV1('mobileclip-b', 'MobileCLIP-B', 'Xenova/mobileclip_b', 224),
+  mobileclipV1('mobileclip-blt', 'MobileCLIP-B (LT)', 'Xenova/mobileclip_blt', 224),
+  mobileclip2('mobileclip2-s0', 'MobileCLIP2-S0', 's0', 256),
+  mobileclip2('mobileclip2-s2', 'MobileCLIP2-S2', 's2', 256),
+  mobileclip2('mobileclip2-b', 'MobileCLIP2-B', 'b', 224),
+  {
+    // Tiny generated model that maps flat colours to known embeddings; it lets tests and the
+    // offline demo run the whole pipeline without real weights. Never offered to users.
+    id: 'fixture',
+    label: 'Fixture (test colours)',
+    repo: 'local/fixture',
+    imageSize: 256,
+    embedDim: 32,
+    logitScale: LOGIT_SCALE,
+    contextLength: CLIP_CONTEXT,
+    files: {
+      vision: { wasm: 'onnx/vision_model.onnx', webgpu: 'onnx/vision_model.onnx' },
+      text: { wasm: 'onnx/text_model.onnx', webgpu: 'onnx/text_model.onnx' },
+      tokenizer: 'bpe_simple_vocab_16e6.txt.gz',
+    },
+    testOnly: true,
+  },
+]);
+
+// A duplicated id would make settings and cache keys ambiguous; fail at import, not at runtime.
+{
+  const seen = new Set<string>();
+  for (const m of MODELS) {
+    if (seen.has(m.id)) throw new Error(`registry: duplicate model id '${m.id}'`);
+    seen.add(m.id);
+  }
+}
+
+/** The spec for an id, or undefined (settings may hold an id from an older version). */
+export function getModel(id: string): ModelSpec | undefined {
+  return MODELS.find((m) => m.id === id);
+}
+
+/** Like getModel but throws a message listing the known ids. */
+export function requireModel(id: string): ModelSpec {
+  const spec = getModel(id);
+  if (!spec) {
+    throw new Error(`unknown model '${id}'; known models: ${MODELS.map((m) => m.id).join(', ')}`);
+  }
+  return spec;
+}
+
+/** Models a person may choose (test-only entries excluded). */
+export function publicModels(): ModelSpec[] {
+  return MODELS.filter((m) => !m.testOnly);
+}
+
+/** The three files a backend loads. */
+export interface BackendFiles {
+  vision: string;
+  text: string;
+  tokenizer: string;
+}
+
+export function filesForBackend(spec: ModelSpec, backend: Backend): BackendFiles {
+  return {
+    vision: spec.files.vision[backend],
+    text: spec.files.text[backend],
+    tokenizer: spec.files.tokenizer,
+  };
+}
+
+/** Unique repo-relative paths needed for any of the given backends (external data not included). */
+export function requiredFiles(spec: ModelSpec, backends: readonly Backend[]): string[] {
+  const paths: string[] = [];
+  for (const backend of backends) {
+    const f = filesForBackend(spec, backend);
+    for (const p of [f.vision, f.text, f.tokenizer]) if (!paths.includes(p)) paths.push(p);
+  }
+  return paths;
+}
