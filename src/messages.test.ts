@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { isImageUrl, parseContentMessage, parsePageCommand, parsePopupPortMessage, parseRequestMessage } from './messages';
+
+const image = { url: 'https://example.com/a.jpg', kind: 'img', width: 100, height: 80, top: 10, visible: true, alt: 'a cat' };
+
+describe('message validators', () => {
+  it('accepts well-formed content reports and rejects malformed ones', () => {
+    expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: [image], hidden: 2 })).not.toBeNull();
+    expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: [{ ...image, url: 'javascript:alert(1)' }], hidden: 0 })).toBeNull();
+    expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: [{ ...image, kind: 'script' }], hidden: 0 })).toBeNull();
+    expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: [{ ...image, width: Infinity }], hidden: 0 })).toBeNull();
+    expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: 'nope', hidden: 0 })).toBeNull();
+    expect(parseContentMessage({ type: 'images-found', pageUrl: 'x', images: new Array(2001).fill(image), hidden: 0 })).toBeNull();
+    expect(parseContentMessage({ type: 'search', tabId: 1, query: 'x' })).toBeNull();
+    expect(parseContentMessage(null)).toBeNull();
+  });
+
+  it('accepts only image URLs of safe schemes', () => {
+    expect(isImageUrl('https://a.b/c.png')).toBe(true);
+    expect(isImageUrl('data:image/png;base64,AAAA')).toBe(true);
+    expect(isImageUrl('blob:https://a.b/123')).toBe(true);
+    expect(isImageUrl('data:text/html,<script>')).toBe(false);
+    expect(isImageUrl('file:///etc/passwd')).toBe(false);
+    expect(isImageUrl('')).toBe(false);
+    expect(isImageUrl('https://a.b/' + 'x'.repeat(20_000))).toBe(false);
+  });
+
+  it('validates popup requests', () => {
+    expect(parseRequestMessage({ type: 'search', tabId: 3, query: 'red sneakers' })).toEqual({ type: 'search', tabId: 3, query: 'red sneakers' });
+    expect(parseRequestMessage({ type: 'search', tabId: -1, query: 'x' })).toBeNull();
+    expect(parseRequestMessage({ type: 'search', tabId: 1.5, query: 'x' })).toBeNull();
+    expect(parseRequestMessage({ type: 'search', tabId: 1, query: 'x'.repeat(501) })).toBeNull();
+    expect(parseRequestMessage({ type: 'classify', tabId: null, url: 'https://a.b/c.png' })).not.toBeNull();
+    expect(parseRequestMessage({ type: 'classify', tabId: 1, url: 'https://a.b/c.png', labels: [] })).toBeNull();
+    expect(parseRequestMessage({ type: 'classify', tabId: 1, url: 'https://a.b/c.png', labels: ['cat', 7] })).toBeNull();
+    // Extra fields of parameterless messages are dropped, not passed on.
+    expect(parseRequestMessage({ type: 'clear-cache', evil: true })).toEqual({ type: 'clear-cache' });
+    expect(parseRequestMessage({ type: 'unknown' })).toBeNull();
+  });
+
+  it('validates page commands and port messages', () => {
+    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: 1, score: 0.3 }] })).not.toBeNull();
+    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: '1', score: 0.3 }] })).toBeNull();
+    expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [{ label: 'cat', probability: 0.9 }] })).not.toBeNull();
+    expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [{ label: 'cat' }] })).toBeNull();
+    expect(parsePopupPortMessage({ type: 'subscribe', tabId: 4 })).toEqual({ type: 'subscribe', tabId: 4 });
+    expect(parsePopupPortMessage({ type: 'subscribe', tabId: '4' })).toBeNull();
+  });
+});
