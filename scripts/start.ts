@@ -33,7 +33,6 @@ async function main(): Promise<void> {
   const demo = `${server.origin}/demo.html${real ? '' : '?fixture=1'}`;
   const profile = mkdtempSync(join(tmpdir(), 'lens-profile-'));
   const args = [
-    `--user-data-dir=${profile}`,
     `--load-extension=${extension}`,
     `--disable-extensions-except=${extension}`,
     '--no-first-run',
@@ -45,7 +44,7 @@ async function main(): Promise<void> {
 
   if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
     console.log(`Opening Chromium on ${demo} — click the extension's icon (puzzle piece → MobileCLIP Lens) and search. Ctrl-C to stop.`);
-    const browser = spawn(CHROMIUM, [...args, demo], { stdio: 'ignore' });
+    const browser = spawn(CHROMIUM, [`--user-data-dir=${profile}`, ...args, demo], { stdio: 'ignore' });
     browser.on('exit', async () => {
       await server.close();
       process.exit(0);
