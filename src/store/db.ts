@@ -2,12 +2,16 @@
 // Keys include the model id: embeddings of two models are never comparable.
 
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { decodeEmbedding, encodeEmbedding } from '../engine/similarity';
 
 export interface EmbeddingRecord {
   modelId: string;
   sha256: string;
-  /** L2-normalised embedding. */
-  vector: Float32Array;
+  /**
+   * L2-normalised embedding as IEEE half floats: half the space of float32, and the decoded
+   * vector's cosine with the original is >= 0.99999997 (src/engine/similarity.test.ts).
+   */
+  vector: Uint16Array;
   lastUsed: number;
 }
 
@@ -40,6 +44,13 @@ const MAX_QUERIES = 500;
 /** URLs whose bytes were hashed less than this long ago are trusted without refetching. */
 export const URL_FRESH_MS = 24 * 60 * 60 * 1000;
 
+/** Strictly increasing use times, so LRU order is exact even for writes within one millisecond. */
+let lastStamp = 0;
+function useStamp(): number {
+  lastStamp = Math.max(Date.now(), lastStamp + 1);
+  return lastStamp;
+}
+
 let dbPromise: Promise<IDBPDatabase<LensDB>> | null = null;
 
 function db(): Promise<IDBPDatabase<LensDB>> {
@@ -60,11 +71,11 @@ function db(): Promise<IDBPDatabase<LensDB>> {
 
 export async function getEmbedding(modelId: string, sha256: string): Promise<Float32Array | undefined> {
   const record = await (await db()).get('embeddings', [modelId, sha256]);
-  return record?.vector;
+  return record ? decodeEmbedding(record.vector) : undefined;
 }
 
 export async function putEmbedding(modelId: string, sha256: string, vector: Float32Array): Promise<void> {
-  await (await db()).put('embeddings', { modelId, sha256, vector, lastUsed: Date.now() });
+  await (await db()).put('embeddings', { modelId, sha256, vector: encodeEmbedding(vector), lastUsed: useStamp() });
 }
 
 export async function getUrl(url: string): Promise<UrlRecord | undefined> {
@@ -81,7 +92,7 @@ export async function getQuery(modelId: string, text: string): Promise<Float32Ar
 
 export async function putQuery(modelId: string, text: string, vector: Float32Array): Promise<void> {
   const database = await db();
-  await database.put('queries', { modelId, text, vector, lastUsed: Date.now() });
+  await database.put('queries', { modelId, text, vector, lastUsed: useStamp() });
   const count = await database.count('queries');
   if (count > MAX_QUERIES) {
     const tx = database.transaction('queries', 'readwrite');
