@@ -23,7 +23,8 @@ function modelsToBundle(): string[] {
   if (flavor === 'test') return ['fixture'];
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && getModel(d.name) && !getModel(d.name)!.testOnly)
+    // Only finished downloads: the download writes manifest.json last.
+    .filter((d) => d.isDirectory() && getModel(d.name) && !getModel(d.name)!.testOnly && existsSync(join(dir, d.name, 'manifest.json')))
     .map((d) => d.name);
 }
 

@@ -7,15 +7,29 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { getModel } from '../src/engine/registry';
+import { DEFAULT_MODEL_ID, getModel } from '../src/engine/registry';
 import { startServer } from '../e2e/server';
+import { fetchModel, progressPrinter } from './fetch-model';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = resolve(import.meta.dirname, '..');
 
+/** A model counts once its download finished: the download writes manifest.json last. */
 function realModelPresent(): boolean {
   const dir = join(root, 'models');
-  return existsSync(dir) && readdirSync(dir).some((id) => getModel(id) && !getModel(id)!.testOnly);
+  return existsSync(dir) && readdirSync(dir).some((id) => getModel(id) && !getModel(id)!.testOnly && existsSync(join(dir, id, 'manifest.json')));
+}
+
+/** Tries once to fetch the default model; on a machine without internet this fails fast. */
+async function tryFetchDefaultModel(): Promise<boolean> {
+  console.log(`No MobileCLIP model in models/: trying to download ${DEFAULT_MODEL_ID} (one time)…`);
+  try {
+    await fetchModel({ id: DEFAULT_MODEL_ID, backend: 'all', outDir: join(root, 'models'), retries: 1, stallTimeoutMs: 20_000, onProgress: progressPrinter(process.stdout) });
+    return true;
+  } catch (error) {
+    console.log(`\nCould not download it (${(error as Error).message.split('\n')[0]}).`);
+    return false;
+  }
 }
 
 async function main(): Promise<void> {
@@ -23,8 +37,8 @@ async function main(): Promise<void> {
     console.error(`Chromium not found at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium`);
     process.exit(1);
   }
-  const real = realModelPresent();
-  console.log(real ? 'Building with the bundled MobileCLIP model…' : 'No MobileCLIP model in models/ (fetch one with: npm run models:fetch -- mobileclip-s0). Using the test fixture model, which only understands colours.');
+  const real = realModelPresent() || (await tryFetchDefaultModel());
+  console.log(real ? 'Building with the bundled MobileCLIP model…' : 'Using the test fixture model instead, which only understands colours (fetch a real one later with: npm run models:fetch -- mobileclip-s0).');
   const built = spawnSync('npx', ['tsx', 'scripts/build.ts', ...(real ? [] : ['--test']), '--target', 'chrome'], { stdio: 'inherit', cwd: root });
   if (built.status !== 0) process.exit(built.status ?? 1);
   const extension = join(root, real ? 'dist' : 'dist-test', 'chrome');
