@@ -9,6 +9,11 @@
  *   /img/solid/<colour>.png      a solid-colour PNG generated in memory; ?w=&h= (default 160x120,
  *                                max 4096); <colour> is a name from COLOURS or a hex `rrggbb`
  *   /img/solid/<colour>.png?cors=1  adds Access-Control-Allow-Origin: * (otherwise no CORS header)
+ *   /img/solid/<colour>.png?referer=<origin>  403 unless the Referer header's origin is <origin>
+ *                                (hotlink protection, for the referrer-checked image case)
+ *   /img/solid/<colour>.svg      the same as an SVG document (same query parameters)
+ *   /img/solid/<colour>.png?once=<token>  served the first time only, 410 Gone afterwards (an
+ *                                expiring signed URL: only the page that loaded it has the pixels)
  *   /healthz                     "ok"
  * Every response has Cache-Control: no-store.
  */
@@ -69,13 +74,22 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
   if (path === '/healthz') return send(res, 200, 'text/plain', 'ok');
 
-  const img = /^\/img\/solid\/([A-Za-z0-9]+)\.png$/.exec(path);
+  const img = /^\/img\/solid\/([A-Za-z0-9]+)\.(png|svg)$/.exec(path);
   if (img) {
     const rgb = parseColour(img[1]);
     if (!rgb) return send(res, 404, 'text/plain', `unknown colour ${img[1]}`);
+    // Hotlink protection as image hosts do it: only pages of the named origin may show the image.
+    const wantOrigin = url.searchParams.get('referer');
+    if (wantOrigin !== null && refererOrigin(req) !== wantOrigin) return send(res, 403, 'text/plain', 'hotlinking not allowed');
+    const once = url.searchParams.get('once');
+    if (once !== null) {
+      if (usedOnceTokens.has(once)) return send(res, 410, 'text/plain', 'this address has expired');
+      usedOnceTokens.add(once);
+    }
     const w = clampInt(url.searchParams.get('w'), 160);
     const h = clampInt(url.searchParams.get('h'), 120);
     const extra: Record<string, string> = url.searchParams.get('cors') === '1' ? { 'Access-Control-Allow-Origin': '*' } : {};
+    if (img[2] === 'svg') return send(res, 200, MIME['.svg'], solidSvg(w, h, rgb), extra);
     return send(res, 200, 'image/png', solidPng(w, h, rgb), extra);
   }
 
@@ -88,6 +102,21 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   } catch {
     return send(res, 404, 'text/plain', 'not found');
   }
+}
+
+/** Tokens of ?once= URLs already served (by either origin). */
+const usedOnceTokens = new Set<string>();
+
+function refererOrigin(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.headers.referer ?? '').origin;
+  } catch {
+    return null;
+  }
+}
+
+function solidSvg(w: number, h: number, [r, g, b]: readonly [number, number, number]): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="rgb(${r},${g},${b})"/></svg>`;
 }
 
 function clampInt(v: string | null, dflt: number): number {

@@ -9,7 +9,10 @@ import type { Backend } from './engine/types';
 
 /** An image the content script saw on the page. */
 export interface FoundImage {
-  /** Absolute URL (http, https, data or blob). */
+  /**
+   * Absolute URL (http, https, data or blob), or a `lens-local:` name for pixels that exist only
+   * in the page (inline SVG, canvas, very long data: URLs): the background asks the frame for those.
+   */
   url: string;
   /** Which kind of element or style the image came from. */
   kind: 'img' | 'picture' | 'background' | 'svg' | 'canvas' | 'poster' | 'input';
@@ -50,6 +53,8 @@ export interface ModelStatus {
   backend: Backend | null;
   /** 0..1 while downloading. */
   progress: number | null;
+  /** Bytes of the model's files so far and in all, while downloading (total once known). */
+  downloaded: { loaded: number; total: number | null } | null;
   error: string | null;
 }
 
@@ -83,7 +88,9 @@ export type RequestMessage =
   | { type: 'reveal'; tabId: number; url: string }
   | { type: 'clear-highlights'; tabId: number }
   | { type: 'clear-cache' }
-  | { type: 'cache-stats' };
+  | { type: 'cache-stats' }
+  /** Load the model again after it failed (download or start-up), and re-index images that failed. */
+  | { type: 'retry-model' };
 
 export interface ClassifyResponse {
   ok: true;
@@ -110,7 +117,31 @@ export type PageCommand =
   | { type: 'clear-highlights' }
   | { type: 'reveal'; url: string }
   | { type: 'show-classification'; url: string; labels: LabelProbability[]; error?: string }
-  | { type: 'rescan' };
+  | { type: 'rescan' }
+  /**
+   * The frame's pixels for one of its images, answered with a PageImageResponse: for images the
+   * background cannot fetch or decode itself (blob:, lens-local:, SVG, failed fetches). `svg` is
+   * SVG markup the background fetched, to be drawn by the page (workers cannot decode SVG).
+   */
+  | { type: 'read-image'; url: string; svg?: string }
+  /** Hide the overlay and say where the image is on screen, for a screenshot crop (CaptureResponse). */
+  | { type: 'prepare-capture'; url: string };
+
+/** Bytes as a data: URL: Chrome serialises messages as JSON, so binary data cannot travel as is. */
+export type PageImageResponse =
+  | { ok: true; dataUrl: string }
+  /** `capturable`: the pixels are unreadable in the page but fully on screen in the top frame. */
+  | { ok: false; error: string; capturable: boolean };
+
+/** Viewport rectangle in CSS pixels, and the factor to device pixels (screenshots are in device pixels). */
+export interface CaptureRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  devicePixelRatio: number;
+}
+export type CaptureResponse = { ok: true; rect: CaptureRect } | { ok: false; error: string };
 
 // ---------------------------------------------------------------- popup ⇄ background (runtime.Port)
 
@@ -121,7 +152,11 @@ export type BackgroundPortMessage = { type: 'view'; view: TabView };
 // ---------------------------------------------------------------- validators
 
 const MAX_URL = 16_384; // long enough for reasonable data: URLs of thumbnails, short enough to bound memory
-const MAX_IMAGES_PER_MESSAGE = 2_000;
+export const MAX_IMAGES_PER_MESSAGE = 2_000;
+/** Scheme of names for page-only pixels (see FoundImage.url). */
+export const LOCAL_IMAGE_SCHEME = 'lens-local:';
+/** Largest image a frame may send as a data: URL (base64: 4 characters per 3 bytes). */
+export const MAX_PAGE_IMAGE_CHARS = 32 * 1024 * 1024;
 const MAX_QUERY = 500;
 const MAX_LABELS = 1_000;
 
@@ -133,7 +168,7 @@ const isTabId = (v: unknown): v is number => Number.isInteger(v) && (v as number
 
 export function isImageUrl(v: unknown): v is string {
   if (!isStr(v, MAX_URL) || v.length === 0) return false;
-  return /^(https?:|data:image\/|blob:)/i.test(v);
+  return /^(https?:|data:image\/|blob:|lens-local:)/i.test(v);
 }
 
 const KINDS = new Set<FoundImage['kind']>(['img', 'picture', 'background', 'svg', 'canvas', 'poster', 'input']);
@@ -179,6 +214,7 @@ export function parseRequestMessage(v: unknown): RequestMessage | null {
       return isTabId(v.tabId) ? (v as unknown as RequestMessage) : null;
     case 'clear-cache':
     case 'cache-stats':
+    case 'retry-model':
       return { type: v.type };
     default:
       return null;
@@ -197,7 +233,10 @@ export function parsePageCommand(v: unknown): PageCommand | null {
     case 'rescan':
       return { type: v.type };
     case 'reveal':
+    case 'prepare-capture':
       return isImageUrl(v.url) ? (v as unknown as PageCommand) : null;
+    case 'read-image':
+      return isImageUrl(v.url) && (v.svg === undefined || isStr(v.svg, MAX_PAGE_IMAGE_CHARS)) ? (v as unknown as PageCommand) : null;
     case 'show-classification':
       return isImageUrl(v.url) &&
         Array.isArray(v.labels) &&
@@ -208,6 +247,30 @@ export function parsePageCommand(v: unknown): PageCommand | null {
     default:
       return null;
   }
+}
+
+/** A frame's answer to read-image; only raster image data: URLs within the size cap pass. */
+export function parsePageImageResponse(v: unknown): PageImageResponse | null {
+  if (!isObj(v)) return null;
+  if (v.ok === true) {
+    return isStr(v.dataUrl, MAX_PAGE_IMAGE_CHARS) && /^data:image\/(png|jpeg|gif|webp|avif|bmp);base64,/i.test(v.dataUrl)
+      ? { ok: true, dataUrl: v.dataUrl }
+      : null;
+  }
+  return v.ok === false && isStr(v.error, 1_000) && typeof v.capturable === 'boolean'
+    ? { ok: false, error: v.error, capturable: v.capturable }
+    : null;
+}
+
+export function parseCaptureResponse(v: unknown): CaptureResponse | null {
+  if (!isObj(v)) return null;
+  if (v.ok === false) return isStr(v.error, 1_000) ? { ok: false, error: v.error } : null;
+  const r = v.rect;
+  if (v.ok !== true || !isObj(r)) return null;
+  const { x, y, width, height, devicePixelRatio } = r;
+  if (![x, y, width, height, devicePixelRatio].every(isNum)) return null;
+  if ((width as number) <= 0 || (height as number) <= 0 || (devicePixelRatio as number) <= 0 || (devicePixelRatio as number) > 16) return null;
+  return { ok: true, rect: { x, y, width, height, devicePixelRatio } as CaptureRect };
 }
 
 export function parsePopupPortMessage(v: unknown): PopupPortMessage | null {

@@ -10,6 +10,13 @@ export interface Settings {
   labels: string[];
   /** Images rendered smaller than this on both sides are skipped (icons, spacers, tracking pixels). */
   minImageSize: number;
+  /** Images of at most 2×2 pixels (analytics beacons, spacers) are skipped whatever their declared size. */
+  skipTrackingPixels: boolean;
+  /**
+   * Different addresses with identical bytes (the same picture from two CDNs, cache-busting
+   * query strings) count as one image and one result; every copy on the page lights up.
+   */
+  mergeDuplicates: boolean;
   /** Where models are downloaded from (Hugging Face layout). */
   modelBaseUrl: string;
 }
@@ -19,6 +26,8 @@ export const DEFAULT_SETTINGS: Settings = {
   backend: 'auto',
   labels: [],
   minImageSize: 48,
+  skipTrackingPixels: true,
+  mergeDuplicates: true,
   modelBaseUrl: 'https://huggingface.co',
 };
 
@@ -50,6 +59,8 @@ export function sanitizeSettings(raw: unknown): Settings {
     s.labels = r.labels.filter((l): l is string => typeof l === 'string').map((l) => l.trim()).filter(Boolean).slice(0, 1000);
   }
   if (typeof r.minImageSize === 'number' && r.minImageSize >= 0 && r.minImageSize <= 2000) s.minImageSize = Math.round(r.minImageSize);
+  if (typeof r.skipTrackingPixels === 'boolean') s.skipTrackingPixels = r.skipTrackingPixels;
+  if (typeof r.mergeDuplicates === 'boolean') s.mergeDuplicates = r.mergeDuplicates;
   if (typeof r.modelBaseUrl === 'string' && /^https?:\/\//.test(r.modelBaseUrl)) s.modelBaseUrl = r.modelBaseUrl.replace(/\/+$/, '');
   return s;
 }

@@ -2,10 +2,14 @@
 // which backend answers, and the status every popup shows.
 import browser from 'webextension-polyfill';
 import * as ort from 'onnxruntime-web';
+// A second ORT instance (WASM-only build) for the WASM sessions: one ORT instance runs one
+// inference at a time, so with a single instance WASM answers would wait behind WebGPU's
+// first-time shader compilation (tens of seconds). Costs a second WASM module in memory.
+import * as ortWasm from 'onnxruntime-web/wasm';
 import { ClipEngine } from '../engine/session';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { DEFAULT_MODEL_ID, getModel } from '../engine/registry';
-import { ensureModel, loadBundledModel } from '../engine/download';
+import { ensureModel, isModelStored, loadBundledModel, ModelDownloadError } from '../engine/download';
 import { CacheStorageModelStore } from '../engine/model-store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
 import type { ModelStatus } from '../messages';
@@ -24,6 +28,7 @@ type Listener = (status: ModelStatus) => void;
 // The service worker cannot start Workers, so ORT runs on this thread: one WASM thread.
 // (The WASM binary is found without wasmPaths: vite rewrites ORT's `new URL(…, import.meta.url)` to the emitted asset.)
 ort.env.wasm.numThreads = 1;
+ortWasm.env.wasm.numThreads = 1;
 
 let bundledIds: Promise<string[]> | null = null;
 function bundledModels(): Promise<string[]> {
@@ -49,10 +54,19 @@ export async function chooseModel(settings: Settings): Promise<ModelSpec> {
   );
 }
 
+// One store object for every download: ensureModel queues concurrent downloads of a model per
+// store object, so two instances could append to the same partial entries at once.
+const modelStore = new CacheStorageModelStore();
+
 class EngineHost {
+  /** What get() hands out: the current attempt's engine, or the next one's if reset() replaced it. */
   private loading: Promise<LoadedModel> | null = null;
+  /** The current attempt itself; reset() disposes its engine. */
+  private attempt: Promise<LoadedModel> | null = null;
+  /** Aborts the current attempt's download when reset() replaces it. */
+  private abort: AbortController | null = null;
   private listeners = new Set<Listener>();
-  status: ModelStatus = { id: '', label: '', testOnly: false, phase: 'idle', backend: null, progress: null, error: null };
+  status: ModelStatus = { id: '', label: '', testOnly: false, phase: 'idle', backend: null, progress: null, downloaded: null, error: null };
 
   onStatus(listener: Listener): void {
     this.listeners.add(listener);
@@ -65,40 +79,79 @@ class EngineHost {
 
   /** Loads (once) and returns the engine. A failed load is retried on the next call. */
   get(): Promise<LoadedModel> {
-    this.loading ??= this.load().catch((error: unknown) => {
-      this.loading = null;
-      this.setStatus({ phase: 'error', error: describe(error), progress: null });
-      throw error;
-    });
+    if (!this.loading) {
+      const abort = (this.abort = new AbortController());
+      const replaced = () => this.abort !== abort;
+      // An attempt that reset() replaced must not write its progress or error over the new one's.
+      const current = (patch: Partial<ModelStatus>) => {
+        if (!replaced()) this.setStatus(patch);
+      };
+      const attempt = this.load(current, abort.signal);
+      this.attempt = attempt;
+      this.loading = attempt.then(
+        // Whoever waited for a replaced attempt (the indexer, a search) gets the model the
+        // settings now name instead of a disposed engine or a "replaced" error.
+        (model) => (replaced() ? this.get() : model),
+        (error: unknown) => {
+          if (replaced()) return this.get();
+          this.loading = null;
+          this.attempt = null;
+          const message = error instanceof ModelLoadError ? error.message : `The model could not load: ${describe(error)}`;
+          current({ phase: 'error', error: message, progress: null, downloaded: null });
+          throw error;
+        },
+      );
+    }
     return this.loading;
   }
 
   /** Drops the engine so the next get() loads the model the settings now name. */
   async reset(): Promise<void> {
-    const previous = this.loading;
+    const previous = this.attempt;
     this.loading = null;
-    this.setStatus({ phase: 'idle', backend: null, progress: null, error: null });
+    this.attempt = null;
+    this.abort?.abort(new Error('the model was replaced'));
+    this.abort = null;
+    this.setStatus({ phase: 'idle', backend: null, progress: null, downloaded: null, error: null });
+    // An attempt still loading stops at its next download step; its engine, if it got one, is
+    // released before the caller goes on to load another (two models at once could exhaust memory).
     if (previous) await previous.then((m) => m.engine.dispose()).catch(() => undefined);
   }
 
-  private async load(): Promise<LoadedModel> {
+  private async load(setStatus: (patch: Partial<ModelStatus>) => void, signal: AbortSignal): Promise<LoadedModel> {
     const settings = await loadSettings();
     const spec = await chooseModel(settings);
-    this.setStatus({ id: spec.id, label: spec.label, testOnly: !!spec.testOnly, phase: 'loading', backend: null, progress: null, error: null });
+    setStatus({ id: spec.id, label: spec.label, testOnly: !!spec.testOnly, phase: 'loading', backend: null, progress: null, downloaded: null, error: null });
     const bundled = (await bundledModels()).includes(spec.id);
     const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
     const prefer = settings.backend === 'auto' ? (hasGpu ? 'auto' : 'wasm') : settings.backend;
 
+    // Files for the second backend (WebGPU warming up while WASM answers) may arrive after the
+    // engine is ready: from then on the phase stays 'ready' instead of flipping back.
+    let ready = false;
     const fetchFiles = async (backend: Backend) => {
       if (bundled) return loadBundledModel(spec, browser.runtime.getURL('models'), backend);
-      this.setStatus({ phase: 'downloading', progress: 0 });
-      const files = await ensureModel(spec, {
-        backend,
-        baseUrl: settings.modelBaseUrl,
-        store: new CacheStorageModelStore(),
-        onProgress: (p) => this.setStatus({ phase: 'downloading', progress: p.total ? p.loaded / p.total : null }),
-      });
-      this.setStatus({ phase: 'loading', progress: null });
+      // A model already in Cache Storage starts without the network: "Downloading" would be wrong.
+      if (!ready && !(await isModelStored(spec, backend, { store: modelStore }))) {
+        setStatus({ phase: 'downloading', progress: 0, downloaded: null });
+      }
+      let files;
+      try {
+        files = await ensureModel(spec, {
+          backend,
+          baseUrl: settings.modelBaseUrl,
+          store: modelStore,
+          signal,
+          onProgress: (p) => {
+            if (!ready) {
+              setStatus({ phase: 'downloading', progress: p.total ? p.loaded / p.total : null, downloaded: { loaded: p.loaded, total: p.total ?? null } });
+            }
+          },
+        });
+      } catch (error) {
+        throw new ModelLoadError(downloadFailure(spec, settings.modelBaseUrl, error), { cause: error });
+      }
+      if (!ready) setStatus({ phase: 'loading', progress: null, downloaded: null });
       return files;
     };
 
@@ -111,11 +164,32 @@ class EngineHost {
       prefer,
       wasmThreads: 1,
       loadFiles: async (backend) => (backend === (prefer === 'webgpu' ? 'webgpu' : 'wasm') ? first : fetchFiles(backend)),
-      onBackendChange: (backend) => this.setStatus({ backend }),
+      onBackendChange: (backend) => setStatus({ backend }),
     });
-    this.setStatus({ phase: 'ready', backend: engine.backend, progress: null, error: null });
+    ready = true;
+    setStatus({ phase: 'ready', backend: engine.backend, progress: null, downloaded: null, error: null });
     return { spec, engine, tokenizer };
   }
+}
+
+/** A load failure already worded for the popup (status.error shows it as is). */
+class ModelLoadError extends Error {
+  override readonly name = 'ModelLoadError';
+}
+
+/** The popup's words for a model that could not be downloaded: which model, from where, what now. */
+function downloadFailure(spec: ModelSpec, baseUrl: string, error: unknown): string {
+  let host = baseUrl;
+  try {
+    host = new URL(baseUrl).host;
+  } catch {
+    // keep the setting as written
+  }
+  const detail = describe(error);
+  const what = `Could not download ${spec.label} from ${host}: ${detail}${/[.!?]$/.test(detail) ? '' : '.'}`;
+  if (!(error instanceof ModelDownloadError)) return what;
+  if (error.code === 'integrity') return `${what} Retry downloads the file again.`;
+  return `${what} Check “Download models from” in the settings, then Retry.`;
 }
 
 export function describe(error: unknown): string {

@@ -1,4 +1,6 @@
-// Fetches an image's bytes with the extension's host permissions, so CORS does not apply.
+// Fetches an image's bytes with the extension's host permissions, so CORS does not apply, and
+// with the Referer the page would send (see referrer-rules.ts), so hotlink protection does not either.
+import { withReferrer } from './referrer-rules';
 
 export interface FetchedImage {
   blob: Blob;
@@ -13,19 +15,27 @@ export const MAX_IMAGE_BYTES = 40 * 1024 * 1024;
 
 export class ImageFetchError extends Error {}
 
-export async function fetchImage(url: string, options: { referrer?: string; signal?: AbortSignal } = {}): Promise<FetchedImage> {
+/**
+ * `referrer` is the exact Referer to send (already reduced by the page's referrer policy, see
+ * referrerFor), or null for none.
+ */
+export async function fetchImage(url: string, options: { referrer?: string | null; signal?: AbortSignal } = {}): Promise<FetchedImage> {
   const timeout = AbortSignal.timeout(FETCH_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const referrer = options.referrer && /^https?:/.test(options.referrer) ? options.referrer : null;
   let response: Response;
   try {
-    response = await fetch(url, {
-      signal,
-      // The user sees the image with their cookies; fetch the same bytes.
-      credentials: 'include',
-      referrer: options.referrer && /^https?:/.test(options.referrer) ? options.referrer : undefined,
-      referrerPolicy: 'no-referrer-when-downgrade',
-      cache: 'force-cache',
-    });
+    response = await withReferrer(url, referrer, () =>
+      fetch(url, {
+        signal,
+        // The user sees the image with their cookies; fetch the same bytes.
+        credentials: 'include',
+        // Firefox honours this from extension pages; Chrome ignores it (the rule sets the header).
+        referrer: referrer ?? undefined,
+        referrerPolicy: referrer ? 'unsafe-url' : 'no-referrer',
+        cache: 'force-cache',
+      }),
+    );
   } catch (error) {
     if (timeout.aborted) throw new ImageFetchError(`timed out after ${FETCH_TIMEOUT_MS / 1000} s`);
     throw new ImageFetchError(`could not fetch (${(error as Error).message})`);
@@ -43,6 +53,40 @@ export async function fetchImage(url: string, options: { referrer?: string; sign
     etag: response.headers.get('etag'),
     lastModified: response.headers.get('last-modified'),
   };
+}
+
+/** SVG documents: workers cannot decode them (createImageBitmap), so the page draws them. */
+export function isSvg(image: FetchedImage): boolean {
+  if (/svg/i.test(image.blob.type)) return true;
+  const head = new TextDecoder().decode(image.bytes.subarray(0, 512)).trimStart().toLowerCase();
+  return head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'));
+}
+
+/** A data: URL's bytes (the URL is already in hand: nothing to fetch). */
+export function dataUrlToImage(dataUrl: string): FetchedImage {
+  const match = /^data:([^;,]*)((?:;[^;,]*)*?)(;base64)?,(.*)$/is.exec(dataUrl);
+  if (!match) throw new ImageFetchError('malformed data: URL');
+  const type = match[1] || 'text/plain';
+  let bytes: Uint8Array;
+  if (match[3]) {
+    let binary: string;
+    try {
+      binary = atob(match[4].replace(/\s+/g, ''));
+    } catch {
+      throw new ImageFetchError('malformed base64 in data: URL');
+    }
+    bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  } else {
+    try {
+      bytes = new TextEncoder().encode(decodeURIComponent(match[4]));
+    } catch {
+      throw new ImageFetchError('malformed data: URL');
+    }
+  }
+  if (bytes.length === 0) throw new ImageFetchError('empty image');
+  if (bytes.length > MAX_IMAGE_BYTES) throw new ImageFetchError(`too large (${Math.round(bytes.length / 1e6)} MB)`);
+  return { blob: new Blob([bytes as Uint8Array<ArrayBuffer>], { type }), bytes, etag: null, lastModified: null };
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {

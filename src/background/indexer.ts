@@ -6,8 +6,13 @@ import { preprocess } from '../engine/preprocess';
 import { l2normalize } from '../engine/similarity';
 import { getEmbedding, getUrl, putEmbedding, putUrl, URL_FRESH_MS } from '../store/db';
 import { engineHost, describe, type LoadedModel } from './engine-host';
-import { fetchImage, sha256Hex } from './image-bytes';
+import { markIfDuplicate } from './duplicates';
+import { sha256Hex } from './image-bytes';
+import { loadImageBytes } from './image-source';
 import { allTabs, nextPending, type ImageEntry, type TabState } from './tabs';
+
+/** Starts the error of an image that failed because the model could not load (main.ts retries those). */
+export const MODEL_UNAVAILABLE = 'model unavailable';
 
 /** Images per inference call: big enough to amortise a run, small enough for steady progress. */
 const BATCH = 8;
@@ -69,7 +74,7 @@ export class Indexer {
         for (const entry of tab.entries.values()) {
           if (entry.status === 'pending') {
             entry.status = 'failed';
-            entry.error = `model unavailable: ${describe(error)}`;
+            entry.error = `${MODEL_UNAVAILABLE}: ${describe(error)}`;
           }
         }
         this.onChange(tab);
@@ -95,17 +100,20 @@ export class Indexer {
       // A recently hashed URL whose embedding is stored costs neither a fetch nor a model run.
       const known = await getUrl(entry.url).catch(() => undefined);
       if (known && Date.now() - known.fetchedAt < URL_FRESH_MS) {
+        if (markIfDuplicate(tab, entry, known.sha256)) return this.duplicate(tab, entry);
         const cached = await getEmbedding(spec.id, known.sha256).catch(() => undefined);
         if (cached) {
           this.finish(tab, entry, spec.id, cached);
           return { tab, entry };
         }
       }
-      const fetched = await fetchImage(entry.url, { referrer: tab.pageUrl });
+      const fetched = await loadImageBytes({ url: entry.url, tab, frameId: entry.frameId });
       const sha256 = await sha256Hex(fetched.bytes);
-      if (!tab.incognito && !entry.url.startsWith('data:')) {
+      // Only web addresses name the same bytes next time (blob: and page-local names do not).
+      if (!tab.incognito && /^https?:/i.test(entry.url)) {
         await putUrl({ url: entry.url, sha256, etag: fetched.etag, lastModified: fetched.lastModified, size: fetched.bytes.length, fetchedAt: Date.now() }).catch(() => undefined);
       }
+      if (markIfDuplicate(tab, entry, sha256)) return this.duplicate(tab, entry);
       const cached = await getEmbedding(spec.id, sha256).catch(() => undefined);
       if (cached) {
         this.finish(tab, entry, spec.id, cached);
@@ -151,6 +159,12 @@ export class Indexer {
         this.finish(p.tab, p.entry, spec.id, vector);
       }),
     );
+  }
+
+  /** Same bytes as another image of the tab: nothing to embed (see duplicates.ts). */
+  private duplicate(tab: TabState, entry: ImageEntry): Prepared {
+    this.onChange(tab);
+    return { tab, entry };
   }
 
   private finish(tab: TabState, entry: ImageEntry, modelId: string, embedding: Float32Array): void {

@@ -20,10 +20,12 @@ import { decodeImageBlob } from '../engine/decode';
 import { cacheStats, clearCache } from '../store/db';
 import { loadSettings, onSettingsChanged } from '../settings';
 import { describe, engineHost, type LoadedModel } from './engine-host';
-import { fetchImage } from './image-bytes';
-import { Indexer } from './indexer';
+import { copiesOf, regroupDuplicates, setMergeDuplicates } from './duplicates';
+import { forgetTabLimits, loadImageBytes } from './image-source';
+import { requeueScreenCaptures } from './page-bytes';
+import { Indexer, MODEL_UNAVAILABLE } from './indexer';
 import { classify, queryVector, rank } from './search';
-import { counts, ensureTab, forgetTab, getTab, updateFrame, allTabs, type TabState } from './tabs';
+import { counts, ensureTab, forgetTab, getTab, updateFrame, allTabs, type ImageEntry, type TabState } from './tabs';
 
 declare const __TEST_BUILD__: boolean;
 
@@ -66,8 +68,11 @@ function pushView(tabId: number): void {
   );
 }
 
-engineHost.onStatus(() => {
+engineHost.onStatus((status) => {
   for (const tabId of ports.keys()) pushView(tabId);
+  // Images that failed only because the model was missing get another go once it is there
+  // (after Retry, a popup opened again, or new settings).
+  if (status.phase === 'ready') requeueFailed((entry) => entry.error?.startsWith(MODEL_UNAVAILABLE) ?? false);
 });
 
 // ------------------------------------------------------------------ indexing and live results
@@ -107,7 +112,10 @@ async function runSearch(tabId: number, query: string): Promise<TabView> {
   const vector = await queryVector(model, tab.query, !tab.incognito);
   if (tab.query !== query.trim()) return buildView(tabId); // a newer query arrived meanwhile
   tab.results = vector ? rank(tab, vector, model.spec.id) : [];
-  const matches = tab.results.filter((r) => r.match).map(({ url, rank: r, score }) => ({ url, rank: r, score }));
+  // A result stands for every copy of its bytes on the page (see duplicates.ts): all light up.
+  const matches = tab.results
+    .filter((r) => r.match)
+    .flatMap(({ url, rank: r, score }) => copiesOf(tab, url).map((copy) => ({ url: copy, rank: r, score })));
   sendToTab(tabId, { type: 'highlight', results: matches });
   pushView(tabId);
   return buildView(tabId);
@@ -115,10 +123,11 @@ async function runSearch(tabId: number, query: string): Promise<TabView> {
 
 // ------------------------------------------------------------------ classification
 
-async function embedOne(model: LoadedModel, url: string, tab: TabState | undefined): Promise<Float32Array> {
-  const known = tab?.entries.get(url);
+async function embedOne(model: LoadedModel, url: string, tab: TabState | undefined, frameId?: number): Promise<Float32Array> {
+  const entry = tab?.entries.get(url);
+  const known = entry?.duplicateOf ? tab?.entries.get(entry.duplicateOf) : entry;
   if (known?.embedding && known.modelId === model.spec.id) return known.embedding;
-  const fetched = await fetchImage(url, { referrer: tab?.pageUrl });
+  const fetched = await loadImageBytes({ url, tab, frameId: frameId ?? entry?.frameId });
   const image = await decodeImageBlob(fetched.blob);
   const [raw] = await model.engine.embedImages(preprocess(image, model.spec), 1);
   return l2normalize(raw);
@@ -129,7 +138,7 @@ async function classifyImage(tabId: number | null, url: string, labels?: string[
   const model = await engineHost.get();
   const settings = await loadSettings();
   const labelSet = labels ?? (settings.labels.length > 0 ? settings.labels : defaultLabels(model.spec));
-  const embedding = await embedOne(model, url, tab);
+  const embedding = await embedOne(model, url, tab, frameId);
   const result = await classify(model, embedding, labelSet, !tab?.incognito);
   if (tabId !== null) sendToTab(tabId, { type: 'show-classification', url, labels: result.slice(0, 5) }, frameId);
   return result;
@@ -158,7 +167,35 @@ async function handleRequest(message: RequestMessage): Promise<unknown> {
       return { ok: true };
     case 'cache-stats':
       return { ok: true, ...(await cacheStats()) };
+    case 'retry-model':
+      await retryModel();
+      return { ok: true };
   }
+}
+
+/** The popup's Retry after a failed load: load again, and give the images that failed another go. */
+async function retryModel(): Promise<void> {
+  if (engineHost.status.phase !== 'error') return; // loaded or loading already
+  await engineHost.reset();
+  requeueFailed(() => true);
+  // Also when no image waits (the indexer only loads the model for images).
+  engineHost.get().catch(() => undefined);
+}
+
+function requeueFailed(which: (entry: ImageEntry) => boolean): void {
+  let any = false;
+  for (const tab of allTabs()) {
+    let requeued = false;
+    for (const entry of tab.entries.values()) {
+      if (entry.status !== 'failed' || !which(entry)) continue;
+      entry.status = 'pending';
+      entry.error = undefined;
+      requeued = true;
+    }
+    if (requeued) onTabChanged(tab);
+    any ||= requeued;
+  }
+  if (any) indexer.kick();
 }
 
 browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSender) => {
@@ -168,7 +205,8 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     const tabId = sender.tab.id;
     const frameId = sender.frameId ?? 0;
     const tab = ensureTab(tabId, frameId === 0 ? content.pageUrl : sender.tab.url ?? content.pageUrl, !!sender.tab.incognito);
-    const added = updateFrame(tab, frameId, frameId === 0 ? content.pageUrl : tab.pageUrl, content.images, content.hidden);
+    // A frame's own URL (from the browser, not the page) is the referrer for its images.
+    const added = updateFrame(tab, frameId, frameId === 0 ? content.pageUrl : sender.url ?? content.pageUrl, content.images, content.hidden);
     onTabChanged(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
@@ -208,7 +246,17 @@ browser.runtime.onConnect.addListener((port) => {
   });
 });
 
-browser.tabs.onRemoved.addListener((tabId) => forgetTab(tabId));
+// Images only a screenshot can read wait until their tab is shown.
+browser.tabs.onActivated.addListener(({ tabId }) => {
+  const tab = getTab(tabId);
+  if (!tab || !requeueScreenCaptures(tab)) return;
+  onTabChanged(tab);
+  indexer.kick();
+});
+browser.tabs.onRemoved.addListener((tabId) => {
+  forgetTab(tabId);
+  forgetTabLimits(tabId);
+});
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
   if (change.status === 'loading' && change.url) {
     const tab = getTab(tabId);
@@ -232,6 +280,16 @@ browser.contextMenus.onClicked.addListener((info, tab) => {
     if (tab?.id !== undefined)
       sendToTab(tab.id, { type: 'show-classification', url: info.srcUrl!, labels: [], error: `Could not classify this image: ${describe(error)}` }, info.frameId);
   });
+});
+
+loadSettings().then((s) => setMergeDuplicates(s.mergeDuplicates));
+onSettingsChanged((settings) => {
+  if (!setMergeDuplicates(settings.mergeDuplicates)) return;
+  for (const tab of allTabs()) {
+    regroupDuplicates(tab);
+    onTabChanged(tab);
+  }
+  indexer.kick();
 });
 
 let engineSettings = '';

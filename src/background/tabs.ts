@@ -14,6 +14,13 @@ export interface ImageEntry {
   error?: string;
   /** Which model the embedding belongs to (a model switch re-queues). */
   modelId?: string;
+  /** SHA-256 of the bytes, once fetched. */
+  sha256?: string;
+  /**
+   * Set when another entry of the tab has the same bytes (see duplicates.ts): this one is then
+   * neither counted nor ranked, and highlights of the other light up this one's elements too.
+   */
+  duplicateOf?: string;
 }
 
 export interface TabState {
@@ -23,6 +30,8 @@ export interface TabState {
   /** Images per frame, as last reported (each report replaces the frame's list). */
   frames: Map<number, FoundImage[]>;
   hiddenByFrame: Map<number, number>;
+  /** Each frame's document URL (the referrer its images are requested with). */
+  frameUrls: Map<number, string>;
   entries: Map<string, ImageEntry>;
   query: string;
   results: SearchResult[];
@@ -41,7 +50,7 @@ export function allTabs(): IterableIterator<TabState> {
 export function ensureTab(tabId: number, pageUrl: string, incognito: boolean): TabState {
   let tab = tabs.get(tabId);
   if (!tab) {
-    tab = { tabId, pageUrl, incognito, frames: new Map(), hiddenByFrame: new Map(), entries: new Map(), query: '', results: [] };
+    tab = { tabId, pageUrl, incognito, frames: new Map(), hiddenByFrame: new Map(), frameUrls: new Map(), entries: new Map(), query: '', results: [] };
     tabs.set(tabId, tab);
   }
   return tab;
@@ -58,16 +67,31 @@ export function updateFrame(tab: TabState, frameId: number, pageUrl: string, ima
     tab.pageUrl = pageUrl;
     tab.frames.clear();
     tab.hiddenByFrame.clear();
+    tab.frameUrls.clear();
     tab.entries.clear();
     tab.results = [];
   }
   tab.frames.set(frameId, images);
   tab.hiddenByFrame.set(frameId, hidden);
-  const live = new Set<string>();
-  for (const list of tab.frames.values()) for (const image of list) live.add(image.url);
-  for (const url of tab.entries.keys()) if (!live.has(url)) tab.entries.delete(url);
+  tab.frameUrls.set(frameId, pageUrl);
+  const live = new Map<string, number[]>();
+  for (const [id, list] of tab.frames) for (const image of list) live.get(image.url)?.push(id) ?? live.set(image.url, [id]);
+  for (const [url, entry] of tab.entries) {
+    const shownBy = live.get(url);
+    if (!shownBy) tab.entries.delete(url);
+    // Page-only pixels are read from a frame that still shows them.
+    else if (!shownBy.includes(entry.frameId)) entry.frameId = shownBy[0];
+  }
 
   const added: ImageEntry[] = [];
+  for (const entry of tab.entries.values()) {
+    // The copy it stood in for is gone: it counts (and is searched) on its own again.
+    if (entry.duplicateOf && !tab.entries.has(entry.duplicateOf)) {
+      entry.duplicateOf = undefined;
+      entry.status = 'pending';
+      added.push(entry);
+    }
+  }
   for (const image of images) {
     const entry = tab.entries.get(image.url);
     if (entry) {
@@ -92,12 +116,14 @@ export function counts(tab: TabState): { found: number; hidden: number; indexed:
   let indexed = 0,
     failed = 0,
     pending = 0;
+  let duplicates = 0;
   for (const entry of tab.entries.values()) {
-    if (entry.status === 'indexed') indexed++;
+    if (entry.duplicateOf) duplicates++;
+    else if (entry.status === 'indexed') indexed++;
     else if (entry.status === 'failed') failed++;
     else pending++;
   }
   let hidden = 0;
   for (const n of tab.hiddenByFrame.values()) hidden += n;
-  return { found: tab.entries.size, hidden, indexed, failed, pending };
+  return { found: tab.entries.size - duplicates, hidden, indexed, failed, pending };
 }

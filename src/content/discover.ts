@@ -1,91 +1,248 @@
-// Finds the images a person sees on the page, with their rendered box and visibility.
-import type { FoundImage } from '../messages';
-
-export interface DiscoveredImage extends FoundImage {
-  element: Element;
-}
+// Finds the images a person sees in this frame: every kind of source (see sources.ts), inside
+// shadow trees too, with the rendered box, and what is hidden counted apart.
+//
+// Cost on big pages: extracting sources needs getComputedStyle, so it runs once per element and
+// afterwards only for elements that changed (the caller marks subtrees dirty from a
+// MutationObserver), in time slices that yield to the page. Measuring (boxes, visibility) runs
+// on every scan, but only over the elements known to show an image.
+import { MAX_IMAGES_PER_MESSAGE, type FoundImage } from '../messages';
+import { imageSourcesOf, type ImageSource, type SourceContext } from './sources';
+import { walkElements } from './walk';
 
 export interface DiscoverOptions {
+  /** Images rendered smaller than this on both sides are icons or spacers. */
   minSize: number;
+  skipTrackingPixels: boolean;
 }
 
-/** Tracking pixels and spacers are tiny whatever their declared size; never worth a model run. */
+/** Where one reported image is shown (one URL may be shown by several elements). */
+export interface Placement {
+  element: Element;
+  pseudo?: string;
+}
+
+export interface Discovery {
+  images: FoundImage[];
+  /** Distinct images present but not shown (display:none, invisible, off the page). */
+  hidden: number;
+  placements: Map<string, Placement[]>;
+  /** Long data: URLs by the name they were reported under. */
+  longDataUrls: Map<string, string>;
+}
+
+export interface ExtractStats {
+  /** Elements whose sources were (re-)read. */
+  extracted: number;
+  /** Main-thread time spent reading them (the wall time also includes the page's turns in between). */
+  busyMs: number;
+  /** Uninterrupted stretches of work: the page ran in between. */
+  slices: number;
+  /** Set when a large re-read was put off (see LARGE_REREAD): scan again after this long. */
+  retryInMs?: number;
+}
+
+/** Tracking pixels and spacers are tiny whatever their declared size. */
 const TRACKING_PIXEL_MAX = 2;
+/** Longest stretch of extraction before yielding to the page. */
+const SLICE_MS = 8;
+/**
+ * Re-reading this many elements at once (a class toggled on <body> on every scroll, a theme
+ * switch) happens at most once per LARGE_REREAD_GAP_MS; measuring still runs on every scan, so
+ * sizes and visibility stay current in between.
+ */
+const LARGE_REREAD = 1_000;
+const LARGE_REREAD_GAP_MS = 2_000;
 
-function absoluteUrl(raw: string | null | undefined, base: string): string | null {
-  if (!raw) return null;
-  const trimmed = raw.trim();
-  if (!trimmed) return null;
-  try {
-    const url = new URL(trimmed, base);
-    return /^(https?:|data:image\/|blob:)/i.test(url.href) ? url.href : null;
-  } catch {
-    return null;
+type Visibility = 'shown' | 'hidden' | 'pending';
+
+/**
+ * Lets the page handle input and paint before the next slice. A message to ourselves, not
+ * setTimeout: browsers stretch timers in background tabs to a second or more.
+ */
+function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+export class ImageScanner {
+  private readonly sources = new WeakMap<Element, ImageSource[]>();
+  private readonly imageElements = new Set<Element>();
+  private readonly dirty = new Set<Node>();
+  private everything = true;
+  private firstDone = false;
+  private lastLargeRereadAt = -Infinity;
+  private readonly longDataUrls = new Map<string, string>();
+
+  constructor(
+    private readonly doc: Document,
+    private readonly onShadowRoot: (root: ShadowRoot) => void,
+    /** An image whose load is still to come: its size and address may change when it loads. */
+    private readonly onLoading: (element: Element) => void = () => undefined,
+  ) {}
+
+  /** Everything needs re-reading: styles changed globally (stylesheet, media query, setting). */
+  markAll(): void {
+    this.everything = true;
+    this.dirty.clear();
   }
-}
 
-/** The URL the browser shows for an <img>, or the one it will show once a lazy loader swaps it in. */
-function imgUrl(img: HTMLImageElement): string | null {
-  const base = img.ownerDocument.baseURI;
-  if (img.currentSrc) return absoluteUrl(img.currentSrc, base);
-  const lazy = img.getAttribute('data-src') ?? img.getAttribute('data-lazy-src') ?? img.getAttribute('data-original');
-  if (lazy) return absoluteUrl(lazy, base);
-  const lazySet = img.getAttribute('data-srcset');
-  if (lazySet) return absoluteUrl(largestSrcsetCandidate(lazySet), base);
-  return absoluteUrl(img.getAttribute('src'), base);
-}
+  /** This node and its descendants (shadow trees included) need re-reading. */
+  markDirty(node: Node): void {
+    if (!this.everything) this.dirty.add(node);
+  }
 
-/** srcset entries are "url [descriptor]"; the widest/densest one is the best stand-in for what a big screen shows. */
-export function largestSrcsetCandidate(srcset: string): string | null {
-  let best: string | null = null;
-  let bestValue = -1;
-  for (const part of srcset.split(/,\s+/)) {
-    const [url, descriptor = '1x'] = part.trim().split(/\s+/);
-    if (!url) continue;
-    const value = parseFloat(descriptor) * (descriptor.endsWith('w') ? 1 : 1000);
-    if (value > bestValue) {
-      best = url;
-      bestValue = value;
+  /** Re-extracts sources for what changed, yielding to the page every few milliseconds. */
+  async extract(): Promise<ExtractStats> {
+    const everything = this.everything;
+    const roots = everything ? [this.doc.documentElement] : [...this.dirty];
+    const pending: Element[] = [];
+    for (const root of roots) {
+      if (root.isConnected) walkElements(root, (element) => pending.push(element), this.onShadowRoot);
     }
-  }
-  return best;
-}
-
-function isRendered(element: Element, rect: DOMRect): boolean {
-  if (rect.width === 0 || rect.height === 0) return false;
-  const style = getComputedStyle(element);
-  return style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) > 0.01;
-}
-
-export function discoverImages(doc: Document, options: DiscoverOptions): { images: DiscoveredImage[]; hidden: number } {
-  const images: DiscoveredImage[] = [];
-  const seen = new Set<string>();
-  let hidden = 0;
-  const scrollY = doc.defaultView?.scrollY ?? 0;
-
-  for (const img of Array.from(doc.images)) {
-    const url = imgUrl(img);
-    if (!url || seen.has(url)) continue;
-    const rect = img.getBoundingClientRect();
-    const natural = img.complete && img.naturalWidth > 0;
-    if (natural && img.naturalWidth <= TRACKING_PIXEL_MAX && img.naturalHeight <= TRACKING_PIXEL_MAX) continue;
-    const rendered = isRendered(img, rect);
-    if (rendered && rect.width < options.minSize && rect.height < options.minSize) continue;
-    if (!rendered) {
-      hidden++;
-      continue;
+    const sinceLarge = performance.now() - this.lastLargeRereadAt;
+    if (pending.length > LARGE_REREAD) {
+      if (this.firstDone && sinceLarge < LARGE_REREAD_GAP_MS) return { extracted: 0, busyMs: 0, slices: 0, retryInMs: LARGE_REREAD_GAP_MS - sinceLarge };
+      this.lastLargeRereadAt = performance.now();
     }
-    seen.add(url);
-    images.push({
-      element: img,
-      url,
-      kind: img.parentElement instanceof HTMLPictureElement ? 'picture' : 'img',
-      width: Math.round(rect.width),
-      height: Math.round(rect.height),
-      top: Math.round(rect.top + scrollY),
-      visible: true,
-      alt: (img.alt || img.title || '').slice(0, 300),
-    });
+    this.firstDone = true;
+    if (everything) this.longDataUrls.clear();
+    this.everything = false;
+    this.dirty.clear();
+    const context: SourceContext = { devicePixelRatio: devicePixelRatio || 1, longDataUrls: this.longDataUrls };
+    let sliceStart = performance.now();
+    let busyMs = 0;
+    let slices = 1;
+    for (let i = 0; i < pending.length; i++) {
+      const element = pending[i];
+      const found = imageSourcesOf(element, context);
+      if (found.length > 0) {
+        this.sources.set(element, found);
+        this.imageElements.add(element);
+        if (found.some((f) => f.loading)) this.onLoading(element);
+      } else if (this.imageElements.delete(element)) {
+        this.sources.delete(element);
+      }
+      if ((i & 31) === 31 && performance.now() - sliceStart > SLICE_MS) {
+        busyMs += performance.now() - sliceStart;
+        await yieldToPage();
+        slices++;
+        sliceStart = performance.now();
+      }
+    }
+    busyMs += performance.now() - sliceStart;
+    return { extracted: pending.length, busyMs, slices };
   }
-  return { images, hidden };
+
+  /** Boxes, visibility, filters and de-duplication by URL, over the elements showing images. */
+  measure(options: DiscoverOptions): Discovery {
+    const view = this.doc.defaultView!;
+    const scrollX = view.scrollX;
+    const scrollY = view.scrollY;
+    // A frame with no viewport (an iframe that is display:none or zero-sized) shows nothing.
+    const frameShown = view.innerWidth > 0 && view.innerHeight > 0;
+    const shown = new Map<string, FoundImage>();
+    const placements = new Map<string, Placement[]>();
+    const hiddenUrls = new Set<string>();
+
+    for (const element of this.imageElements) {
+      if (!element.isConnected) {
+        this.imageElements.delete(element);
+        this.sources.delete(element);
+        continue;
+      }
+      const rect = element.getBoundingClientRect();
+      for (const extracted of this.sources.get(element) ?? []) {
+        const source = element instanceof HTMLImageElement ? withLoadState(element, extracted) : extracted;
+        if (!source) continue;
+        const box = source.pseudo ? pseudoBox(element, source.pseudo, rect) : { width: rect.width, height: rect.height };
+        const state = frameShown ? visibility(element, box, rect, source, scrollX, scrollY) : 'hidden';
+        if (state === 'pending') continue;
+        if (options.skipTrackingPixels && isTrackingPixel(source, state === 'shown' ? box : undefined)) continue;
+        if (state === 'hidden') {
+          const size = source.intrinsic;
+          if (!size || size.width >= options.minSize || size.height >= options.minSize) hiddenUrls.add(source.url);
+          continue;
+        }
+        if (box.width < options.minSize && box.height < options.minSize) continue;
+        const placement: Placement = { element, pseudo: source.pseudo };
+        const list = placements.get(source.url);
+        if (list) {
+          list.push(placement);
+          continue;
+        }
+        placements.set(source.url, [placement]);
+        shown.set(source.url, {
+          url: source.url,
+          kind: source.kind,
+          width: Math.round(box.width),
+          height: Math.round(box.height),
+          top: Math.round(rect.top + scrollY),
+          visible: rect.bottom > 0 && rect.top < view.innerHeight && rect.right > 0 && rect.left < view.innerWidth,
+          alt: source.alt,
+        });
+      }
+    }
+    let hidden = 0;
+    for (const url of hiddenUrls) if (!shown.has(url)) hidden++;
+    let images = [...shown.values()];
+    if (images.length > MAX_IMAGES_PER_MESSAGE) {
+      // What the person is looking at first, then down the page.
+      images = images.sort((a, b) => Number(b.visible) - Number(a.visible) || a.top - b.top).slice(0, MAX_IMAGES_PER_MESSAGE);
+    }
+    return { images, hidden, placements, longDataUrls: this.longDataUrls };
+  }
+
+  get knownImageElements(): number {
+    return this.imageElements.size;
+  }
+}
+
+/**
+ * An <img>'s load state read now, not when its sources were extracted: a load that finished in
+ * between (its event possibly missed) must not leave a tracking pixel counted at its declared size.
+ * Returns null for an image that failed to load (a broken-image icon is no picture).
+ */
+function withLoadState(img: HTMLImageElement, source: ImageSource): ImageSource | null {
+  if (source.pseudo || !img.complete || img.currentSrc !== source.url) return source;
+  if (img.naturalWidth === 0) return null;
+  return { ...source, intrinsic: { width: img.naturalWidth, height: img.naturalHeight }, loading: false };
+}
+
+function pseudoBox(element: Element, pseudo: string, host: DOMRect): { width: number; height: number } {
+  const style = element.ownerDocument.defaultView!.getComputedStyle(element, pseudo);
+  const width = parseFloat(style.width);
+  const height = parseFloat(style.height);
+  // Used sizes are in px for rendered boxes; 'auto' (inline pseudo-elements) falls back to the host.
+  return Number.isFinite(width) && Number.isFinite(height) ? { width, height } : { width: host.width, height: host.height };
+}
+
+function isTrackingPixel(source: ImageSource, box: { width: number; height: number } | undefined): boolean {
+  const size = source.intrinsic;
+  if (size && size.width <= TRACKING_PIXEL_MAX && size.height <= TRACKING_PIXEL_MAX) return true;
+  return !!box && box.width <= TRACKING_PIXEL_MAX && box.height <= TRACKING_PIXEL_MAX;
+}
+
+function visibility(element: Element, box: { width: number; height: number }, rect: DOMRect, source: ImageSource, scrollX: number, scrollY: number): Visibility {
+  if (!isRendered(element)) return 'hidden';
+  // A lazy image without reserved space has no box until it loads: not hidden, just not yet there.
+  if (box.width === 0 || box.height === 0) return source.loading ? 'pending' : 'hidden';
+  // Parked off the page (screen-reader-only tricks): no scrolling ever brings it into view.
+  if (rect.right + scrollX <= 0 || rect.bottom + scrollY <= 0) return 'hidden';
+  return 'shown';
+}
+
+function isRendered(element: Element): boolean {
+  const check = (element as Element & { checkVisibility?: (options: object) => boolean }).checkVisibility;
+  if (check) {
+    // Both spellings: older engines know only checkOpacity/checkVisibilityCSS.
+    return check.call(element, { opacityProperty: true, visibilityProperty: true, checkOpacity: true, checkVisibilityCSS: true });
+  }
+  const style = element.ownerDocument.defaultView!.getComputedStyle(element);
+  return style.display !== 'none' && style.visibility !== 'hidden' && Number(style.opacity) > 0.01;
 }

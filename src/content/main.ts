@@ -1,102 +1,149 @@
-// Content script (every frame): reports the page's images to the background and draws results.
-// It never runs the model or touches storage; it only looks at the DOM and draws.
+// Content script (every frame): reports the frame's images to the background, answers its
+// requests for page-only pixels, and draws results. It never runs the model or touches storage.
 import browser from 'webextension-polyfill';
 import { parsePageCommand, type ContentMessage, type PageCommand } from '../messages';
-import { discoverImages, type DiscoveredImage } from './discover';
+import { DEFAULT_SETTINGS, loadSettings, onSettingsChanged } from '../settings';
+import { ImageScanner, type DiscoverOptions, type Placement } from './discover';
 import { Overlay } from './overlay';
-import { DEFAULT_SETTINGS, loadSettings } from '../settings';
+import { prepareCapture, readImage, type ReadSources } from './read-image';
+import { createRevealRelay, scrollBehavior } from './reveal-relay';
+import { watchPage } from './watch';
 
-const RESCAN_DELAY_MS = 400;
+declare const __TEST_BUILD__: boolean;
+
+/** How long our highlights stay hidden while the background takes a screenshot. */
+const CAPTURE_HIDE_MS = 1_000;
 
 const overlay = new Overlay();
-let current: DiscoveredImage[] = [];
+let options: DiscoverOptions = { minSize: DEFAULT_SETTINGS.minImageSize, skipTrackingPixels: DEFAULT_SETTINGS.skipTrackingPixels };
+let sources: ReadSources = { placements: new Map(), longDataUrls: new Map() };
 let lastReport = '';
-let minSize = DEFAULT_SETTINGS.minImageSize;
-let rescanTimer: ReturnType<typeof setTimeout> | undefined;
 let lastContextTarget: Element | null = null;
+const scanLog: object[] = [];
 
-function report(): void {
-  const { images, hidden } = discoverImages(document, { minSize });
-  current = images;
-  const payload = images.map(({ element: _element, ...image }) => image);
+const watcher = watchPage(document, scan);
+const scanner = new ImageScanner(document, watcher.observeShadowRoot, watcher.watchLoad);
+watcher.attach(scanner);
+
+async function scan(): Promise<void> {
+  const started = performance.now();
+  const extraction = await scanner.extract();
+  if (extraction.retryInMs !== undefined) watcher.scanSoon(extraction.retryInMs);
+  const extractedAt = performance.now();
+  const { images, hidden, placements, longDataUrls } = scanner.measure(options);
+  sources = { placements, longDataUrls };
+  if (__TEST_BUILD__) {
+    // Test builds leave the last scans' timings where e2e tests can read them (release builds touch no page DOM).
+    scanLog.push({
+      extracted: extraction.extracted,
+      slices: extraction.slices,
+      busyMs: Math.round(extraction.busyMs * 10) / 10,
+      imageElements: scanner.knownImageElements,
+      extractMs: Math.round((extractedAt - started) * 10) / 10,
+      measureMs: Math.round((performance.now() - extractedAt) * 10) / 10,
+      images: images.length,
+      hidden,
+    });
+    document.documentElement.dataset.lensScans = JSON.stringify(scanLog.slice(-20));
+  }
   // Unchanged lists are not re-sent: pages mutate constantly (carousels, ads, timers).
-  const key = JSON.stringify([payload.map((i) => [i.url, i.visible]), hidden]);
+  const key = JSON.stringify([images.map((i) => [i.url, i.visible]), hidden]);
   if (key === lastReport) return;
   lastReport = key;
-  const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images: payload, hidden };
+  const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images, hidden };
   browser.runtime.sendMessage(message).catch(() => {
     // The background may be restarting (extension update); the next change re-reports.
     lastReport = '';
   });
 }
 
-function scheduleRescan(): void {
-  clearTimeout(rescanTimer);
-  rescanTimer = setTimeout(report, RESCAN_DELAY_MS);
+function placementsFor(url: string): Placement[] {
+  return sources.placements.get(url)?.filter((p) => p.element.isConnected) ?? [];
 }
 
 function elementFor(url: string): Element | undefined {
+  const all = placementsFor(url);
   if (lastContextTarget?.isConnected) {
-    const hit = current.find((i) => i.element === lastContextTarget && i.url === url);
+    const hit = all.find((p) => p.element === lastContextTarget);
     if (hit) return hit.element;
   }
-  return current.find((i) => i.url === url)?.element;
+  return all[0]?.element;
 }
 
-function handleCommand(command: PageCommand): void {
+const revealRelay = createRevealRelay();
+
+function handleCommand(command: PageCommand): Promise<unknown> | undefined {
   switch (command.type) {
     case 'highlight': {
-      const matches = command.results.flatMap((r) => {
-        const element = elementFor(r.url);
-        return element ? [{ element, rank: r.rank, score: r.score }] : [];
-      });
+      // Every element showing a matching image lights up (the same picture can appear twice).
+      const matches = command.results.flatMap((r) => placementsFor(r.url).map((p) => ({ element: p.element, rank: r.rank, score: r.score })));
       overlay.highlight(matches);
-      break;
+      return undefined;
     }
     case 'clear-highlights':
       overlay.clearHighlights();
       overlay.destroy();
-      break;
+      return undefined;
     case 'reveal': {
       const element = elementFor(command.url);
-      if (!element) return;
-      element.scrollIntoView({ behavior: 'smooth', block: 'center' });
+      if (!element) {
+        // Another frame has it; if that frame is inside this one, bring the frame into view.
+        revealRelay.expectChildReveal();
+        return undefined;
+      }
+      element.scrollIntoView({ behavior: scrollBehavior(), block: 'center' });
+      revealRelay.askParentsToReveal();
       overlay.pulse(element);
-      break;
+      return undefined;
     }
     case 'show-classification': {
       const element = elementFor(command.url) ?? (lastContextTarget?.isConnected ? lastContextTarget : undefined);
       if (element) overlay.showClassification(element, command.labels, command.error);
-      break;
+      return undefined;
     }
     case 'rescan':
       lastReport = '';
-      report();
-      break;
+      scanner.markAll();
+      watcher.scanSoon(0);
+      return undefined;
+    case 'read-image':
+      // Only the frame that reported the image answers; others stay silent for the right one.
+      return sources.placements.has(command.url) || sources.longDataUrls.has(command.url) ? readImage(command, sources) : undefined;
+    case 'prepare-capture':
+      return sources.placements.has(command.url) ? prepareCapture(command.url, sources, () => overlay.suspend(CAPTURE_HIDE_MS)) : undefined;
   }
 }
 
 browser.runtime.onMessage.addListener((raw: unknown) => {
   const command = parsePageCommand(raw);
-  if (command) handleCommand(command);
-  return undefined;
+  return command ? handleCommand(command) : undefined;
 });
 
 addEventListener('contextmenu', (event) => {
   lastContextTarget = event.target instanceof Element ? event.target : null;
 }, { capture: true, passive: true });
 
-new MutationObserver(scheduleRescan).observe(document.documentElement, {
-  childList: true,
-  subtree: true,
-  attributes: true,
-  attributeFilter: ['src', 'srcset', 'style', 'class', 'hidden', 'data-src', 'data-srcset'],
+// An iframe that is removed or navigated takes its images with it; a page restored from the
+// back/forward cache shows them again.
+addEventListener('pagehide', () => {
+  if (window === window.top) return;
+  const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images: [], hidden: 0 };
+  browser.runtime.sendMessage(message).catch(() => undefined);
+  lastReport = '';
 });
-// Images finishing their load change their rendered size; capture-phase catches every <img>.
-addEventListener('load', scheduleRescan, { capture: true, passive: true });
-addEventListener('resize', scheduleRescan, { passive: true });
+addEventListener('pageshow', (event) => {
+  if ((event as PageTransitionEvent).persisted) watcher.scanSoon(0);
+});
 
+function applySettings(settings: typeof DEFAULT_SETTINGS): void {
+  const next = { minSize: settings.minImageSize, skipTrackingPixels: settings.skipTrackingPixels };
+  if (JSON.stringify(next) === JSON.stringify(options)) return;
+  options = next;
+  watcher.scanSoon(0);
+}
+
+onSettingsChanged(applySettings);
 loadSettings()
-  .then((settings) => (minSize = settings.minImageSize))
+  .then(applySettings)
   .catch(() => undefined)
-  .finally(report);
+  .finally(() => watcher.scanSoon(0));

@@ -17,6 +17,7 @@ const STYLE = `
   background: #2f6bff; padding: 3px 6px; border-radius: 6px 0 6px 0; white-space: nowrap; }
 .box.top .badge { background: #ff7a00; }
 .box.pulse { animation: pulse .9s ease-out 2; }
+.box.reveal { border-color: #ff7a00; }
 @keyframes pulse { 0% { box-shadow: 0 0 0 0 rgba(255,122,0,.8); } 100% { box-shadow: 0 0 0 18px rgba(255,122,0,0); } }
 .card { position: fixed; pointer-events: auto; min-width: 180px; max-width: 280px; background: #fff; color: #1b1b1f;
   font: 13px/1.35 system-ui, sans-serif; border-radius: 10px; box-shadow: 0 6px 24px rgba(0,0,0,.3); padding: 10px 12px; }
@@ -27,6 +28,11 @@ const STYLE = `
 .card .bar i { display: block; height: 100%; background: #2f6bff; }
 .card button { position: absolute; top: 6px; right: 6px; border: 0; background: none; font-size: 16px; cursor: pointer; color: #555; }
 `;
+
+/** How often highlights re-check where their elements are. */
+const FOLLOW_MS = 400;
+/** How long the outline of a revealed, non-highlighted image stays. */
+const REVEAL_MS = 2_400;
 
 interface Highlight {
   element: Element;
@@ -39,6 +45,11 @@ export class Overlay {
   private highlights: Highlight[] = [];
   private card: { element: Element; node: HTMLDivElement } | null = null;
   private frame = 0;
+  /** Layout can move an element without a scroll or resize (images loading above it). */
+  private followTimer: ReturnType<typeof setInterval> | undefined;
+  private revealTimer: ReturnType<typeof setTimeout> | undefined;
+  private revealBox: Highlight | null = null;
+  private suspendTimer: ReturnType<typeof setTimeout> | undefined;
 
   private ensureLayer(): HTMLDivElement {
     if (this.layer && this.host?.isConnected) return this.layer;
@@ -54,6 +65,7 @@ export class Overlay {
     document.documentElement.append(this.host);
     addEventListener('scroll', this.schedule, { passive: true, capture: true });
     addEventListener('resize', this.schedule, { passive: true });
+    this.followTimer = setInterval(this.schedule, FOLLOW_MS);
     return this.layer;
   }
 
@@ -76,12 +88,39 @@ export class Overlay {
     this.position();
   }
 
+  /** Pulses the element's highlight; an element that is not highlighted gets a passing outline. */
   pulse(element: Element): void {
-    const highlight = this.highlights.find((h) => h.element === element);
-    if (!highlight) return;
+    let highlight = this.highlights.find((h) => h.element === element);
+    if (!highlight) {
+      this.clearReveal();
+      const box = document.createElement('div');
+      box.className = 'box reveal';
+      box.setAttribute('data-testid', 'reveal');
+      this.ensureLayer().append(box);
+      highlight = this.revealBox = { element, box };
+      this.revealTimer = setTimeout(() => {
+        this.clearReveal();
+        this.removeIfEmpty();
+      }, REVEAL_MS);
+      this.position();
+    }
     highlight.box.classList.remove('pulse');
     void highlight.box.offsetWidth; // restart the animation
     highlight.box.classList.add('pulse');
+  }
+
+  /** Takes the overlay off screen for a moment (a screenshot of the page is being taken). */
+  suspend(ms: number): void {
+    if (!this.host) return;
+    this.host.style.setProperty('display', 'none', 'important');
+    clearTimeout(this.suspendTimer);
+    this.suspendTimer = setTimeout(() => this.host?.style.removeProperty('display'), ms);
+  }
+
+  private clearReveal(): void {
+    clearTimeout(this.revealTimer);
+    this.revealBox?.box.remove();
+    this.revealBox = null;
   }
 
   showClassification(element: Element, labels: LabelProbability[], error?: string): void {
@@ -129,6 +168,8 @@ export class Overlay {
 
   destroy(): void {
     this.clearHighlights();
+    this.clearReveal();
+    clearInterval(this.followTimer);
     this.card = null;
     this.host?.remove();
     this.host = this.layer = null;
@@ -137,7 +178,7 @@ export class Overlay {
   }
 
   private removeIfEmpty(): void {
-    if (this.highlights.length === 0 && !this.card) this.destroy();
+    if (this.highlights.length === 0 && !this.card && !this.revealBox) this.destroy();
   }
 
   private schedule = (): void => {
@@ -149,7 +190,7 @@ export class Overlay {
   };
 
   private position(): void {
-    for (const { element, box } of this.highlights) {
+    for (const { element, box } of this.revealBox ? [...this.highlights, this.revealBox] : this.highlights) {
       const r = element.getBoundingClientRect();
       box.style.display = element.isConnected && r.width > 0 ? '' : 'none';
       box.style.left = `${r.left - 3}px`;

@@ -84,11 +84,18 @@ export const MODELS: readonly ModelSpec[] = Object.freeze([
   mobileclip2('mobileclip2-s0', 'MobileCLIP2-S0', 's0', 256),
   mobileclip2('mobileclip2-s2', 'MobileCLIP2-S2', 's2', 256),
   mobileclip2('mobileclip2-b', 'MobileCLIP2-B', 'b', 224),
-  {
-    // Tiny generated model that maps flat colours to known embeddings; it lets tests and the
-    // offline demo run the whole pipeline without real weights. Never offered to users.
-    id: 'fixture',
-    label: 'Fixture (test colours)',
+  // Tiny generated model that maps flat colours to known embeddings; it lets tests and the
+  // offline demo run the whole pipeline without real weights. Never offered to users.
+  fixture('fixture', 'Fixture (test colours)'),
+  // The same files under another id, never bundled: e2e tests serve them from a local
+  // Hugging Face style server to exercise the download path inside the extension.
+  fixture('fixture-download', 'Fixture (download test)'),
+]);
+
+function fixture(id: string, label: string): ModelSpec {
+  return {
+    id,
+    label,
     repo: 'local/fixture',
     imageSize: 256,
     embedDim: 32,
@@ -100,8 +107,8 @@ export const MODELS: readonly ModelSpec[] = Object.freeze([
       tokenizer: 'bpe_simple_vocab_16e6.txt.gz',
     },
     testOnly: true,
-  },
-]);
+  };
+}
 
 // A duplicated id would make settings and cache keys ambiguous; fail at import, not at runtime.
 {

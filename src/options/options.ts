@@ -1,6 +1,6 @@
 // Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
 import browser from 'webextension-polyfill';
-import { publicModels, getModel } from '../engine/registry';
+import { MODELS, publicModels, getModel } from '../engine/registry';
 import { loadSettings, saveSettings, type BackendPreference } from '../settings';
 import type { CacheStatsResponse, ErrorResponse, RequestMessage } from '../messages';
 
@@ -11,6 +11,8 @@ const model = $<HTMLSelectElement>('model');
 const backend = $<HTMLSelectElement>('backend');
 const baseUrl = $<HTMLInputElement>('base-url');
 const minSize = $<HTMLInputElement>('min-size');
+const skipTracking = $<HTMLInputElement>('skip-tracking');
+const mergeDuplicates = $<HTMLInputElement>('merge-duplicates');
 const labels = $<HTMLTextAreaElement>('labels');
 const saved = $('saved');
 
@@ -38,7 +40,8 @@ function describeModel(id: string): void {
 
 async function init(): Promise<void> {
   const settings = await loadSettings();
-  const choices = [...publicModels(), ...(__TEST_BUILD__ ? [getModel('fixture')!] : [])];
+  // Test builds also offer the test-only models (the bundled fixture, and its download twin).
+  const choices = __TEST_BUILD__ ? [...MODELS] : publicModels();
   model.replaceChildren(
     new Option('Default', ''),
     ...choices.map((spec) => new Option(spec.label, spec.id)),
@@ -48,6 +51,8 @@ async function init(): Promise<void> {
   backend.value = settings.backend;
   baseUrl.value = settings.modelBaseUrl;
   minSize.value = String(settings.minImageSize);
+  skipTracking.checked = settings.skipTrackingPixels;
+  mergeDuplicates.checked = settings.mergeDuplicates;
   labels.value = settings.labels.join('\n');
   await showCacheStats();
 }
@@ -62,6 +67,8 @@ $('settings').addEventListener('submit', async (event) => {
       backend: backend.value as BackendPreference,
       modelBaseUrl: baseUrl.value,
       minImageSize: Number(minSize.value),
+      skipTrackingPixels: skipTracking.checked,
+      mergeDuplicates: mergeDuplicates.checked,
       labels: labels.value.split('\n'),
     });
     saved.textContent = 'Saved.';

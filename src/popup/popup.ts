@@ -64,16 +64,20 @@ function renderStatus(v: TabView): void {
   modelMessage.classList.toggle('error', phase === 'error');
   modelMessage.replaceChildren();
   if (phase === 'downloading') {
-    const pct = v.model.progress === null ? '' : ` ${Math.round(v.model.progress * 100)}%`;
-    modelMessage.textContent = `Downloading ${v.model.label} (one time only)…${pct}`;
+    modelMessage.textContent = `Downloading ${v.model.label} (one time only)…${downloadAmount(v.model)}`;
     progress.value = v.model.progress ?? 0;
   } else if (phase === 'loading') {
     modelMessage.textContent = `Starting ${v.model.label}…`;
   } else if (phase === 'error') {
-    modelMessage.textContent = `The model could not load: ${v.model.error ?? 'unknown error'}`;
+    // The background words the error as a whole sentence (which model, which file, what to do).
+    modelMessage.textContent = v.model.error ?? 'The model could not load.';
     const retry = document.createElement('button');
     retry.textContent = 'Retry';
-    retry.addEventListener('click', () => rescanAndSearch());
+    retry.setAttribute('data-testid', 'retry');
+    retry.addEventListener('click', () => {
+      retry.disabled = true;
+      retryModel();
+    });
     modelMessage.append(retry);
   }
   if (phase !== 'downloading') progress.value = v.found > 0 ? (v.indexed + v.failed) / v.found : 0;
@@ -187,8 +191,26 @@ async function runSearch(): Promise<void> {
   }
 }
 
-function rescanAndSearch(): void {
-  runSearch().catch(() => undefined);
+/** " 42% of 86 MB" once the size is known, else " 12 MB" so far; empty before the first byte. */
+function downloadAmount(model: TabView['model']): string {
+  const d = model.downloaded;
+  if (!d) return model.progress === null ? '' : ` ${Math.floor(model.progress * 100)}%`;
+  if (d.total) return ` ${Math.floor((d.loaded / d.total) * 100)}% of ${megabytes(d.total)}`;
+  return ` ${megabytes(d.loaded)}`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+}
+
+/** Loads the model again; the background also re-queues the images that failed because of it. */
+function retryModel(): void {
+  // Results for the current query refresh by themselves as the images get indexed again.
+  request({ type: 'retry-model' }).catch((error: Error) => {
+      modelMessage.hidden = false;
+      modelMessage.classList.add('error');
+      modelMessage.textContent = `Retry failed: ${error.message}`;
+    });
 }
 
 function connect(): void {
