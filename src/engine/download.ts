@@ -973,7 +973,7 @@ function unreachable(url: string, err: unknown, file?: string): ModelDownloadErr
   const host = safeHost(url);
   return new ModelDownloadError(
     'network',
-    `cannot reach ${host} (${url}): ${describe(err)}. Check the internet connection (or the --base URL) and try again.`,
+    `cannot reach ${host} (${url}): ${describe(err)}. Check the internet connection and the download address, then try again.`,
     url,
     file,
     { cause: err },
