@@ -219,8 +219,14 @@ function connect(): void {
     const message = parseBackgroundPortMessage(raw);
     if (message && message.view.tabId === tabId) render(message.view);
   });
-  // A Firefox event page or Chrome worker that restarts drops the port: reconnect and get the current view.
-  port.onDisconnect.addListener(() => setTimeout(connect, 250));
+  // A Firefox event page or Chrome worker that restarts drops the port and forgets the query:
+  // reconnect, get the current view, and ask again for what the search box holds.
+  port.onDisconnect.addListener(() =>
+    setTimeout(() => {
+      connect();
+      if (search.value.trim()) runSearch();
+    }, 250),
+  );
   port.postMessage({ type: 'subscribe', tabId });
 }
 
