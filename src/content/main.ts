@@ -13,6 +13,8 @@ declare const __TEST_BUILD__: boolean;
 
 /** How long our highlights stay hidden while the background takes a screenshot. */
 const CAPTURE_HIDE_MS = 1_000;
+/** When the background did not take a report (restarting), the next try. */
+const REPORT_RETRY_MS = 2_000;
 
 const overlay = new Overlay();
 let options: DiscoverOptions = { minSize: DEFAULT_SETTINGS.minImageSize, skipTrackingPixels: DEFAULT_SETTINGS.skipTrackingPixels };
@@ -52,8 +54,9 @@ async function scan(): Promise<void> {
   lastReport = key;
   const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images, hidden };
   browser.runtime.sendMessage(message).catch(() => {
-    // The background may be restarting (extension update); the next change re-reports.
+    // The background may be restarting (extension update): report again shortly.
     lastReport = '';
+    watcher.scanSoon(REPORT_RETRY_MS);
   });
 }
 

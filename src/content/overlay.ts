@@ -65,6 +65,7 @@ export class Overlay {
     document.documentElement.append(this.host);
     addEventListener('scroll', this.schedule, { passive: true, capture: true });
     addEventListener('resize', this.schedule, { passive: true });
+    clearInterval(this.followTimer); // the page may have removed our previous host
     this.followTimer = setInterval(this.schedule, FOLLOW_MS);
     return this.layer;
   }

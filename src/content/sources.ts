@@ -60,9 +60,14 @@ function reportable(url: string, context: SourceContext): string {
   return key;
 }
 
-function srcsetChoice(srcset: string | null, slotWidth: number, base: string, dpr: number): string | null {
+/** `slotWidth` is only asked for when there is a srcset: reading an <img>'s width costs a layout. */
+function srcsetChoice(srcset: string | null, slotWidth: () => number, base: string, dpr: number): string | null {
   if (!srcset) return null;
-  return resolve(chooseCandidate(parseSrcset(srcset, slotWidth), dpr), base);
+  return resolve(chooseCandidate(parseSrcset(srcset, slotWidth()), dpr), base);
+}
+
+function slotOf(img: HTMLImageElement): () => number {
+  return () => img.width || innerWidth;
 }
 
 /** The source a <picture> would pick for an image it has not loaded yet. */
@@ -75,7 +80,7 @@ function pictureChoice(img: HTMLImageElement, base: string, dpr: number): string
     const type = source.getAttribute('type');
     if (type && !/^image\/(png|jpeg|gif|webp|avif|svg\+xml)$/i.test(type)) continue;
     const srcset = source.getAttribute('srcset') ?? source.getAttribute('data-srcset');
-    const chosen = srcsetChoice(srcset, img.width || innerWidth, base, dpr);
+    const chosen = srcsetChoice(srcset, slotOf(img), base, dpr);
     if (chosen) return chosen;
   }
   return null;
@@ -85,7 +90,7 @@ function pictureChoice(img: HTMLImageElement, base: string, dpr: number): string
 function lazyUrl(img: HTMLImageElement, base: string, dpr: number): string | null {
   const set = img.getAttribute('data-srcset') ?? img.getAttribute('data-lazy-srcset');
   const single = img.getAttribute('data-src') ?? img.getAttribute('data-lazy-src') ?? img.getAttribute('data-original') ?? img.getAttribute('data-lazy');
-  return srcsetChoice(set, img.width || innerWidth, base, dpr) ?? resolve(single, base);
+  return srcsetChoice(set, slotOf(img), base, dpr) ?? resolve(single, base);
 }
 
 /** What the <img> shows, or will show once its lazy load happens. */
@@ -95,7 +100,7 @@ function imgSource(img: HTMLImageElement, context: SourceContext): ImageSource |
   const current =
     resolve(img.currentSrc, base) ??
     pictureChoice(img, base, dpr) ??
-    srcsetChoice(img.getAttribute('srcset'), img.width || innerWidth, base, dpr) ??
+    srcsetChoice(img.getAttribute('srcset'), slotOf(img), base, dpr) ??
     resolve(img.getAttribute('src'), base);
   const lazy = lazyUrl(img, base, dpr);
   // A placeholder (nothing, an inline stub, a tiny blurred preview) stands in until the loader
