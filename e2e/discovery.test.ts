@@ -182,6 +182,15 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
         const top = await findColour(harness, page, popup, colour, expected.images);
         expect(top.score, colour).toBeGreaterThan(0.2);
       }
+      // Every result shows a preview, including images the popup cannot load by address
+      // (blob:, page-local SVG/canvas, hotlink-protected): those come from the background.
+      const unloaded = await waitUntil(
+        'every result thumbnail loaded',
+        () => popup.evaluate(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=result] img')].filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.closest('li')!.dataset.src)),
+        (missing) => missing.length === 0,
+        30_000,
+      );
+      expect(unloaded).toEqual([]);
       // The red image is on the page twice under two addresses with identical bytes: one result, both outlined.
       await findColour(harness, page, popup, 'red', expected.images);
       const redOutlines = await page.evaluate(() => {

@@ -51,6 +51,8 @@ export interface ModelStatus {
   testOnly: boolean;
   phase: ModelPhase;
   backend: Backend | null;
+  /** WASM threads of the engine answering (Chrome runs WASM in an offscreen document with threads); null on WebGPU. */
+  threads?: number | null;
   /** 0..1 while downloading. */
   progress: number | null;
   /** Bytes of the model's files so far and in all, while downloading (total once known). */
@@ -89,6 +91,8 @@ export type RequestMessage =
   | { type: 'clear-highlights'; tabId: number }
   | { type: 'clear-cache' }
   | { type: 'cache-stats' }
+  /** A small JPEG preview of an indexed image, for results the popup cannot load by address. */
+  | { type: 'thumbnail'; tabId: number; url: string }
   /** Load the model again after it failed (download or start-up), and re-index images that failed. */
   | { type: 'retry-model' };
 
@@ -105,6 +109,10 @@ export interface CacheStatsResponse {
 export interface ErrorResponse {
   ok: false;
   error: string;
+}
+export interface ThumbnailResponse {
+  ok: true;
+  dataUrl: string;
 }
 export interface OkResponse {
   ok: true;
@@ -209,6 +217,7 @@ export function parseRequestMessage(v: unknown): RequestMessage | null {
       return (v.tabId === null || isTabId(v.tabId)) && isImageUrl(v.url) && labelsOk ? (v as unknown as RequestMessage) : null;
     }
     case 'reveal':
+    case 'thumbnail':
       return isTabId(v.tabId) && isImageUrl(v.url) ? (v as unknown as RequestMessage) : null;
     case 'clear-highlights':
       return isTabId(v.tabId) ? (v as unknown as RequestMessage) : null;

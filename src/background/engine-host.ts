@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-web';
 // inference at a time, so with a single instance WASM answers would wait behind WebGPU's
 // first-time shader compilation (tens of seconds). Costs a second WASM module in memory.
 import * as ortWasm from 'onnxruntime-web/wasm';
-import { ClipEngine } from '../engine/session';
+import { createEngine, type Embedder } from './offscreen-engine';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { DEFAULT_MODEL_ID, getModel } from '../engine/registry';
 import { ensureModel, isModelStored, loadBundledModel, ModelDownloadError } from '../engine/download';
@@ -19,7 +19,8 @@ declare const __TEST_BUILD__: boolean;
 
 export interface LoadedModel {
   spec: ModelSpec;
-  engine: ClipEngine;
+  /** In Chrome, WASM runs in an offscreen document with threads (offscreen-engine.ts). */
+  engine: Embedder;
   tokenizer: ClipTokenizer;
 }
 
@@ -157,17 +158,18 @@ class EngineHost {
 
     const first = await fetchFiles(prefer === 'webgpu' ? 'webgpu' : 'wasm');
     const tokenizer = await ClipTokenizer.load(first.tokenizer);
-    const engine = await ClipEngine.create({
+    const engine = await createEngine({
       spec,
       ort,
+      wasmOrt: ortWasm,
       tokenizer,
       prefer,
-      wasmThreads: 1,
       loadFiles: async (backend) => (backend === (prefer === 'webgpu' ? 'webgpu' : 'wasm') ? first : fetchFiles(backend)),
-      onBackendChange: (backend) => setStatus({ backend }),
+      source: bundled ? { kind: 'bundled', baseUrl: browser.runtime.getURL('models') } : { kind: 'store', baseUrl: settings.modelBaseUrl },
+      onBackendChange: (backend, _reason, threads) => setStatus({ backend, threads }),
     });
     ready = true;
-    setStatus({ phase: 'ready', backend: engine.backend, progress: null, downloaded: null, error: null });
+    setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null });
     return { spec, engine, tokenizer };
   }
 }

@@ -88,10 +88,3 @@ export function dataUrlToImage(dataUrl: string): FetchedImage {
   if (bytes.length > MAX_IMAGE_BYTES) throw new ImageFetchError(`too large (${Math.round(bytes.length / 1e6)} MB)`);
   return { blob: new Blob([bytes as Uint8Array<ArrayBuffer>], { type }), bytes, etag: null, lastModified: null };
 }
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
-  return hex;
-}

@@ -7,8 +7,9 @@ import { l2normalize } from '../engine/similarity';
 import { getEmbedding, getUrl, putEmbedding, putUrl, URL_FRESH_MS } from '../store/db';
 import { engineHost, describe, type LoadedModel } from './engine-host';
 import { markIfDuplicate } from './duplicates';
-import { sha256Hex } from './image-bytes';
+import { sha256Hex } from '../engine/download';
 import { loadImageBytes } from './image-source';
+import { makeThumbnail } from './thumbnail';
 import { allTabs, nextPending, type ImageEntry, type TabState } from './tabs';
 
 /** Starts the error of an image that failed because the model could not load (main.ts retries those). */
@@ -125,6 +126,8 @@ export class Indexer {
       } catch {
         throw new Error(`cannot decode ${fetched.blob.type || 'this file'} as an image`);
       }
+      // Not awaited: the preview must not hold up inference.
+      makeThumbnail(fetched.blob).then((t) => (entry.thumbnail = t), () => undefined);
       return { tab, entry, sha256, pixels: preprocess(image, spec) };
     } catch (error) {
       entry.status = 'failed';

@@ -22,6 +22,7 @@ import { loadSettings, onSettingsChanged } from '../settings';
 import { describe, engineHost, type LoadedModel } from './engine-host';
 import { copiesOf, regroupDuplicates, setMergeDuplicates } from './duplicates';
 import { forgetTabLimits, loadImageBytes } from './image-source';
+import { makeThumbnail } from './thumbnail';
 import { requeueScreenCaptures } from './page-bytes';
 import { Indexer, MODEL_UNAVAILABLE } from './indexer';
 import { classify, queryVector, rank } from './search';
@@ -144,6 +145,17 @@ async function classifyImage(tabId: number | null, url: string, labels?: string[
   return result;
 }
 
+/** The preview made at indexing time, else one made now (images that came from the cache were never decoded). */
+async function thumbnailFor(tabId: number, url: string): Promise<string> {
+  const tab = getTab(tabId);
+  const entry = tab?.entries.get(url);
+  if (entry?.thumbnail) return entry.thumbnail;
+  const fetched = await loadImageBytes({ url, tab, frameId: entry?.frameId });
+  const thumbnail = await makeThumbnail(fetched.blob);
+  if (entry) entry.thumbnail = thumbnail;
+  return thumbnail;
+}
+
 // ------------------------------------------------------------------ listeners
 
 function isOwnExtensionPage(sender: Runtime.MessageSender): boolean {
@@ -167,6 +179,8 @@ async function handleRequest(message: RequestMessage): Promise<unknown> {
       return { ok: true };
     case 'cache-stats':
       return { ok: true, ...(await cacheStats()) };
+    case 'thumbnail':
+      return { ok: true, dataUrl: await thumbnailFor(message.tabId, message.url) };
     case 'retry-model':
       await retryModel();
       return { ok: true };

@@ -12,6 +12,8 @@ export interface ImageEntry {
   /** L2-normalised image embedding once indexed. */
   embedding?: Float32Array;
   error?: string;
+  /** JPEG data: URL preview made when the bytes were at hand (see thumbnail.ts). */
+  thumbnail?: string;
   /** Which model the embedding belongs to (a model switch re-queues). */
   modelId?: string;
   /** SHA-256 of the bytes, once fetched. */

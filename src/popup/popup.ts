@@ -6,6 +6,7 @@ import {
   POPUP_PORT,
   parseBackgroundPortMessage,
   type ClassifyResponse,
+  type ThumbnailResponse,
   type ErrorResponse,
   type RequestMessage,
   type SearchResult,
@@ -96,6 +97,24 @@ function renderStatus(v: TabView): void {
   );
 }
 
+const thumbnails = new Map<string, Promise<string>>();
+
+/**
+ * Web addresses load directly; blob:, page-local and data: images (and any web image the popup
+ * may not load: hotlink protection, expired links) show the background's preview instead.
+ */
+function showThumbnail(img: HTMLImageElement, url: string): void {
+  const usePreview = () => {
+    img.onerror = null;
+    if (!thumbnails.has(url)) thumbnails.set(url, request<ThumbnailResponse>({ type: 'thumbnail', tabId, url }).then((r) => r.dataUrl));
+    thumbnails.get(url)!.then((dataUrl) => (img.src = dataUrl), () => img.classList.add('missing'));
+  };
+  if (/^https?:/i.test(url) && !thumbnails.has(url)) {
+    img.onerror = usePreview;
+    img.src = url;
+  } else usePreview();
+}
+
 function resultItem(r: SearchResult): HTMLLIElement {
   const li = document.createElement('li');
   li.setAttribute('data-testid', 'result');
@@ -106,7 +125,7 @@ function resultItem(r: SearchResult): HTMLLIElement {
   li.tabIndex = 0;
   li.title = r.alt ? `${r.alt}\nClick to show on the page` : 'Click to show on the page';
   const img = document.createElement('img');
-  img.src = r.url;
+  showThumbnail(img, r.url);
   img.alt = r.alt;
   img.loading = 'lazy';
   img.referrerPolicy = 'no-referrer';

@@ -1,0 +1,54 @@
+// The engine channel between the Chrome service worker and the offscreen document.
+//
+// Not chrome.runtime messaging: that serialises as JSON, and a batch of 8 images is 6 MB of
+// float32 (measured: ~0.6–1.2 s per round trip as number arrays, against ~10 ms for a
+// MessagePort that transfers the buffers; see bench/browser-threads.bench.ts). The worker
+// finds the document among its clients and hands it a MessagePort once per worker start; every
+// request then travels over that port as a structured clone with its buffers transferred.
+// Only our own service worker can post to the document, so nothing here needs validating
+// the way src/messages.ts validates what web pages can send.
+
+import type { ModelSpec } from '../engine/types';
+
+/** Path of the offscreen document inside the build (vite keeps the source path for HTML inputs). */
+export const OFFSCREEN_PATH = 'src/offscreen/offscreen.html';
+
+/** The first message to the document (clients.postMessage, with the port transferred). */
+export const CONNECT = 'lens-engine-connect';
+
+/** Where the document reads the model files the worker has made sure of. */
+export type ModelSource =
+  /** Shipped in the extension: `${baseUrl}/${spec.id}/…` (see loadBundledModel). */
+  | { kind: 'bundled'; baseUrl: string }
+  /** Downloaded earlier into Cache Storage (shared by the worker and extension pages) from baseUrl. */
+  | { kind: 'store'; baseUrl: string };
+
+export type EngineRequest =
+  /** Opens the engine for a model; a document that already has it answers at once. */
+  | { id: number; op: 'open'; spec: ModelSpec; source: ModelSource }
+  /** CHW float32 [count, 3, size, size]; the buffer is transferred. */
+  | { id: number; op: 'images'; pixels: Float32Array; count: number }
+  | { id: number; op: 'texts'; texts: string[] };
+
+export interface OpenedEngine {
+  /** ORT's WASM thread count in the document (1 when it is not cross-origin isolated). */
+  threads: number;
+  /** Session creation and warm-up, milliseconds; 0 when the document already had the model. */
+  openMs: number;
+}
+
+export type EngineReply =
+  | { id: number; ok: true; opened: OpenedEngine }
+  /** Raw embedding rows; their buffers are transferred. */
+  | { id: number; ok: true; rows: Float32Array[] }
+  | { id: number; ok: false; error: string };
+
+/**
+ * ORT's WASM thread count for a machine with `cores` logical cores: all of them, up to 4.
+ * On 2 cores, 2 threads ran the MobileCLIP-S0 towers in 0.52–0.55 of the single-threaded time
+ * (README, Performance); ORT itself defaults to half the cores, which is 1 thread there. The
+ * cap follows ORT's own (more threads add little to these model sizes and cost memory).
+ */
+export function wasmThreadCount(cores: number | undefined): number {
+  return Math.max(1, Math.min(4, Math.floor(cores || 1)));
+}
