@@ -8,7 +8,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getModel } from '../src/engine/registry';
 import { makeFixtureModel } from './make-fixture-model';
-import { writeIcons } from './make-icons';
 import type { Flavor, Target } from './manifest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,8 +30,6 @@ function modelsToBundle(): string[] {
 async function main(): Promise<void> {
   if (flavor === 'test') await makeFixtureModel(join(root, 'models', 'fixture'));
   const bundled = modelsToBundle();
-  // crxjs resolves the manifest's icon paths from public/ at build time.
-  writeIcons(join(root, 'public', 'icons'));
   for (const target of targets) {
     const started = Date.now();
     process.env.EXT_TARGET = target;

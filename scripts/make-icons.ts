@@ -1,5 +1,5 @@
-// Draws the extension icon (a lens over a blue tile) at the sizes the manifests name.
-// Generated at build time so no binary artwork lives in git.
+// Draws the extension icon (a lens over a blue tile) at the sizes the manifests name, into
+// public/icons (committed: they are the artwork). Run after changing the drawing: npm run icons
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodePng } from '../src/engine/png';
@@ -45,3 +45,5 @@ export function writeIcons(dir: string): void {
   mkdirSync(dir, { recursive: true });
   for (const size of ICON_SIZES) writeFileSync(join(dir, `icon-${size}.png`), encodePng({ data: draw(size), width: size, height: size }));
 }
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) writeIcons(join(import.meta.dirname, '..', 'public', 'icons'));

@@ -13,6 +13,10 @@ export function browserManifest(base: Manifest, target: Target, flavor: Flavor):
     // Firefox runs the background as an event page; it has no offscreen API.
     m.background = { scripts: [m.background.service_worker], type: 'module' };
     m.permissions = m.permissions.filter((p: string) => p !== 'offscreen');
+    // Cross-origin isolation only serves Chrome's offscreen document (WASM threads); Firefox's
+    // extension pages stay as they were.
+    delete m.cross_origin_embedder_policy;
+    delete m.cross_origin_opener_policy;
     m.browser_specific_settings.gecko.data_collection_permissions = { required: ['none'] };
   }
   return m;
