@@ -328,6 +328,7 @@ onSettingsChanged((settings) => {
 
 declare const __TARGET__: 'chrome' | 'firefox';
 if (__TEST_BUILD__) {
-  // Test builds expose the context-menu handler: headless browsers cannot click native menus.
-  (globalThis as Record<string, unknown>).__lensTest = { classifyImage };
+  // Test builds expose the context-menu handler (headless browsers cannot click native menus)
+  // and the decoder, to check the browser's decoding (EXIF orientation) where it really runs.
+  (globalThis as Record<string, unknown>).__lensTest = { classifyImage, decodeImageBlob };
 }

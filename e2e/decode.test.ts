@@ -1,0 +1,58 @@
+// The engine decodes images with the browser's own decoder (src/engine/decode.ts), in the
+// background where the pipeline runs. Chromium only: these checks need code run in the
+// background, which the harness can do in Chromium's service worker but not in Firefox's
+// event page.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { launchChromium, type ChromiumHarness } from './browsers';
+
+type RGB = [number, number, number];
+
+describe('browser decoding in the background (Chromium)', () => {
+  let harness: ChromiumHarness;
+  beforeAll(async () => {
+    harness = await launchChromium(resolve('dist-test/chrome'));
+  });
+  afterAll(async () => harness?.close());
+
+  it('applies EXIF orientation: a 40x20 JPEG tagged "rotate 90° clockwise" decodes as 20x40', async () => {
+    const decoded = await harness.evalInExtension(async () => {
+      // Left half red, right half blue, stored landscape.
+      const canvas = new OffscreenCanvas(40, 20);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#f00';
+      ctx.fillRect(0, 0, 20, 20);
+      ctx.fillStyle = '#00f';
+      ctx.fillRect(20, 0, 20, 20);
+      const jpeg = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 1 })).arrayBuffer());
+      // APP1 Exif segment, big-endian TIFF, IFD0 with one entry: Orientation (0x0112) = 6.
+      const tiff = [0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+      const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
+      const app1 = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
+      const tagged = new Uint8Array([...jpeg.subarray(0, 2), ...app1, ...jpeg.subarray(2)]);
+      const decode = (globalThis as any).__lensTest.decodeImageBlob as (b: Blob) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
+      const image = await decode(new Blob([tagged], { type: 'image/jpeg' }));
+      const at = (x: number, y: number) => Array.from(image.data.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 3));
+      return { width: image.width, height: image.height, top: at(10, 5), bottom: at(10, 35) };
+    });
+    expect([decoded.width, decoded.height]).toEqual([20, 40]);
+    const near = (a: number[], b: RGB) => a.every((v, i) => Math.abs(v - b[i]) < 40);
+    // Rotating 90° clockwise puts the stored left (red) half on top.
+    expect(near(decoded.top, [255, 0, 0]), `top ${decoded.top}`).toBe(true);
+    expect(near(decoded.bottom, [0, 0, 255]), `bottom ${decoded.bottom}`).toBe(true);
+  });
+
+  it('keeps straight (not premultiplied) alpha, so compositing on white is exact', async () => {
+    const pixel = await harness.evalInExtension(async () => {
+      const canvas = new OffscreenCanvas(4, 4);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = 'rgba(0, 0, 255, 0.5)';
+      ctx.fillRect(0, 0, 4, 4);
+      const png = await canvas.convertToBlob({ type: 'image/png' });
+      const decode = (globalThis as any).__lensTest.decodeImageBlob as (b: Blob) => Promise<{ data: Uint8ClampedArray }>;
+      return Array.from((await decode(png)).data.subarray(0, 4));
+    });
+    expect(pixel[2]).toBeGreaterThan(250); // premultiplied would read ~128
+    expect(Math.abs(pixel[3] - 128)).toBeLessThan(2);
+  });
+});
