@@ -19,6 +19,16 @@ export default defineConfig({
     // ORT's bundle is ~1 MB minified; it is loaded once per background start, so a warning adds nothing.
     chunkSizeWarningLimit: 4096,
     sourcemap: false,
+    rollupOptions: {
+      // Chrome's offscreen document (WASM threads) is no manifest entry, so crxjs needs it named.
+      input: target === 'chrome' ? { offscreen: resolve('src/offscreen/offscreen.html') } : {},
+      output: {
+        // ORT starts its WASM threads as module Workers that import the chunk holding ORT
+        // (import.meta.url): that chunk must be that one ORT build alone, not a page's code
+        // nor a second build (each would take the worker for its own).
+        manualChunks: (id: string) => /\/node_modules\/onnxruntime-web\/dist\/(ort[\w.]*?)(\.min)?\.m?js$/.exec(id)?.[1],
+      },
+    },
   },
   define: {
     __TARGET__: JSON.stringify(target),

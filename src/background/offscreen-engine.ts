@@ -10,13 +10,14 @@
 //   - 'auto' answers from WASM at once and switches to WebGPU once it has warmed up, and a
 //     failing WebGPU falls back to WASM, as ClipEngine does within one context;
 //   - a document that cannot be created falls back to single-threaded WASM in the worker, and
-//     one that was closed or crashed is created again on the next request.
+//     one that was closed is created again on the next request. (A crash is not the document's
+//     alone: it shares the extension's renderer process with the worker and the popup.)
 // Firefox has no offscreen documents (and no SharedArrayBuffer in its event page): there, and
 // wherever the offscreen API is missing, one ClipEngine runs in the background as before.
 
 import { ClipEngine, type OrtModule } from '../engine/session';
 import type { Backend, ModelBytes, ModelSpec } from '../engine/types';
-import { CONNECT, OFFSCREEN_PATH, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from '../offscreen/protocol';
+import { CONNECT, IDLE, OFFSCREEN_PATH, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from '../offscreen/protocol';
 
 declare const __TARGET__: 'chrome' | 'firefox';
 
@@ -95,6 +96,7 @@ interface ChromeApi {
   runtime: {
     getURL(path: string): string;
     getContexts?(filter: { contextTypes?: string[]; documentUrls?: string[] }): Promise<{ documentId?: string }[]>;
+    onMessage: { addListener(fn: (message: unknown, sender: { url?: string }) => undefined): void };
   };
 }
 
@@ -144,7 +146,26 @@ function closeDocument(documentId: string): Promise<void> {
   });
 }
 
-/** The document went away (closed or crashed) with requests unanswered. */
+/** Connections of this worker, so a document closed here fails its requests at once instead of at the next poll. */
+const connections = new Set<Connection>();
+
+// The document asks to be closed when it has been idle (see IDLE). Registered at the top level,
+// as listeners must be, so that the message also reaches a worker it wakes.
+if (__TARGET__ === 'chrome' && chromeApi()?.offscreen) {
+  chromeApi()!.runtime.onMessage.addListener((msg, sender) => {
+    if ((msg as { type?: unknown } | null)?.type !== IDLE || sender.url !== chromeApi()!.runtime.getURL(OFFSCREEN_PATH)) return undefined;
+    // (Chrome gives no documentId for an offscreen sender; there is one such document at most.)
+    void liveDocument().then(async (documentId) => {
+      // A request sent meanwhile keeps it: the document asks again once idle.
+      if (!documentId || [...connections].some((c) => c.documentId === documentId && c.busy)) return;
+      for (const c of connections) if (c.documentId === documentId) c.close('the offscreen document was closed when idle');
+      await closeDocument(documentId);
+    }).catch(() => undefined);
+    return undefined;
+  });
+}
+
+/** The document went away (closed, or reloaded) with requests unanswered. */
 class DocumentGone extends Error {
   override readonly name = 'DocumentGone';
 }
@@ -158,6 +179,7 @@ class Connection {
   private readonly pending = new Map<number, { resolve(reply: EngineReply): void; reject(error: Error): void }>();
   private nextId = 1;
   private poll: ReturnType<typeof setInterval> | null = null;
+  private closed = false;
 
   private constructor(
     private readonly port: MessagePort,
@@ -170,6 +192,12 @@ class Connection {
       if (this.pending.size === 0) this.stopPolling();
       waiter.resolve(e.data);
     };
+    connections.add(this);
+  }
+
+  /** Requests are waiting for answers. */
+  get busy(): boolean {
+    return this.pending.size > 0;
   }
 
   /** Hands the document a port. It is among the worker's clients once createDocument has resolved; the retries cover a slow start. */
@@ -190,20 +218,31 @@ class Connection {
 
   /** Sends a request; rejects with DocumentGone if the document disappears before answering. */
   async request(make: (id: number) => EngineRequest, transfer: Transferable[] = []): Promise<EngineReply & { ok: true }> {
+    if (this.closed) throw new DocumentGone('the offscreen document was closed');
     const id = this.nextId++;
     const reply = await new Promise<EngineReply>((resolve, reject) => {
+      try {
+        this.port.postMessage(make(id), transfer);
+      } catch (error) {
+        reject(error); // e.g. a buffer that cannot be cloned: nothing was sent
+        return;
+      }
       this.pending.set(id, { resolve, reject });
       this.startPolling();
-      this.port.postMessage(make(id), transfer);
     });
     if (!reply.ok) throw new Error(reply.error);
     return reply;
   }
 
-  close(): void {
+  /** Ends the connection; waiting requests fail with DocumentGone. */
+  close(reason = 'the connection to the offscreen document was closed'): void {
+    this.closed = true;
+    connections.delete(this);
     this.stopPolling();
     this.port.close();
-    this.fail(new DocumentGone('the connection to the offscreen document was closed'));
+    const waiters = [...this.pending.values()];
+    this.pending.clear();
+    for (const w of waiters) w.reject(new DocumentGone(reason));
   }
 
   // A MessagePort says nothing when the other side is gone, so while requests wait, the
@@ -213,7 +252,7 @@ class Connection {
     this.poll ??= setInterval(() => {
       liveDocument().then(
         (id) => {
-          if (id !== this.documentId) this.fail(new DocumentGone('the offscreen document closed before answering'));
+          if (id !== this.documentId) this.close('the offscreen document closed before answering');
         },
         () => undefined,
       );
@@ -223,13 +262,6 @@ class Connection {
   private stopPolling(): void {
     if (this.poll !== null) clearInterval(this.poll);
     this.poll = null;
-  }
-
-  private fail(error: Error): void {
-    this.stopPolling();
-    const waiters = [...this.pending.values()];
-    this.pending.clear();
-    for (const w of waiters) w.reject(error);
   }
 }
 
@@ -306,10 +338,11 @@ class OffscreenWasm implements Embedder {
         if (!('rows' in reply)) throw new Error('the offscreen document answered without embeddings');
         return reply.rows;
       } catch (error) {
-        // Closed or crashed: the next attempt opens a new document. A second loss in one
-        // request gives up on it, so a document that dies of this very input is not recreated forever.
-        if (!(error instanceof DocumentGone) || attempt > 0) throw error;
+        if (!(error instanceof DocumentGone)) throw error;
+        // Closed: the next attempt (or request) opens a new document. A second loss in one
+        // request gives up, so a document that dies of this very input is not recreated forever.
         if (this.connection === connecting) this.connection = null;
+        if (attempt > 0) throw error;
       }
     }
   }

@@ -12,7 +12,7 @@ import { ClipTokenizer } from '../engine/tokenizer';
 import { ensureModel, isModelStored, loadBundledModel, type ModelFiles } from '../engine/download';
 import { CacheStorageModelStore } from '../engine/model-store-cache';
 import type { ModelSpec } from '../engine/types';
-import { CONNECT, wasmThreadCount, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from './protocol';
+import { CONNECT, IDLE, IDLE_CLOSE_MS, wasmThreadCount, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from './protocol';
 
 // Without cross-origin isolation ORT would warn and fall back to one thread; say so plainly instead.
 const threads = globalThis.crossOriginIsolated ? wasmThreadCount(navigator.hardwareConcurrency) : 1;
@@ -85,12 +85,32 @@ async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfe
   }
 }
 
+// Unused for IDLE_CLOSE_MS: ask the worker to close this document (only the worker may), which
+// frees the model's memory; the next request creates a new one.
+let working = 0;
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
+function idleAgain(): void {
+  clearTimeout(idleTimer);
+  if (working > 0) return;
+  idleTimer = setTimeout(() => {
+    const runtime = (globalThis as { chrome?: { runtime?: { sendMessage(m: unknown): Promise<unknown> } } }).chrome?.runtime;
+    runtime?.sendMessage({ type: IDLE }).catch(() => undefined);
+  }, IDLE_CLOSE_MS);
+}
+
 navigator.serviceWorker.addEventListener('message', (event: MessageEvent) => {
   const port = event.ports[0];
   if (event.data !== CONNECT || !port) return;
   port.onmessage = async (e: MessageEvent<EngineRequest>) => {
-    const { reply, transfer } = await handle(e.data);
-    port.postMessage(reply, transfer);
+    working++;
+    idleAgain();
+    try {
+      const { reply, transfer } = await handle(e.data);
+      port.postMessage(reply, transfer);
+    } finally {
+      working--;
+      idleAgain();
+    }
   };
 });
 // Messages the worker sent before this listener existed wait in the client message queue.

@@ -16,6 +16,14 @@ export const OFFSCREEN_PATH = 'src/offscreen/offscreen.html';
 /** The first message to the document (clients.postMessage, with the port transferred). */
 export const CONNECT = 'lens-engine-connect';
 
+/**
+ * The document's runtime message to the worker after IDLE_CLOSE_MS without requests: close me.
+ * The document outlives worker restarts (so the model need not load again each time the worker
+ * wakes), but it should not hold the model's memory for good once the extension goes unused.
+ */
+export const IDLE = 'lens-engine-idle';
+export const IDLE_CLOSE_MS = 5 * 60_000;
+
 /** Where the document reads the model files the worker has made sure of. */
 export type ModelSource =
   /** Shipped in the extension: `${baseUrl}/${spec.id}/…` (see loadBundledModel). */
@@ -45,9 +53,10 @@ export type EngineReply =
 
 /**
  * ORT's WASM thread count for a machine with `cores` logical cores: all of them, up to 4.
- * On 2 cores, 2 threads ran the MobileCLIP-S0 towers in 0.52–0.55 of the single-threaded time
- * (README, Performance); ORT itself defaults to half the cores, which is 1 thread there. The
- * cap follows ORT's own (more threads add little to these model sizes and cost memory).
+ * On 2 cores, 2 threads ran the MobileCLIP-S0 towers in 0.51–0.53 of the single-threaded time
+ * when idle and 0.77–0.83 with the other core half busy; only with it fully busy were they
+ * slower (1.2–1.7×; README, Performance). ORT itself defaults to half the cores, which is
+ * 1 thread there. The cap of 4 is ORT's own.
  */
 export function wasmThreadCount(cores: number | undefined): number {
   return Math.max(1, Math.min(4, Math.floor(cores || 1)));

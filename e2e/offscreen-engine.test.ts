@@ -1,0 +1,220 @@
+// Chrome's WASM engine in the offscreen document (src/offscreen, src/background/offscreen-engine.ts),
+// with the fixture model bundled in dist-test/chrome:
+// - WASM answers from a cross-origin-isolated offscreen document with a thread per core (up to 4),
+//   and the popup's thumbnails of cross-origin images still load under the manifest's COEP;
+// - a closed offscreen document is created again on the next request, and a restarted service
+//   worker finds the model still open in the document it left behind.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { launchChromium, popupPath, type ChromiumHarness, type HPage } from './browsers';
+import { startServer } from './server';
+import type { ModelStatus, TabView } from '../src/messages';
+import { IDLE, OFFSCREEN_PATH } from '../src/offscreen/protocol';
+
+const CHROME_DIR = process.env.E2E_CHROME_DIR ?? resolve('dist-test/chrome');
+const POPUP = 'src/popup/popup.html';
+
+type Server = Awaited<ReturnType<typeof startServer>>;
+
+async function waitUntil<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    last = await probe();
+  }
+  return last;
+}
+
+function colourOf(src: string): string {
+  return /\/img\/solid\/(\w+)\.png/.exec(src)?.[1] ?? src;
+}
+
+/** The ranking the popup shows for `query`, once it lists all six images. */
+async function searchRanking(popup: HPage, query: string): Promise<string[]> {
+  await popup.fill('[data-testid=search-input]', query);
+  const srcs = () => popup.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-testid=result]')].map((el) => el.dataset.src ?? ''));
+  // The list may still hold the previous query's results for a moment.
+  return waitUntil(`"${query}" ranked first`, srcs, (r) => r.length === 6 && colourOf(r[0]) === query, 60_000);
+}
+
+/** The model status the background sends popups, read over the popup's own port. */
+function modelStatus(popup: HPage, tabId: number): Promise<ModelStatus> {
+  return popup.evaluate(
+    (tab) =>
+      new Promise<ModelStatus>((done) => {
+        const api = (globalThis as unknown as { chrome: { runtime: { connect(o: { name: string }): ChromePort } } }).chrome;
+        const port = api.runtime.connect({ name: 'popup' });
+        port.onMessage.addListener((m: { type: string; view: TabView }) => {
+          if (m.type !== 'view') return;
+          port.disconnect();
+          done(m.view.model);
+        });
+        port.postMessage({ type: 'subscribe', tabId: tab });
+      }),
+    tabId,
+  );
+}
+interface ChromePort {
+  onMessage: { addListener(fn: (m: { type: string; view: TabView }) => void): void };
+  postMessage(m: unknown): void;
+  disconnect(): void;
+}
+
+/** Ids of the extension's offscreen documents (there is at most one). */
+function offscreenDocuments(harness: ChromiumHarness): Promise<string[]> {
+  return harness.evalInExtension(async () => {
+    const api = (globalThis as unknown as { chrome: { runtime: { getContexts(f: object): Promise<{ documentId: string }[]> } } }).chrome;
+    return (await api.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] })).map((c) => c.documentId);
+  });
+}
+
+/**
+ * Runs `expression` in the offscreen document, which playwright does not list as a page: through
+ * the DevTools protocol, attached from one of our pages. Fire and forget.
+ */
+async function inOffscreenDocument(harness: ChromiumHarness, from: HPage, expression: string): Promise<void> {
+  const cdp = await harness.context.newCDPSession(harness.raw(from));
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const target = targetInfos.find((t) => t.url === `${harness.extensionBaseUrl}${OFFSCREEN_PATH}`);
+    if (!target) throw new Error(`no offscreen document among ${targetInfos.map((t) => t.url).join(', ')}`);
+    const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
+    await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression } }) });
+  } finally {
+    await cdp.detach();
+  }
+}
+
+if (!existsSync(resolve(CHROME_DIR, 'manifest.json'))) throw new Error(`${CHROME_DIR} is missing: run \`npm run build:test\` first (npm test does).`);
+
+describe('Chromium: WASM engine in the offscreen document', () => {
+  let harness: ChromiumHarness;
+  let server: Server;
+  let page: HPage;
+  let popup: HPage;
+  let tabId: number;
+
+  beforeAll(async () => {
+    server = await startServer();
+    harness = await launchChromium(CHROME_DIR);
+    page = await harness.openPage(`${server.origin}/colors.html`);
+    tabId = await harness.tabIdOf(page);
+    popup = await harness.openPage(popupPath(tabId, POPUP));
+    await waitUntil(
+      'all six images indexed',
+      () => popup.evaluate(() => (document.querySelector('[data-testid=progress]') as HTMLElement | null)?.dataset.done ?? ''),
+      (done) => done === '6',
+    );
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await server?.close();
+  });
+
+  it('runs WASM with a thread per core in a cross-origin-isolated offscreen document', async () => {
+    const cores = await popup.evaluate(() => navigator.hardwareConcurrency);
+    const status = await modelStatus(popup, tabId);
+    expect(status.backend).toBe('wasm');
+    expect(status.threads).toBe(Math.min(4, cores));
+    expect(await offscreenDocuments(harness)).toHaveLength(1);
+    // The document is isolated (that is what allows the threads); so is every extension page.
+    expect(await popup.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await searchRanking(popup, 'red')).toHaveLength(6);
+  });
+
+  it('still shows thumbnails of cross-origin images in the popup (COEP credentialless)', async () => {
+    await searchRanking(popup, 'blue');
+    const thumbs = () =>
+      popup.evaluate(() =>
+        [...document.querySelectorAll<HTMLImageElement>('[data-testid=result] img')].map((img) => ({
+          origin: new URL(img.src).origin,
+          loaded: img.complete && img.naturalWidth > 0,
+        })),
+      );
+    const shown = await waitUntil('six loaded thumbnails', thumbs, (t) => t.length === 6 && t.every((x) => x.loaded), 20_000);
+    // They come from the test server, another origin than the popup's, and send no CORP header.
+    expect(shown.every((t) => t.origin === server.origin)).toBe(true);
+  });
+
+  it('creates the offscreen document again after it was closed', async () => {
+    const [before] = await offscreenDocuments(harness);
+    await harness.evalInExtension(() => (globalThis as unknown as { chrome: { offscreen: { closeDocument(): Promise<void> } } }).chrome.offscreen.closeDocument());
+    expect(await offscreenDocuments(harness)).toEqual([]);
+    // A query not asked before needs the text tower: the engine opens a new document for it.
+    expect(colourOf((await searchRanking(popup, 'green'))[0])).toBe('green');
+    const after = await offscreenDocuments(harness);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before);
+    expect((await modelStatus(popup, tabId)).threads).toBe(Math.min(4, await popup.evaluate(() => navigator.hardwareConcurrency)));
+  });
+
+  it('closes the document once it reports itself idle, and opens a new one when needed', async () => {
+    // What the document sends after IDLE_CLOSE_MS without requests (minutes: not waited for here).
+    await inOffscreenDocument(harness, popup, `chrome.runtime.sendMessage({ type: ${JSON.stringify(IDLE)} })`);
+    await waitUntil('the idle document closed', () => offscreenDocuments(harness), (d) => d.length === 0, 20_000);
+    expect(colourOf((await searchRanking(popup, 'white'))[0])).toBe('white');
+    expect(await offscreenDocuments(harness)).toHaveLength(1);
+  });
+
+  it('a restarted service worker reconnects to the document it left behind', async () => {
+    const [before] = await offscreenDocuments(harness);
+    const cdp = await harness.context.newCDPSession(harness.raw(popup));
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await cdp.detach();
+    // The new worker starts with no index: the reloaded page reports its images again, and
+    // indexing them and the query not asked before reach the document the old worker left.
+    await page.goto(await page.url());
+    await waitUntil(
+      'all six images indexed again',
+      () => popup.evaluate(() => (document.querySelector('[data-testid=progress]') as HTMLElement | null)?.dataset.done ?? ''),
+      (done) => done === '6',
+    );
+    expect(colourOf((await searchRanking(popup, 'yellow'))[0])).toBe('yellow');
+    expect(await offscreenDocuments(harness)).toEqual([before]);
+  });
+});
+
+describe('Chromium: WASM in the service worker when the offscreen document cannot be had', () => {
+  let harness: ChromiumHarness;
+  let server: Server;
+
+  beforeAll(async () => {
+    server = await startServer();
+    harness = await launchChromium(CHROME_DIR);
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await server?.close();
+  });
+
+  it('falls back to one thread in the worker and still searches', async () => {
+    // An extension has one offscreen document at most: with another page in that place
+    // before the model loads, the engine cannot create its own.
+    await harness.evalInExtension((url) => {
+      const api = (globalThis as unknown as { chrome: { offscreen: { createDocument(p: object): Promise<void> } } }).chrome;
+      return api.offscreen.createDocument({ url, reasons: ['DOM_PARSER'], justification: 'e2e: occupy the offscreen slot' });
+    }, 'src/options/options.html');
+    const page = await harness.openPage(`${server.origin}/colors.html`);
+    const tabId = await harness.tabIdOf(page);
+    const popup = await harness.openPage(popupPath(tabId, POPUP));
+    await waitUntil(
+      'all six images indexed',
+      () => popup.evaluate(() => (document.querySelector('[data-testid=progress]') as HTMLElement | null)?.dataset.done ?? ''),
+      (done) => done === '6',
+    );
+    expect(colourOf((await searchRanking(popup, 'red'))[0])).toBe('red');
+    const status = await modelStatus(popup, tabId);
+    expect(status.backend).toBe('wasm');
+    expect(status.threads).toBe(1);
+    // Still only the page that held the slot.
+    const urls = await harness.evalInExtension(async () => {
+      const api = (globalThis as unknown as { chrome: { runtime: { getContexts(f: object): Promise<{ documentUrl: string }[]> } } }).chrome;
+      return (await api.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] })).map((c) => new URL(c.documentUrl).pathname);
+    });
+    expect(urls).toEqual(['/src/options/options.html']);
+  });
+});
