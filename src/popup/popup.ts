@@ -55,6 +55,8 @@ function renderStatus(v: TabView): void {
   $('indexed-line').textContent = parts.join(' · ');
   $('model-name').textContent = v.model.label || 'model';
   $('backend').textContent = v.model.backend ?? '–';
+  const threads = v.model.backend === 'wasm' ? v.model.threads : null;
+  $('threads').textContent = threads ? ` · ${threads} thread${threads === 1 ? '' : 's'}` : '';
   $('fixture-banner').hidden = !v.model.testOnly;
   const unavailable = $('unavailable');
   unavailable.hidden = !v.unavailable;
