@@ -1,6 +1,7 @@
 // Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
 import browser from 'webextension-polyfill';
-import { MODELS, publicModels, getModel } from '../engine/registry';
+import { DEFAULT_MODEL_ID, MODELS, publicModels, getModel } from '../engine/registry';
+import { defaultLabels } from '../engine/labels';
 import { loadSettings, saveSettings, type BackendPreference } from '../settings';
 import type { CacheStatsResponse, ErrorResponse, RequestMessage } from '../messages';
 
@@ -36,6 +37,8 @@ function describeModel(id: string): void {
   $('model-help').textContent = spec
     ? `${spec.label}: ${spec.imageSize}×${spec.imageSize} input, ${spec.embedDim}-d embeddings, from ${spec.repo}.`
     : 'Default: the model bundled with this build, else MobileCLIP-S0 (downloaded once).';
+  // Show the list "Classify image" uses while the box is empty.
+  labels.placeholder = defaultLabels(spec ?? getModel(DEFAULT_MODEL_ID)!).join('\n');
 }
 
 async function init(): Promise<void> {
