@@ -12,16 +12,11 @@
 //   coverage-dynamic.html   infinite scroll: the count follows the page
 //   coverage-big.html       2,000 elements: how long discovery takes
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { launchChromium, launchFirefox, popupPath, type Harness, type HPage } from './browsers';
 import { startServer } from './server';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
 
-const CHROME_DIR = resolve('dist-test/chrome');
-const FIREFOX_DIR = resolve('dist-test/firefox');
-const FIREFOX_ID = 'mobileclip-lens@example.org';
 const FIREFOX_UUID = '6b0f3e2a-1c4d-4e5f-9a7b-8c9d0e1f2a3b';
-const POPUP = 'src/popup/popup.html';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
@@ -30,17 +25,6 @@ interface PopupState {
   hidden: number;
   done: number;
   failed: string[];
-}
-
-async function waitUntil<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await probe();
-  }
-  return last;
 }
 
 function popupState(popup: HPage): Promise<PopupState> {
@@ -307,8 +291,7 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
   });
 }
 
-const haveBuild = existsSync(resolve(CHROME_DIR, 'manifest.json')) && existsSync(resolve(FIREFOX_DIR, 'manifest.json'));
-if (!haveBuild) throw new Error('dist-test/ is missing: run `npm run build:test` first (npm test does).');
+requireTestBuild();
 
 discoveryTests('Chromium', () => launchChromium(CHROME_DIR));
 discoveryTests('Firefox ESR', () => launchFirefox(FIREFOX_DIR, { addonId: FIREFOX_ID, uuid: FIREFOX_UUID, controlPath: 'src/options/options.html' }));

@@ -9,17 +9,13 @@
 //      with a Range request, the model loads and ranks red first for "red";
 //   4. a restarted background loads the model from Cache Storage without asking the server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { launchChromium, launchFirefox, popupPath, type ChromiumHarness, type FirefoxHarness, type Harness, type HPage } from './browsers';
 import { startServer } from './server';
 import { startHfServer, type HfServer } from './hf-server';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
 
-const CHROME_DIR = resolve('dist-test/chrome');
-const FIREFOX_DIR = resolve('dist-test/firefox');
-const FIREFOX_ID = 'mobileclip-lens@example.org';
 const FIREFOX_UUID = '0d3c6a51-7e2b-4f8a-9c1d-2b5e8f4a6c70';
-const POPUP = 'src/popup/popup.html';
 const OPTIONS = 'src/options/options.html';
 const MODEL_ID = 'fixture-download';
 const TEXT_MODEL = 'onnx/text_model.onnx';
@@ -27,17 +23,6 @@ const TEXT_MODEL = 'onnx/text_model.onnx';
 const DROP_AT = 3_000_000;
 
 type PageServer = Awaited<ReturnType<typeof startServer>>;
-
-async function waitUntil<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await probe();
-  }
-  return last;
-}
 
 /** A promise that rejects with a clear message instead of hanging the test. */
 function within<T>(what: string, p: Promise<T>, ms = 60_000): Promise<T> {
@@ -339,8 +324,7 @@ async function restartFirefoxBackground(harness: Harness): Promise<void> {
   expect(fresh).toBe('fresh');
 }
 
-const haveBuild = existsSync(resolve(CHROME_DIR, 'manifest.json')) && existsSync(resolve(FIREFOX_DIR, 'manifest.json'));
-if (!haveBuild) throw new Error('dist-test/ is missing: run `npm run build:test` first (npm test does).');
+requireTestBuild();
 
 downloadTests('Chromium', () => launchChromium(CHROME_DIR), restartChromiumWorker);
 downloadTests(

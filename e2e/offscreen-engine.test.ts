@@ -11,22 +11,9 @@ import { launchChromium, popupPath, type ChromiumHarness, type HPage } from './b
 import { startServer } from './server';
 import type { ModelStatus, TabView } from '../src/messages';
 import { IDLE, OFFSCREEN_PATH } from '../src/offscreen/protocol';
-
-const CHROME_DIR = process.env.E2E_CHROME_DIR ?? resolve('dist-test/chrome');
-const POPUP = 'src/popup/popup.html';
+import { CHROME_DIR, POPUP, waitUntil } from './test-build';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
-
-async function waitUntil<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await probe();
-  }
-  return last;
-}
 
 function colourOf(src: string): string {
   return /\/img\/solid\/(\w+)\.png/.exec(src)?.[1] ?? src;

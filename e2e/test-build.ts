@@ -1,0 +1,28 @@
+// What every end-to-end test of the extension shares: where the test build is, how to name
+// the Firefox add-on, where the popup lives, and polling for a state to appear.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const CHROME_DIR = process.env.E2E_CHROME_DIR ?? resolve('dist-test/chrome');
+export const FIREFOX_DIR = resolve('dist-test/firefox');
+/** manifest.json's browser_specific_settings.gecko.id */
+export const FIREFOX_ID = 'mobileclip-lens@example.org';
+export const POPUP = 'src/popup/popup.html';
+
+/** Polls `probe` until `ok` holds; on timeout the error shows what was last seen. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    last = await probe();
+  }
+  return last;
+}
+
+/** Fails the test file at once, with the fix, when the test build is missing. */
+export function requireTestBuild(): void {
+  if (!existsSync(resolve(CHROME_DIR, 'manifest.json')) || !existsSync(resolve(FIREFOX_DIR, 'manifest.json')))
+    throw new Error('dist-test/ is missing: run `npm run build:test` first (npm test does).');
+}
