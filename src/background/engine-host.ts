@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-web';
 import * as ortWasm from 'onnxruntime-web/wasm';
 import { createEngine, type Embedder } from './offscreen-engine';
 import { ClipTokenizer } from '../engine/tokenizer';
-import { DEFAULT_MODEL_ID, getModel } from '../engine/registry';
+import { DEFAULT_MODEL_ID, getModel, withoutFp16Vision } from '../engine/registry';
 import { ensureModel, isModelStored, loadBundledModel, ModelDownloadError } from '../engine/download';
 import { CacheStorageModelStore } from '../engine/model-store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
@@ -130,7 +130,9 @@ class EngineHost {
     // Files for the second backend (WebGPU warming up while WASM answers) may arrive after the
     // engine is ready: from then on the phase stays 'ready' instead of flipping back.
     let ready = false;
+    const model = spec;
     const fetchFiles = async (backend: Backend) => {
+      const spec = backend === 'webgpu' && !(await gpuHasFp16()) ? withoutFp16Vision(model) : model;
       if (bundled) return loadBundledModel(spec, browser.runtime.getURL('models'), backend);
       // A model already in Cache Storage starts without the network: "Downloading" would be wrong.
       if (!ready && !(await isModelStored(spec, backend, { store: modelStore }))) {
@@ -172,6 +174,13 @@ class EngineHost {
     setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null });
     return { spec, engine, tokenizer };
   }
+}
+
+/** Whether the GPU that WebGPU sessions will use has fp16 shaders ('shader-f16'). */
+async function gpuHasFp16(): Promise<boolean> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ features: ReadonlySet<string> } | null> } }).gpu;
+  const adapter = await gpu?.requestAdapter().catch(() => null);
+  return !!adapter?.features.has('shader-f16');
 }
 
 /** A load failure already worded for the popup (status.error shows it as is). */

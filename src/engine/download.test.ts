@@ -26,7 +26,7 @@ import {
 } from './download.ts';
 import { CacheStorageModelStore } from './model-store-cache.ts';
 import { FsModelStore, loadModelFromDir } from './model-store-fs.ts';
-import { DEFAULT_MODEL_ID, filesForBackend, getModel, MODELS, publicModels, requiredFiles, requireModel } from './registry.ts';
+import { DEFAULT_MODEL_ID, filesForBackend, getModel, MODELS, publicModels, requiredFiles, requireModel, withoutFp16Vision } from './registry.ts';
 import type { ModelSpec } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -254,6 +254,15 @@ async function rejection(p: Promise<unknown>): Promise<ModelDownloadError> {
 // ---------------------------------------------------------------------------------------------
 
 describe('registry', () => {
+  it('uses the fp32 vision file on WebGPU devices without fp16 shaders, and changes nothing else', () => {
+    const s0 = requireModel('mobileclip-s0');
+    expect(filesForBackend(s0, 'webgpu').vision).toBe('onnx/vision_model_fp16.onnx');
+    const fp32 = withoutFp16Vision(s0);
+    expect(filesForBackend(fp32, 'webgpu')).toEqual({ ...filesForBackend(s0, 'webgpu'), vision: 'onnx/vision_model.onnx' });
+    expect(filesForBackend(fp32, 'wasm')).toEqual(filesForBackend(s0, 'wasm'));
+    expect(fp32.id).toBe(s0.id); // same cache entries
+  });
+
   it('has the MobileCLIP v1 and v2 variants plus the test-only fixture', () => {
     const ids = MODELS.map((m) => m.id);
     for (const id of ['mobileclip-s0', 'mobileclip-s1', 'mobileclip-s2', 'mobileclip-b', 'mobileclip-blt', 'mobileclip2-s0', 'mobileclip2-s2', 'mobileclip2-b', 'fixture']) {

@@ -153,6 +153,15 @@ export function filesForBackend(spec: ModelSpec, backend: Backend): BackendFiles
   };
 }
 
+/**
+ * The spec to use on a WebGPU device without 'shader-f16': the vision tower's fp32 file (the one
+ * WASM uses) instead of fp16. ORT has no fp16 WebGPU kernels on such a device and would run the
+ * fp16 graph op by op on the CPU, far slower than fp32 on the GPU.
+ */
+export function withoutFp16Vision(spec: ModelSpec): ModelSpec {
+  return { ...spec, files: { ...spec.files, vision: { ...spec.files.vision, webgpu: spec.files.vision.wasm } } };
+}
+
 /** Unique repo-relative paths needed for any of the given backends (external data not included). */
 export function requiredFiles(spec: ModelSpec, backends: readonly Backend[]): string[] {
   const paths: string[] = [];
