@@ -14,6 +14,7 @@ import { CacheStorageModelStore } from '../engine/model-store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
 import type { ModelStatus } from '../messages';
 import { loadSettings, type Settings } from '../settings';
+import { describe } from './errors';
 
 declare const __TEST_BUILD__: boolean;
 
@@ -203,8 +204,5 @@ function downloadFailure(spec: ModelSpec, baseUrl: string, error: unknown): stri
   return `${what} Check “Download models from” in the settings, then Retry.`;
 }
 
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export const engineHost = new EngineHost();

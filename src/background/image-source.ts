@@ -12,6 +12,7 @@ import { dataUrlToImage, fetchImage, ImageFetchError, isSvg, type FetchedImage }
 import { captureFromScreen, PageReadError, readFromPage } from './page-bytes';
 import { referrerFor } from './referrer-rules';
 import type { TabState } from './tabs';
+import { describe } from './errors';
 
 /** Per tab: enough parallel requests to keep the queue moving, few enough not to swamp a site or the page. */
 const NETWORK_PER_TAB = 4;
@@ -38,10 +39,6 @@ export interface ImageRequest {
   /** The tab and frame that show the image (absent for an image with no page, e.g. a stale menu click). */
   tab?: TabState;
   frameId?: number;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export async function loadImageBytes({ url, tab, frameId = 0 }: ImageRequest): Promise<FetchedImage> {
