@@ -106,6 +106,7 @@ async function runSearch(tabId: number, query: string): Promise<TabView> {
   tab.query = query.trim();
   if (!tab.query) {
     tab.results = [];
+    tab.sentHighlights = '';
     sendToTab(tabId, { type: 'clear-highlights' });
     pushView(tabId);
     return buildView(tabId);
@@ -118,7 +119,11 @@ async function runSearch(tabId: number, query: string): Promise<TabView> {
   const matches = tab.results
     .filter((r) => r.match)
     .flatMap(({ url, rank: r, score }) => copiesOf(tab, url).map((copy) => ({ url: copy, rank: r, score })));
-  sendToTab(tabId, { type: 'highlight', results: matches });
+  const highlights = JSON.stringify(matches);
+  if (highlights !== tab.sentHighlights) {
+    tab.sentHighlights = highlights;
+    sendToTab(tabId, { type: 'highlight', results: matches });
+  }
   pushView(tabId);
   return buildView(tabId);
 }
@@ -172,9 +177,12 @@ async function handleRequest(message: RequestMessage): Promise<unknown> {
     case 'reveal':
       sendToTab(message.tabId, { type: 'reveal', url: message.url });
       return { ok: true };
-    case 'clear-highlights':
+    case 'clear-highlights': {
+      const tab = getTab(message.tabId);
+      if (tab) tab.sentHighlights = '';
       sendToTab(message.tabId, { type: 'clear-highlights' });
       return { ok: true };
+    }
     case 'clear-cache':
       await clearCache();
       return { ok: true };

@@ -37,6 +37,13 @@ export interface TabState {
   entries: Map<string, ImageEntry>;
   query: string;
   results: SearchResult[];
+  /**
+   * The highlight command last sent to the page. Results are recomputed every few hundred ms
+   * while images index; re-sending unchanged highlights would redraw the overlay each time
+   * (and cut short a "reveal" pulse). Cleared whenever a frame reports, since a frame that
+   * reports may be a new document without our highlights.
+   */
+  sentHighlights: string;
 }
 
 const tabs = new Map<number, TabState>();
@@ -52,7 +59,7 @@ export function allTabs(): IterableIterator<TabState> {
 export function ensureTab(tabId: number, pageUrl: string, incognito: boolean): TabState {
   let tab = tabs.get(tabId);
   if (!tab) {
-    tab = { tabId, pageUrl, incognito, frames: new Map(), hiddenByFrame: new Map(), frameUrls: new Map(), entries: new Map(), query: '', results: [] };
+    tab = { tabId, pageUrl, incognito, frames: new Map(), hiddenByFrame: new Map(), frameUrls: new Map(), entries: new Map(), query: '', results: [], sentHighlights: '' };
     tabs.set(tabId, tab);
   }
   return tab;
@@ -73,6 +80,7 @@ export function updateFrame(tab: TabState, frameId: number, pageUrl: string, ima
     tab.entries.clear();
     tab.results = [];
   }
+  tab.sentHighlights = '';
   tab.frames.set(frameId, images);
   tab.hiddenByFrame.set(frameId, hidden);
   tab.frameUrls.set(frameId, pageUrl);
