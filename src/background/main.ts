@@ -18,7 +18,7 @@ import { l2normalize } from '../engine/similarity';
 import { preprocess } from '../engine/preprocess';
 import { decodeImageBlob } from '../engine/decode';
 import { cacheStats, clearCache } from '../store/db';
-import { loadSettings, onSettingsChanged } from '../settings';
+import { loadSettings, onSettingsChanged, type Settings } from '../settings';
 import { engineHost, type LoadedModel } from './engine-host';
 import { describe } from './errors';
 import { copiesOf, regroupDuplicates, setMergeDuplicates } from './duplicates';
@@ -74,7 +74,7 @@ engineHost.onStatus((status) => {
   for (const tabId of ports.keys()) pushView(tabId);
   // Images that failed only because the model was missing get another go once it is there
   // (after Retry, a popup opened again, or new settings).
-  if (status.phase === 'ready') requeueFailed((entry) => entry.error?.startsWith(MODEL_UNAVAILABLE) ?? false);
+  if (status.phase === 'ready') requeue((entry) => entry.status === 'failed' && (entry.error?.startsWith(MODEL_UNAVAILABLE) ?? false));
 });
 
 // ------------------------------------------------------------------ indexing and live results
@@ -200,19 +200,21 @@ async function handleRequest(message: RequestMessage): Promise<unknown> {
 async function retryModel(): Promise<void> {
   if (engineHost.status.phase !== 'error') return; // loaded or loading already
   await engineHost.reset();
-  requeueFailed(() => true);
+  requeue((entry) => entry.status === 'failed');
   // Also when no image waits (the indexer only loads the model for images).
   engineHost.get().catch(() => undefined);
 }
 
-function requeueFailed(which: (entry: ImageEntry) => boolean): void {
+/** Puts the chosen images back in the queue, forgetting their error and embedding. */
+function requeue(which: (entry: ImageEntry) => boolean): void {
   let any = false;
   for (const tab of allTabs()) {
     let requeued = false;
     for (const entry of tab.entries.values()) {
-      if (entry.status !== 'failed' || !which(entry)) continue;
+      if (!which(entry)) continue;
       entry.status = 'pending';
       entry.error = undefined;
+      entry.embedding = undefined;
       requeued = true;
     }
     if (requeued) onTabChanged(tab);
@@ -305,34 +307,29 @@ browser.contextMenus.onClicked.addListener((info, tab) => {
   });
 });
 
-loadSettings().then((s) => setMergeDuplicates(s.mergeDuplicates));
-onSettingsChanged((settings) => {
-  if (!setMergeDuplicates(settings.mergeDuplicates)) return;
-  for (const tab of allTabs()) {
-    regroupDuplicates(tab);
-    onTabChanged(tab);
-  }
-  indexer.kick();
-});
-
+/** The settings the engine is built from: a change means a new engine and a re-index. */
+const engineKey = (s: Settings) => JSON.stringify([s.modelId, s.backend, s.modelBaseUrl]);
 let engineSettings = '';
-loadSettings().then((s) => (engineSettings = JSON.stringify([s.modelId, s.backend, s.modelBaseUrl])));
+loadSettings().then((s) => {
+  engineSettings = engineKey(s);
+  setMergeDuplicates(s.mergeDuplicates);
+});
 onSettingsChanged((settings) => {
-  const key = JSON.stringify([settings.modelId, settings.backend, settings.modelBaseUrl]);
-  if (key === engineSettings) return;
-  engineSettings = key;
-  // A different model or backend: drop the engine and re-index every tab with the new one.
-  engineHost.reset().then(() => {
+  if (setMergeDuplicates(settings.mergeDuplicates)) {
     for (const tab of allTabs()) {
-      for (const entry of tab.entries.values()) {
-        entry.status = 'pending';
-        entry.embedding = undefined;
-      }
-      tab.results = [];
+      regroupDuplicates(tab);
       onTabChanged(tab);
     }
     indexer.kick();
-  });
+  }
+  if (engineKey(settings) !== engineSettings) {
+    engineSettings = engineKey(settings);
+    // A different model or backend: drop the engine and re-index every tab with the new one.
+    engineHost.reset().then(() => {
+      for (const tab of allTabs()) tab.results = [];
+      requeue(() => true);
+    });
+  }
 });
 
 declare const __TARGET__: 'chrome' | 'firefox';
