@@ -165,22 +165,27 @@ async function runInPage(prefer: ParityRequest['prefer'], imageCount = IMAGE_COU
   return page.evaluate((r) => (window as unknown as { parity: { run(r: ParityRequest): Promise<ParityResult> } }).parity.run(r), req);
 }
 
+/** Every image and text row matches onnxruntime-node within the bounds; the measures are logged. */
+function expectParity(label: string, result: ParityResult, bound: { cosine: number; relativeError: number }): void {
+  const images = compare(result.images, reference.images);
+  const texts = compare(result.texts, reference.texts);
+  console.log(summary(`${label} images`, images));
+  console.log(summary(`${label} texts `, texts));
+  console.log(timings(label, result));
+  for (const c of [images, texts]) {
+    for (const x of c.cosine) expect(x).toBeGreaterThanOrEqual(bound.cosine);
+    for (const x of c.relativeError) expect(x).toBeLessThan(bound.relativeError);
+    for (const x of c.centredCosine) expect(x).toBeGreaterThan(bound.cosine);
+  }
+}
+
 describe('engine parity in Chromium vs onnxruntime-node (mci0 + text_mct)', () => {
   it('WASM: cosine >= 0.9999', async () => {
     const result = await runInPage('wasm');
     expect(result.backend).toBe('wasm');
     expect(result.changes).toEqual([['wasm', 'WASM requested']]);
     expect(result.pixelChecksum).toBe(checksum(parityImages(IMAGE_COUNT)));
-    const images = compare(result.images, reference.images);
-    const texts = compare(result.texts, reference.texts);
-    console.log(summary('WASM images', images));
-    console.log(summary('WASM texts ', texts));
-    console.log(timings('WASM', result));
-    for (const c of [images, texts]) {
-      for (const x of c.cosine) expect(x).toBeGreaterThanOrEqual(0.9999);
-      for (const x of c.relativeError) expect(x).toBeLessThan(1e-5);
-      for (const x of c.centredCosine) expect(x).toBeGreaterThan(0.9999);
-    }
+    expectParity('WASM', result, { cosine: 0.9999, relativeError: 1e-5 });
   }, 300_000);
 
   it('WebGPU (SwiftShader): cosine >= 0.999', async () => {
@@ -188,16 +193,7 @@ describe('engine parity in Chromium vs onnxruntime-node (mci0 + text_mct)', () =
     console.log(`WebGPU adapter: ${JSON.stringify(result.adapter)}; engine: ${JSON.stringify(result.info)}`);
     expect(result.backend).toBe('webgpu');
     expect(result.changes).toEqual([['webgpu', 'WebGPU requested']]); // no fallback happened
-    const images = compare(result.images, reference.images);
-    const texts = compare(result.texts, reference.texts);
-    console.log(summary('WebGPU images', images));
-    console.log(summary('WebGPU texts ', texts));
-    console.log(timings('WebGPU', result));
-    for (const c of [images, texts]) {
-      for (const x of c.cosine) expect(x).toBeGreaterThanOrEqual(0.999);
-      for (const x of c.relativeError) expect(x).toBeLessThan(1e-3);
-      for (const x of c.centredCosine) expect(x).toBeGreaterThan(0.999);
-    }
+    expectParity('WebGPU', result, { cosine: 0.999, relativeError: 1e-3 });
   }, 600_000);
 
   it("auto: answers from WASM first, switches to WebGPU once warm, still matching", async () => {
