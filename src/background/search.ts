@@ -1,12 +1,20 @@
 // Text queries → ranked images, and zero-shot classification.
 import { combineQueries, dot, l2normalize, meanEmbedding, parseQueryExpression, softmax } from '../engine/similarity';
-import { getQuery, putQuery } from '../store/db';
+import { getQuery, putQueries } from '../store/db';
 import type { LabelProbability, SearchResult } from '../messages';
 import type { LoadedModel } from './engine-host';
 import type { TabState } from './tabs';
 
-/** Text embeddings of this background's lifetime; IndexedDB keeps them across restarts. */
+/** Recent text embeddings of this background's lifetime; IndexedDB keeps them across restarts. */
 const memory = new Map<string, Float32Array>();
+/** Enough for a few label sets and every query typed in a session (512 floats each). */
+const MEMORY_LIMIT = 4_000;
+
+function remember(key: string, vector: Float32Array): void {
+  memory.delete(key); // re-inserting moves it to the young end of the Map's order
+  memory.set(key, vector);
+  if (memory.size > MEMORY_LIMIT) memory.delete(memory.keys().next().value!);
+}
 
 export async function embedTexts(model: LoadedModel, texts: string[], persist: boolean): Promise<Float32Array[]> {
   const out: (Float32Array | undefined)[] = texts.map((t) => memory.get(`${model.spec.id}\u0000${t}`));
@@ -19,13 +27,10 @@ export async function embedTexts(model: LoadedModel, texts: string[], persist: b
   }
   if (missing.length > 0) {
     const raw = await model.engine.embedTexts(missing.map((i) => texts[i]));
-    for (let k = 0; k < missing.length; k++) {
-      const i = missing[k];
-      out[i] = l2normalize(raw[k]);
-      if (persist) await putQuery(model.spec.id, texts[i], out[i]!).catch(() => undefined);
-    }
+    missing.forEach((i, k) => (out[i] = l2normalize(raw[k])));
+    if (persist) await putQueries(model.spec.id, missing.map((i) => ({ text: texts[i], vector: out[i]! }))).catch(() => undefined);
   }
-  texts.forEach((t, i) => memory.set(`${model.spec.id}\u0000${t}`, out[i]!));
+  texts.forEach((t, i) => remember(`${model.spec.id}\u0000${t}`, out[i]!));
   return out as Float32Array[];
 }
 

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { cacheStats, clearCache, getEmbedding, getQuery, getUrl, putEmbedding, putQuery, putUrl } from './db';
+import { cacheStats, clearCache, getEmbedding, getQuery, getUrl, putEmbedding, putQueries, putQuery, putUrl } from './db';
 import { cosine, l2normalize } from '../engine/similarity';
 
 const vector = (seed: number) => l2normalize(Float32Array.from({ length: 512 }, (_, i) => Math.sin(seed * 7.3 + i * 0.37)));
@@ -32,5 +32,12 @@ describe('embedding store', () => {
     expect(await getQuery('m', 'query 4')).toBeUndefined();
     expect(await getQuery('m', 'query 5')).toBeDefined();
     expect(await getQuery('m', 'query 504')).toBeDefined();
+  });
+
+  it('stores a batch in one go and trims the LRU to its limit', async () => {
+    await putQueries('batch', Array.from({ length: 600 }, (_, i) => ({ text: `prompt ${i}`, vector: vector(i) })));
+    expect(await getQuery('batch', 'prompt 99')).toBeUndefined();
+    expect(await getQuery('batch', 'prompt 100')).toBeDefined();
+    expect(await getQuery('batch', 'prompt 599')).toBeDefined();
   });
 });

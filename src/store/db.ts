@@ -91,18 +91,21 @@ export async function getQuery(modelId: string, text: string): Promise<Float32Ar
 }
 
 export async function putQuery(modelId: string, text: string, vector: Float32Array): Promise<void> {
-  const database = await db();
-  await database.put('queries', { modelId, text, vector, lastUsed: useStamp() });
-  const count = await database.count('queries');
-  if (count > MAX_QUERIES) {
-    const tx = database.transaction('queries', 'readwrite');
-    let cursor = await tx.store.index('lastUsed').openCursor();
-    for (let excess = count - MAX_QUERIES; cursor && excess > 0; excess--) {
-      await cursor.delete();
-      cursor = await cursor.continue();
-    }
-    await tx.done;
+  await putQueries(modelId, [{ text, vector }]);
+}
+
+/** Stores many text embeddings in one transaction (a label set is hundreds of prompts), then trims the LRU once. */
+export async function putQueries(modelId: string, items: { text: string; vector: Float32Array }[]): Promise<void> {
+  if (items.length === 0) return;
+  const tx = (await db()).transaction('queries', 'readwrite');
+  for (const { text, vector } of items) void tx.store.put({ modelId, text, vector, lastUsed: useStamp() });
+  let excess = (await tx.store.count()) - MAX_QUERIES;
+  let cursor = excess > 0 ? await tx.store.index('lastUsed').openCursor() : null;
+  for (; cursor && excess > 0; excess--) {
+    await cursor.delete();
+    cursor = await cursor.continue();
   }
+  await tx.done;
 }
 
 export async function cacheStats(): Promise<{ embeddings: number; urls: number }> {
