@@ -34,3 +34,28 @@ describe('Limiter', () => {
     expect(await limiter.run(async () => 'next')).toBe('next');
   });
 });
+
+describe('Mutex and KeyedMutex', () => {
+  it('runs one task at a time per key, in order, past failures', async () => {
+    const { Mutex, KeyedMutex } = await import('./concurrency');
+    const order: string[] = [];
+    const step = (name: string, fail = false) => async () => {
+      order.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, 1));
+      order.push(`end ${name}`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const mutex = new Mutex();
+    const results = await Promise.allSettled([mutex.run(step('a', true)), mutex.run(step('b'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect(order).toEqual(['start a', 'end a', 'start b', 'end b']);
+
+    order.length = 0;
+    const keyed = new KeyedMutex<string>();
+    await Promise.all([keyed.run('x', step('x1')), keyed.run('y', step('y1')), keyed.run('x', step('x2'))]);
+    // x2 waits for x1; y1 runs alongside.
+    expect(order.indexOf('start x2')).toBeGreaterThan(order.indexOf('end x1'));
+    expect(order.indexOf('start y1')).toBeLessThan(order.indexOf('end x1'));
+  });
+});

@@ -17,3 +17,34 @@ export class Limiter {
     }
   }
 }
+
+/**
+ * Runs tasks one at a time in arrival order; a failed task does not stop the ones after it.
+ * The same as a Limiter of 1, without the counting.
+ */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** One Mutex per key, dropped again when its queue empties (keys may be many and short-lived). */
+export class KeyedMutex<K> {
+  private readonly tails = new Map<K, Promise<unknown>>();
+
+  async run<T>(key: K, task: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(key) ?? Promise.resolve();
+    const result = before.then(task);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}

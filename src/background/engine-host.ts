@@ -14,7 +14,7 @@ import { CacheStorageModelStore } from '../engine/model-store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
 import type { ModelStatus } from '../messages';
 import { loadSettings, type Settings } from '../settings';
-import { describe } from './errors';
+import { describe } from '../errors';
 
 declare const __TEST_BUILD__: boolean;
 

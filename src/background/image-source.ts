@@ -12,7 +12,7 @@ import { dataUrlToImage, fetchImage, ImageFetchError, isSvg, type FetchedImage }
 import { captureFromScreen, PageReadError, readFromPage } from './page-bytes';
 import { referrerFor } from './referrer-rules';
 import type { TabState } from './tabs';
-import { describe } from './errors';
+import { describe } from '../errors';
 
 /** Per tab: enough parallel requests to keep the queue moving, few enough not to swamp a site or the page. */
 const NETWORK_PER_TAB = 4;

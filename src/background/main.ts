@@ -20,7 +20,7 @@ import { decodeImageBlob } from '../engine/decode';
 import { cacheStats, clearCache } from '../store/db';
 import { loadSettings, onSettingsChanged, type Settings } from '../settings';
 import { engineHost, type LoadedModel } from './engine-host';
-import { describe } from './errors';
+import { describe } from '../errors';
 import { copiesOf, regroupDuplicates, setMergeDuplicates } from './duplicates';
 import { forgetTabLimits, loadImageBytes } from './image-source';
 import { makeThumbnail } from './thumbnail';

@@ -16,6 +16,8 @@
 // wherever the offscreen API is missing, one ClipEngine runs in the background as before.
 
 import { ClipEngine, type OrtModule } from '../engine/session';
+import { Mutex } from '../concurrency';
+import { describe } from '../errors';
 import type { Backend, ModelBytes, ModelSpec } from '../engine/types';
 import { CONNECT, IDLE, OFFSCREEN_PATH, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from '../offscreen/protocol';
 
@@ -81,10 +83,6 @@ function local(engine: ClipEngine): Embedder {
   };
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Chrome APIs the webextension-polyfill types do not cover
 
@@ -115,12 +113,8 @@ async function liveDocument(): Promise<string | undefined> {
 }
 
 // Creating and closing go one at a time: a second createDocument while one exists throws.
-let documentQueue: Promise<unknown> = Promise.resolve();
-function serially<T>(fn: () => Promise<T>): Promise<T> {
-  const result = documentQueue.then(fn);
-  documentQueue = result.catch(() => undefined);
-  return result;
-}
+const documentLock = new Mutex();
+const serially = <T>(fn: () => Promise<T>): Promise<T> => documentLock.run(fn);
 
 /** The document's id, creating it if there is none. */
 function ensureDocument(): Promise<string> {
@@ -372,7 +366,7 @@ class OffscreenWasm implements Embedder {
 
   private fallBack(cause: unknown): Promise<ClipEngine> {
     if (!this.fallback) {
-      const reason = `offscreen document unavailable (${message(cause)}): WASM on one thread in the service worker`;
+      const reason = `offscreen document unavailable (${describe(cause)}): WASM on one thread in the service worker`;
       console.warn(reason);
       const { spec, ort, wasmOrt, tokenizer, loadFiles } = this.o;
       const fallback = (this.fallback = ClipEngine.create({ spec, ort, wasmOrt, tokenizer, loadFiles, prefer: 'wasm', wasmThreads: 1 }));
@@ -442,7 +436,7 @@ class SplitEngine implements Embedder {
       try {
         return this.use(await gpu, 'WebGPU requested');
       } catch (error) {
-        return this.use(await this.wasm(), `WebGPU failed to start: ${message(error)}`);
+        return this.use(await this.wasm(), `WebGPU failed to start: ${describe(error)}`);
       }
     }
     // auto: both start at once, in two processes, so neither waits for the other; the first
@@ -492,7 +486,7 @@ class SplitEngine implements Embedder {
     } catch (error) {
       this.gpuFailed = true;
       // ClipEngine reports its own WASM fallback's error when WebGPU cannot start.
-      throw new Error(message(error) === WASM_ELSEWHERE ? 'WebGPU is not available' : message(error), { cause: error });
+      throw new Error(describe(error) === WASM_ELSEWHERE ? 'WebGPU is not available' : describe(error), { cause: error });
     }
   }
 
@@ -514,7 +508,7 @@ class SplitEngine implements Embedder {
       return await op(engine);
     } catch (error) {
       if (engine.backend !== 'webgpu' || this.disposed) throw error;
-      await this.abandonGpu(`WebGPU run failed: ${message(error)}`);
+      await this.abandonGpu(`WebGPU run failed: ${describe(error)}`);
       return op(this.current);
     }
   }

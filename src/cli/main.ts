@@ -2,6 +2,7 @@
 // Each command lives in src/cli/<command>.ts and exports `run(args)` and a one-line `usage`.
 // Adding a command is one import and one entry in COMMANDS.
 
+import { describe } from '../errors';
 import { UsageError } from './args';
 import * as embedImage from './embed-image';
 import * as embedText from './embed-text';
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${name}: ${error.message}\nusage: ${command.usage}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${name}: ${describe(error)}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -3,6 +3,7 @@
 // and, when the background could not fetch an image at all, the pixels the page already shows.
 import { MAX_PAGE_IMAGE_CHARS, type CaptureResponse, type PageImageResponse } from '../messages';
 import { Limiter } from '../concurrency';
+import { describe } from '../errors';
 import type { Placement } from './discover';
 import { isLocalKey } from './local-keys';
 import { canvasToPng, imageElementToPng, rasterizeSvgMarkup, serializeInlineSvg, TaintedError, urlToPng } from './raster';
@@ -103,7 +104,7 @@ export function readImage(request: { url: string; svg?: string }, sources: ReadS
       if (dataUrl.length > MAX_PAGE_IMAGE_CHARS) return failure(`too large (${Math.round(dataUrl.length / 1.37e6)} MB)`);
       return { ok: true, dataUrl };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describe(error);
       return failure(message, error instanceof TaintedError && onScreen(placement) !== null);
     }
   });

@@ -17,13 +17,13 @@ import {
   type DownloadProgress,
   deleteModel,
   ensureModel,
-  gitBlobOid,
   isModelStored,
   loadBundledModel,
   MemoryModelStore,
   ModelDownloadError,
   type ModelStore,
 } from './download.ts';
+import { gitBlobOid } from '../bytes.ts';
 import { CacheStorageModelStore } from './model-store-cache.ts';
 import { FsModelStore, loadModelFromDir } from './model-store-fs.ts';
 import { DEFAULT_MODEL_ID, filesForBackend, getModel, MODELS, publicModels, requiredFiles, requireModel, withoutFp16Vision } from './registry.ts';

@@ -11,6 +11,8 @@
 // - No bytes for `stallTimeoutMs` aborts the request with a clear error.
 // - Progress events never go backwards and the last one reports loaded === total.
 
+import { concatBytes, gitBlobOid, sha256Hex } from '../bytes.ts';
+import { describeWithCause } from '../errors.ts';
 import { filesForBackend, requiredFiles } from './registry.ts';
 import type { Backend, ModelBytes, ModelSpec } from './types.ts';
 
@@ -442,7 +444,7 @@ export async function loadBundledModel(
       } catch (err) {
         // Extension URLs of missing files fail like network errors rather than answering 404.
         if (path === MANIFEST_FILE) return undefined;
-        throw new ModelDownloadError('missing', `cannot load bundled file ${url}: ${describe(err)}`, url, path, {
+        throw new ModelDownloadError('missing', `cannot load bundled file ${url}: ${describeWithCause(err)}`, url, path, {
           cause: err,
         });
       }
@@ -709,7 +711,7 @@ async function downloadFile(
       await store.startPartial(storeKey, validator);
       partialStarted = true;
     }
-    await store.appendPartial(storeKey, concat(pending, pendingBytes));
+    await store.appendPartial(storeKey, concatBytes(pending));
     pending = [];
     pendingBytes = 0;
   };
@@ -753,7 +755,7 @@ async function downloadFile(
   }
 
   // Verify before anything reaches the complete entry.
-  const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, have);
+  const bytes = concatBytes(chunks);
   chunks = [];
   await verify(bytes, expected, fileTotal, path, url, storeKey, store);
   await store.put(storeKey, bytes);
@@ -973,7 +975,7 @@ function unreachable(url: string, err: unknown, file?: string): ModelDownloadErr
   const host = safeHost(url);
   return new ModelDownloadError(
     'network',
-    `cannot reach ${host} (${url}): ${describe(err)}. Check the internet connection and the download address, then try again.`,
+    `cannot reach ${host} (${url}): ${describeWithCause(err)}. Check the internet connection and the download address, then try again.`,
     url,
     file,
     { cause: err },
@@ -982,7 +984,7 @@ function unreachable(url: string, err: unknown, file?: string): ModelDownloadErr
 
 function interrupted(url: string, path: string, have: number, total: number | undefined, err: unknown): ModelDownloadError {
   const at = total !== undefined ? `${have} of ${total} bytes` : `${have} bytes`;
-  const why = err === undefined ? 'connection closed early' : describe(err);
+  const why = err === undefined ? 'connection closed early' : describeWithCause(err);
   return new ModelDownloadError(
     'network',
     `download of ${path} from ${safeHost(url)} was interrupted after ${at} (${why}); received bytes are kept and the next attempt resumes. URL: ${url}`,
@@ -1002,13 +1004,6 @@ function stallError(url: string, path: string, ms: number): ModelDownloadError {
 }
 
 /** Error text including the low-level cause Node's fetch hides in `cause` (ECONNREFUSED, ...). */
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: unknown }).cause;
-  const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : '';
-  const inner = cause instanceof Error && cause.message && cause.message !== err.message ? cause.message : '';
-  return [err.message, code || inner].filter(Boolean).join(': ');
-}
 
 function safeHost(url: string): string {
   try {
@@ -1044,27 +1039,3 @@ function trimSlash(s: string): string {
   return s.replace(/\/+$/, '');
 }
 
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-}
-
-/** Git's blob id: SHA-1 of `blob <size>\0<content>`; what the tree API reports for non-LFS files. */
-export async function gitBlobOid(bytes: Uint8Array): Promise<string> {
-  const header = new TextEncoder().encode(`blob ${bytes.length}\0`);
-  const all = concat([header, bytes], header.length + bytes.length);
-  return hex(await crypto.subtle.digest('SHA-1', all as Uint8Array<ArrayBuffer>));
-}
-
-function hex(buf: ArrayBuffer): string {
-  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}

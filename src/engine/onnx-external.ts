@@ -12,6 +12,7 @@
 // as raw bytes, so nothing else in the model changes.
 
 import type { ModelBytes } from './types.ts';
+import { concatBytes } from '../bytes.ts';
 
 // Field numbers from onnx.proto3. Each entry lists the fields of a message that contain
 // messages we must descend into, and what type those are.
@@ -212,11 +213,7 @@ export function inlineExternalData(bytes: ModelBytes): Uint8Array {
   };
 
   const total = rewrite('model', 0, model.length, chunks);
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
+  const out = concatBytes(chunks);
+  if (out.length !== total) throw new Error(`rewrote ${out.length} bytes where ${total} were expected`);
   return out;
 }

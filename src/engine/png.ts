@@ -4,6 +4,7 @@
 // Inflate/deflate come from fflate, which is plain JS and therefore runs everywhere.
 
 import { unzlibSync, zlibSync } from 'fflate';
+import { concatBytes } from '../bytes';
 import type { RGBAImage } from './preprocess';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -100,7 +101,7 @@ export function decodePng(bytes: Uint8Array): RGBAImage {
     colors.palette = buildPalette(paletteRgb, paletteAlpha);
   }
 
-  const raw = unzlibSync(concat(idat));
+  const raw = unzlibSync(concatBytes(idat));
   const out = new Uint8Array(header.width * header.height * 4);
   if (header.interlaced) {
     let offset = 0;
@@ -312,7 +313,7 @@ export function encodePng(image: RGBAImage): Uint8Array {
   writeU32(ihdr, 0, width);
   writeU32(ihdr, 4, height);
   ihdr.set([8, ColorType.RGBA, 0, 0, 0], 8);
-  return concat([
+  return concatBytes([
     Uint8Array.from(SIGNATURE),
     chunk('IHDR', ihdr),
     chunk('IDAT', zlibSync(raw)),
@@ -343,17 +344,6 @@ function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 255] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 function readU16(bytes: Uint8Array, offset: number): number {

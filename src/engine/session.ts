@@ -21,6 +21,8 @@ import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import type { Backend, ModelBytes, ModelSpec } from './types.ts';
 import { inlineExternalData } from './onnx-external.ts';
 import { decodeEmbedding } from './similarity.ts';
+import { Mutex } from '../concurrency.ts';
+import { describe } from '../errors.ts';
 
 /**
  * The parts of an ORT namespace the engine uses. Both `import * as ort from 'onnxruntime-web'`
@@ -73,15 +75,6 @@ const WARMUP_TEXT = 'a photo of a cat';
 // ---------------------------------------------------------------------------------------
 // Serialising calls into one ORT module
 
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
 // Keyed by the module's env object: each ORT build/instance has its own, and it is the one
 // object every module exposes (onnxruntime-node included).
 const moduleLocks = new WeakMap<object, Mutex>();
@@ -89,10 +82,6 @@ function lockFor(ort: OrtModule): Mutex {
   let lock = moduleLocks.get(ort.env);
   if (!lock) moduleLocks.set(ort.env, (lock = new Mutex()));
   return lock;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -326,7 +315,7 @@ export class ClipEngine {
       return await op(towers);
     } catch (err) {
       if (towers.backend !== 'webgpu' || this.disposed) throw err;
-      await this.abandonWebGpu(`WebGPU run failed: ${message(err)}`);
+      await this.abandonWebGpu(`WebGPU run failed: ${describe(err)}`);
       return op(this.current);
     }
   }
@@ -350,7 +339,7 @@ export class ClipEngine {
       try {
         return this.use(await this.openWebGpu(), 'WebGPU requested');
       } catch (err) {
-        this.gpuFailure = `WebGPU failed to start: ${message(err)}`;
+        this.gpuFailure = `WebGPU failed to start: ${describe(err)}`;
         return this.use(await this.ensureWasm(), this.gpuFailure);
       }
     }
@@ -377,7 +366,7 @@ export class ClipEngine {
         if (this.disposed) await Promise.allSettled([towers.vision.release(), towers.text.release()]);
         else if (!this.gpuFailure) this.use(towers, `WebGPU warmed up in ${Math.round(this.openMs.webgpu ?? 0)} ms`);
       } catch (err) {
-        this.gpuFailure ??= `WebGPU failed to start: ${message(err)}`;
+        this.gpuFailure ??= `WebGPU failed to start: ${describe(err)}`;
       }
     })();
   }

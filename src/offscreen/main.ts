@@ -8,6 +8,7 @@
 
 import * as ort from 'onnxruntime-web';
 import { ClipEngine } from '../engine/session';
+import { describe } from '../errors';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { ensureModel, isModelStored, loadBundledModel, type ModelFiles } from '../engine/download';
 import { CacheStorageModelStore } from '../engine/model-store-cache';
@@ -81,7 +82,7 @@ async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfe
     const rows = req.op === 'images' ? await engine.embedImages(req.pixels, req.count) : await engine.embedTexts(req.texts);
     return { reply: { id: req.id, ok: true, rows }, transfer: rows.map((r) => r.buffer) };
   } catch (error) {
-    return { reply: { id: req.id, ok: false, error: error instanceof Error ? error.message : String(error) }, transfer: [] };
+    return { reply: { id: req.id, ok: false, error: describe(error) }, transfer: [] };
   }
 }
 

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { concatBytes, gitBlobOid, hex, sha256Hex } from './bytes';
+
+describe('bytes', () => {
+  it('concatenates parts in order and returns a lone part as is', () => {
+    const a = Uint8Array.of(1, 2);
+    expect(concatBytes([a, Uint8Array.of(), Uint8Array.of(3)])).toEqual(Uint8Array.of(1, 2, 3));
+    expect(concatBytes([a])).toBe(a);
+    expect(concatBytes([])).toEqual(new Uint8Array(0));
+  });
+
+  it('hashes like the standard tools', async () => {
+    const abc = new TextEncoder().encode('abc');
+    expect(await sha256Hex(abc)).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    // `printf 'hello\n' | git hash-object --stdin`
+    expect(await gitBlobOid(new TextEncoder().encode('hello\n'))).toBe('ce013625030ba8dba906f756967f9e9ca394464a');
+    expect(hex(Uint8Array.of(0, 15, 255))).toBe('000fff');
+  });
+});
