@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isImageUrl, parseContentMessage, parsePageCommand, parsePopupPortMessage, parseRequestMessage } from './messages';
+import { isImageUrl, parseBackgroundPortMessage, parseContentMessage, parsePageCommand, parsePopupPortMessage, parseRequestMessage, parseResponse } from './messages';
 
 const image = { url: 'https://example.com/a.jpg', kind: 'img', width: 100, height: 80, top: 10, visible: true, alt: 'a cat' };
 
@@ -45,5 +45,19 @@ describe('message validators', () => {
     expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [{ label: 'cat' }] })).toBeNull();
     expect(parsePopupPortMessage({ type: 'subscribe', tabId: 4 })).toEqual({ type: 'subscribe', tabId: 4 });
     expect(parsePopupPortMessage({ type: 'subscribe', tabId: '4' })).toBeNull();
+  });
+
+  it('validates the view: embedding stats and typed failure reasons', () => {
+    const view = { tabId: 3, stats: { embedded: 2, fromCache: 5 }, errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }] };
+    expect(parseBackgroundPortMessage({ type: 'view', view })).not.toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, stats: { embedded: 2 } } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, errors: [{ ...view.errors[0], reason: 'gremlins' }] } })).toBeNull();
+  });
+
+  it('checks the envelope of the background\'s answers', () => {
+    expect(parseResponse({ ok: true, dataUrl: 'data:image/jpeg;base64,AA' })).toMatchObject({ ok: true });
+    expect(parseResponse({ ok: false, error: 'no model' })).toEqual({ ok: false, error: 'no model' });
+    expect(parseResponse({ ok: false })).toBeNull();
+    expect(parseResponse(undefined)).toBeNull();
   });
 });

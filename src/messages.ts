@@ -60,6 +60,13 @@ export interface ModelStatus {
   error: string | null;
 }
 
+/**
+ * Why an image could not be indexed (see ImageFailure in background/tabs.ts): `model` ones go
+ * again once the model is ready, `needs-visible-tab` ones when their tab is shown.
+ */
+export type FailureReason = 'model' | 'needs-visible-tab' | 'fetch' | 'decode' | 'inference' | 'unexpected';
+export const FAILURE_REASONS: readonly FailureReason[] = ['model', 'needs-visible-tab', 'fetch', 'decode', 'inference', 'unexpected'];
+
 /** What the popup shows for one tab; sent whole on every change (a reconnecting popup needs no replay). */
 export interface TabView {
   tabId: number;
@@ -68,7 +75,10 @@ export interface TabView {
   indexed: number;
   failed: number;
   pending: number;
-  errors: { url: string; error: string }[];
+  /** The first failures: the address, the typed reason, and the words for people. */
+  errors: { url: string; reason: FailureReason; error: string }[];
+  /** This page's image embeddings so far: run through the model, or answered from memory / IndexedDB. */
+  stats: { embedded: number; fromCache: number };
   model: ModelStatus;
   query: string;
   results: SearchResult[];
@@ -96,6 +106,10 @@ export type RequestMessage =
   /** Load the model again after it failed (download or start-up), and re-index images that failed. */
   | { type: 'retry-model' };
 
+export interface SearchResponse {
+  ok: true;
+  view: TabView;
+}
 export interface ClassifyResponse {
   ok: true;
   url: string;
@@ -117,6 +131,21 @@ export interface ThumbnailResponse {
 export interface OkResponse {
   ok: true;
 }
+
+/** The answer to each request type (when the background succeeds; else an ErrorResponse). */
+export interface ResponseMap {
+  search: SearchResponse;
+  classify: ClassifyResponse;
+  reveal: OkResponse;
+  'clear-highlights': OkResponse;
+  'clear-cache': OkResponse;
+  'cache-stats': CacheStatsResponse;
+  thumbnail: ThumbnailResponse;
+  'retry-model': OkResponse;
+}
+export type RequestType = RequestMessage['type'];
+export type RequestOf<T extends RequestType> = Extract<RequestMessage, { type: T }>;
+export type ResponseFor<M extends RequestMessage> = ResponseMap[M['type']];
 
 // ---------------------------------------------------------------- background → content (tabs.sendMessage)
 
@@ -287,5 +316,21 @@ export function parsePopupPortMessage(v: unknown): PopupPortMessage | null {
 }
 
 export function parseBackgroundPortMessage(v: unknown): BackgroundPortMessage | null {
-  return isObj(v) && v.type === 'view' && isObj(v.view) && isTabId(v.view.tabId) ? (v as unknown as BackgroundPortMessage) : null;
+  if (!isObj(v) || v.type !== 'view' || !isObj(v.view) || !isTabId(v.view.tabId)) return null;
+  const { stats, errors } = v.view;
+  if (!isObj(stats) || !isNum(stats.embedded) || !isNum(stats.fromCache)) return null;
+  const errorsOk =
+    Array.isArray(errors) &&
+    errors.every((e) => isObj(e) && isStr(e.url, MAX_URL) && FAILURE_REASONS.includes(e.reason as FailureReason) && isStr(e.error, 2_000));
+  return errorsOk ? (v as unknown as BackgroundPortMessage) : null;
+}
+
+/**
+ * The envelope of the background's answer to a request: `{ ok: true, … }` or
+ * `{ ok: false, error }`. The rest of a successful answer is the background's own (trusted) data.
+ */
+export function parseResponse(v: unknown): { ok: true } | ErrorResponse | null {
+  if (!isObj(v)) return null;
+  if (v.ok === true) return v as { ok: true };
+  return v.ok === false && isStr(v.error, 10_000) ? { ok: false, error: v.error } : null;
 }

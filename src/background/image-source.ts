@@ -69,7 +69,8 @@ export async function loadImageBytes({ url, tab, frameId = 0 }: ImageRequest): P
     try {
       return await fromPage();
     } catch (pageError) {
-      throw new ImageFetchError(`${describe(fetchError)}; ${describe(pageError)}`);
+      // The page's error is the cause: it may say the image waits for its tab to be shown.
+      throw new ImageFetchError(`${describe(fetchError)}; ${describe(pageError)}`, { cause: pageError });
     }
   }
   if (!isSvg(fetched)) return fetched;

@@ -6,7 +6,6 @@ import browser from 'webextension-polyfill';
 import { parseCaptureResponse, parsePageImageResponse, type PageCommand } from '../messages';
 import { Limiter } from '../concurrency';
 import { dataUrlToImage, ImageFetchError, type FetchedImage } from './image-bytes';
-import type { TabState } from './tabs';
 
 /** Chrome allows two captureVisibleTab calls per second; one at a time, spaced out, stays under. */
 const CAPTURE_GAP_MS = 600;
@@ -14,10 +13,14 @@ const captures = new Limiter(1);
 let lastCaptureAt = 0;
 
 /**
- * Part of the reason for images that only a screenshot can read while their tab is in the
- * background: they are tried again when the tab is shown (see requeueScreenCaptures).
+ * An image only a screenshot can read, while its tab is in the background: its entry fails with
+ * reason `needs-visible-tab` and is tried again when the tab is shown (see main.ts).
  */
-export const NEEDS_VISIBLE_TAB = 'it can only be read from the screen while its tab is shown';
+export class NeedsVisibleTabError extends ImageFetchError {
+  constructor() {
+    super('it can only be read from the screen while its tab is shown');
+  }
+}
 
 /** The page could not give the pixels; `capturable` says a screenshot would show them. */
 export class PageReadError extends ImageFetchError {
@@ -43,19 +46,6 @@ export async function readFromPage(tabId: number, frameId: number, url: string, 
   return dataUrlToImage(response.dataUrl);
 }
 
-/** Images that waited for their tab to be shown go back in the queue; returns whether there were any. */
-export function requeueScreenCaptures(tab: TabState): boolean {
-  let requeued = false;
-  for (const entry of tab.entries.values()) {
-    if (entry.status === 'failed' && entry.error?.includes(NEEDS_VISIBLE_TAB)) {
-      entry.status = 'pending';
-      entry.error = undefined;
-      requeued = true;
-    }
-  }
-  return requeued;
-}
-
 /** Crops the image out of a screenshot of the visible tab (top frame only, fully on screen). */
 export async function captureFromScreen(tabId: number, frameId: number, url: string): Promise<FetchedImage> {
   if (frameId !== 0) throw new ImageFetchError('the pixels cannot be read inside this frame');
@@ -63,7 +53,7 @@ export async function captureFromScreen(tabId: number, frameId: number, url: str
   const shown = async (): Promise<boolean> => (await browser.tabs.get(tabId).catch(() => undefined))?.active === true;
   return captures.run(async () => {
     const tab = await browser.tabs.get(tabId);
-    if (!tab.active) throw new ImageFetchError(NEEDS_VISIBLE_TAB);
+    if (!tab.active) throw new NeedsVisibleTabError();
     const wait = lastCaptureAt + CAPTURE_GAP_MS - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const prepared = parseCaptureResponse(await sendToFrame(tabId, frameId, { type: 'prepare-capture', url }));
@@ -71,15 +61,15 @@ export async function captureFromScreen(tabId: number, frameId: number, url: str
     if (!prepared.ok) throw new ImageFetchError(`cannot capture the image: ${prepared.error}`);
     let shot: string;
     try {
-      if (!(await shown())) throw new ImageFetchError(NEEDS_VISIBLE_TAB);
+      if (!(await shown())) throw new NeedsVisibleTabError();
       shot = await browser.tabs.captureVisibleTab(tab.windowId, { format: 'png' });
     } catch (error) {
-      if (error instanceof ImageFetchError || !(await shown())) throw new ImageFetchError(NEEDS_VISIBLE_TAB);
+      if (error instanceof ImageFetchError || !(await shown())) throw new NeedsVisibleTabError();
       throw new ImageFetchError(`cannot capture the tab (${(error as Error).message})`);
     } finally {
       lastCaptureAt = Date.now();
     }
-    if (!(await shown())) throw new ImageFetchError(NEEDS_VISIBLE_TAB);
+    if (!(await shown())) throw new NeedsVisibleTabError();
     const screen = await createImageBitmap(dataUrlToImage(shot).blob);
     try {
       const { x, y, width, height, devicePixelRatio: scale } = prepared.rect;

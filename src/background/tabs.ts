@@ -1,49 +1,298 @@
-// Per-tab state: the images each frame reported, their indexing status, the current query.
-// Kept in the background because the popup can close at any moment.
-import type { FoundImage, SearchResult } from '../messages';
+// Per-tab state: the images each frame reported, where each one is in its indexing lifecycle,
+// the current query. Kept in the background because the popup can close at any moment.
+// In the manner of uBlock Origin's page store, the tab object owns its entries' transitions:
+// nothing outside this class writes an entry's status.
+import type { FailureReason, FoundImage, SearchResult } from '../messages';
 
-export type ImageStatus = 'pending' | 'working' | 'indexed' | 'failed';
+/**
+ * An image's indexing lifecycle:
+ *
+ *   pending ──claim──▶ working ──markIndexed──▶ indexed
+ *                         │ └────recordBytes───▶ duplicate  (same bytes as another entry)
+ *                         └──────markFailed────▶ failed     (with a typed reason)
+ *   pending ──markFailed──▶ failed                          (the model could not load)
+ *   indexed/failed/duplicate/working ──requeue──▶ pending
+ *
+ * A duplicate whose original leaves the page, or every duplicate when merging is switched off,
+ * goes back to pending; an indexed entry becomes a duplicate when merging is switched on.
+ * Results that arrive for an entry no longer `working` (requeued meanwhile) are dropped.
+ */
+export type ImageStatus = 'pending' | 'working' | 'indexed' | 'failed' | 'duplicate';
 
-export interface ImageEntry {
-  url: string;
-  frameId: number;
-  found: FoundImage;
-  status: ImageStatus;
-  /** L2-normalised image embedding once indexed. */
-  embedding?: Float32Array;
-  error?: string;
-  /** JPEG data: URL preview made when the bytes were at hand (see thumbnail.ts). */
-  thumbnail?: string;
-  /** Which model the embedding belongs to (a model switch re-queues). */
-  modelId?: string;
-  /** SHA-256 of the bytes, once fetched. */
-  sha256?: string;
-  /**
-   * Set when another entry of the tab has the same bytes (see duplicates.ts): this one is then
-   * neither counted nor ranked, and highlights of the other light up this one's elements too.
-   */
-  duplicateOf?: string;
+/** Why an image could not be indexed. Retries are decided on the reason, never on the wording. */
+export interface ImageFailure {
+  reason: FailureReason;
+  /** For people: what went wrong, as the popup lists it. */
+  detail: string;
 }
 
-export interface TabState {
-  tabId: number;
+export interface ImageEntry {
+  readonly url: string;
+  /** The frame that shows it (page-only pixels are read from there). */
+  readonly frameId: number;
+  readonly found: FoundImage;
+  readonly status: ImageStatus;
+  /** Unit-length image embedding once indexed. */
+  readonly embedding?: Float32Array;
+  /** Which model the embedding belongs to (a model switch re-queues). */
+  readonly modelId?: string;
+  readonly failure?: ImageFailure;
+  /** SHA-256 of the bytes, once fetched (kept across requeues: it finds the cached embedding). */
+  readonly sha256?: string;
+  /** For a duplicate: the entry with the same bytes that stands for it. */
+  readonly duplicateOf?: string;
+  /** JPEG data: URL preview made when the bytes were at hand (see thumbnails.ts). */
+  readonly thumbnail?: string;
+}
+
+type MutableEntry = { -readonly [K in keyof ImageEntry]: ImageEntry[K] };
+
+export interface TabCounts {
+  found: number;
+  hidden: number;
+  indexed: number;
+  failed: number;
+  pending: number;
+}
+
+/** Images the model embedded for this page, and images answered from memory or IndexedDB. */
+export interface EmbeddingStats {
+  embedded: number;
+  fromCache: number;
+}
+
+// Identical bytes at different addresses (the same picture from two CDN hosts, cache-busting
+// query strings, a blob: copy of a shown image) are one image to the person looking at the page.
+// With the mergeDuplicates setting on (the default), the first entry with given bytes stands for
+// all of them: the others are not counted in `found`, never ranked as separate results, and when
+// the first is highlighted (or revealed) every element showing any copy lights up.
+// De-duplication by address happens earlier, in the content script (one entry per URL).
+let mergeDuplicates = true;
+
+/** Returns whether the setting changed (then call regroupDuplicates on every tab). */
+export function setMergeDuplicates(on: boolean): boolean {
+  if (mergeDuplicates === on) return false;
+  mergeDuplicates = on;
+  return true;
+}
+
+export class TabState {
+  readonly tabId: number;
+  readonly incognito: boolean;
+  /** The top frame's URL; a different one means a new page. */
   pageUrl: string;
-  incognito: boolean;
-  /** Images per frame, as last reported (each report replaces the frame's list). */
-  frames: Map<number, FoundImage[]>;
-  hiddenByFrame: Map<number, number>;
   /** Each frame's document URL (the referrer its images are requested with). */
-  frameUrls: Map<number, string>;
-  entries: Map<string, ImageEntry>;
-  query: string;
-  results: SearchResult[];
+  readonly frameUrls = new Map<number, string>();
+  /** Images per frame, as last reported (each report replaces the frame's list). */
+  private readonly frames = new Map<number, FoundImage[]>();
+  private readonly hiddenByFrame = new Map<number, number>();
+  private readonly entries = new Map<string, MutableEntry>();
+  private readonly embeddingStats: EmbeddingStats = { embedded: 0, fromCache: 0 };
+
+  query = '';
+  results: SearchResult[] = [];
   /**
    * The highlight command last sent to the page. Results are recomputed every few hundred ms
    * while images index; re-sending unchanged highlights would redraw the overlay each time
    * (and cut short a "reveal" pulse). Cleared whenever a frame reports, since a frame that
    * reports may be a new document without our highlights.
    */
-  sentHighlights: string;
+  sentHighlights = '';
+
+  constructor(tabId: number, pageUrl: string, incognito: boolean) {
+    this.tabId = tabId;
+    this.pageUrl = pageUrl;
+    this.incognito = incognito;
+  }
+
+  entry(url: string): ImageEntry | undefined {
+    return this.entries.get(url);
+  }
+
+  allEntries(): IterableIterator<ImageEntry> {
+    return this.entries.values();
+  }
+
+  /** The entry whose embedding answers for `url`: itself, or the original of a duplicate. */
+  embeddingEntry(url: string): ImageEntry | undefined {
+    const entry = this.entries.get(url);
+    return entry?.status === 'duplicate' && entry.duplicateOf ? this.entries.get(entry.duplicateOf) : entry;
+  }
+
+  /** Replaces one frame's image list; returns entries that are new (or pending again) and need indexing. */
+  updateFrame(frameId: number, pageUrl: string, images: FoundImage[], hidden: number): ImageEntry[] {
+    if (frameId === 0 && pageUrl !== this.pageUrl) {
+      // The top frame navigated: everything the tab knew belongs to the previous page.
+      this.pageUrl = pageUrl;
+      this.frames.clear();
+      this.hiddenByFrame.clear();
+      this.frameUrls.clear();
+      this.entries.clear();
+      this.results = [];
+      this.embeddingStats.embedded = this.embeddingStats.fromCache = 0;
+    }
+    this.sentHighlights = '';
+    this.frames.set(frameId, images);
+    this.hiddenByFrame.set(frameId, hidden);
+    this.frameUrls.set(frameId, pageUrl);
+    const live = new Map<string, number[]>();
+    for (const [id, list] of this.frames) for (const image of list) live.get(image.url)?.push(id) ?? live.set(image.url, [id]);
+    for (const [url, entry] of this.entries) {
+      const shownBy = live.get(url);
+      if (!shownBy) this.entries.delete(url);
+      // Page-only pixels are read from a frame that still shows them.
+      else if (!shownBy.includes(entry.frameId)) entry.frameId = shownBy[0];
+    }
+
+    const added: ImageEntry[] = [];
+    for (const entry of this.entries.values()) {
+      // The copy it stood in for is gone: it counts (and is searched) on its own again.
+      if (entry.status === 'duplicate' && !this.entries.has(entry.duplicateOf!)) {
+        this.reset(entry);
+        added.push(entry);
+      }
+    }
+    for (const image of images) {
+      const entry = this.entries.get(image.url);
+      if (entry) {
+        entry.found = image;
+        continue;
+      }
+      const fresh: MutableEntry = { url: image.url, frameId, found: image, status: 'pending' };
+      this.entries.set(image.url, fresh);
+      added.push(fresh);
+    }
+    return added;
+  }
+
+  /**
+   * Takes up to `limit` pending entries into `working`: visible images first, then top to
+   * bottom, so what the person is looking at gets indexed first.
+   */
+  claim(limit: number): ImageEntry[] {
+    const pending = [...this.entries.values()].filter((e) => e.status === 'pending');
+    pending.sort((a, b) => Number(b.found.visible) - Number(a.found.visible) || a.found.top - b.found.top);
+    const claimed = pending.slice(0, limit);
+    for (const entry of claimed) entry.status = 'working';
+    return claimed;
+  }
+
+  hasPending(): boolean {
+    for (const entry of this.entries.values()) if (entry.status === 'pending') return true;
+    return false;
+  }
+
+  /** Returns false when the entry was requeued (or left the page) meanwhile: the result is stale. */
+  markIndexed(entry: ImageEntry, embedding: Float32Array, modelId: string): boolean {
+    const own = this.own(entry, 'working');
+    if (!own) return false;
+    Object.assign(own, { status: 'indexed', embedding, modelId, failure: undefined });
+    return true;
+  }
+
+  /** From `working`, or from `pending` when the model could not load for anything waiting. */
+  markFailed(entry: ImageEntry, failure: ImageFailure): boolean {
+    const own = this.own(entry, 'working') ?? this.own(entry, 'pending');
+    if (!own) return false;
+    Object.assign(own, { status: 'failed', failure, embedding: undefined });
+    return true;
+  }
+
+  /**
+   * Records the entry's bytes; if merging is on and another entry of the tab already has them,
+   * marks this one a duplicate of it and returns true (the caller then skips embedding it).
+   */
+  recordBytes(entry: ImageEntry, sha256: string): boolean {
+    const own = this.own(entry, 'working') ?? this.own(entry, 'indexed');
+    if (!own) return false;
+    own.sha256 = sha256;
+    if (!mergeDuplicates) return false;
+    for (const other of this.entries.values()) {
+      if (other !== own && other.sha256 === sha256 && other.status !== 'duplicate' && other.status !== 'failed') {
+        Object.assign(own, { status: 'duplicate', duplicateOf: other.url, embedding: undefined, failure: undefined });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Puts the chosen entries back in the queue, forgetting their result; returns whether any moved. */
+  requeue(which: (entry: ImageEntry) => boolean): boolean {
+    let any = false;
+    for (const entry of this.entries.values()) {
+      if (entry.status === 'pending' || !which(entry)) continue;
+      this.reset(entry);
+      any = true;
+    }
+    return any;
+  }
+
+  /** After the merge setting changed: copies become separate images again, or indexed images with equal bytes merge. */
+  regroupDuplicates(): boolean {
+    if (!mergeDuplicates) return this.requeue((entry) => entry.status === 'duplicate');
+    let any = false;
+    for (const entry of this.entries.values()) {
+      if (entry.status === 'indexed' && entry.sha256) any = this.recordBytes(entry, entry.sha256) || any;
+    }
+    return any;
+  }
+
+  /** The URL and the URLs of all its copies: what the page should light up for one result. */
+  copiesOf(url: string): string[] {
+    const urls = [url];
+    for (const entry of this.entries.values()) if (entry.status === 'duplicate' && entry.duplicateOf === url) urls.push(entry.url);
+    return urls;
+  }
+
+  setThumbnail(url: string, thumbnail: string): void {
+    const entry = this.entries.get(url);
+    if (entry) entry.thumbnail = thumbnail;
+  }
+
+  /** One embedding answered for this page: by the model, or from memory / IndexedDB. */
+  countEmbedding(source: 'model' | 'cache'): void {
+    if (source === 'model') this.embeddingStats.embedded++;
+    else this.embeddingStats.fromCache++;
+  }
+
+  get stats(): EmbeddingStats {
+    return { ...this.embeddingStats };
+  }
+
+  counts(): TabCounts {
+    let indexed = 0,
+      failed = 0,
+      pending = 0,
+      duplicates = 0;
+    for (const entry of this.entries.values()) {
+      if (entry.status === 'duplicate') duplicates++;
+      else if (entry.status === 'indexed') indexed++;
+      else if (entry.status === 'failed') failed++;
+      else pending++;
+    }
+    let hidden = 0;
+    for (const n of this.hiddenByFrame.values()) hidden += n;
+    return { found: this.entries.size - duplicates, hidden, indexed, failed, pending };
+  }
+
+  failures(limit: number): { url: string; failure: ImageFailure }[] {
+    const out: { url: string; failure: ImageFailure }[] = [];
+    for (const entry of this.entries.values()) {
+      if (out.length >= limit) break;
+      if (entry.status === 'failed' && entry.failure) out.push({ url: entry.url, failure: entry.failure });
+    }
+    return out;
+  }
+
+  /** The tab's own mutable record of `entry`, if it is still there and in `status`. */
+  private own(entry: ImageEntry, status: ImageStatus): MutableEntry | undefined {
+    const own = this.entries.get(entry.url);
+    return own === entry && own.status === status ? own : undefined;
+  }
+
+  private reset(entry: MutableEntry): void {
+    Object.assign(entry, { status: 'pending', failure: undefined, embedding: undefined, modelId: undefined, duplicateOf: undefined });
+  }
 }
 
 const tabs = new Map<number, TabState>();
@@ -59,7 +308,7 @@ export function allTabs(): IterableIterator<TabState> {
 export function ensureTab(tabId: number, pageUrl: string, incognito: boolean): TabState {
   let tab = tabs.get(tabId);
   if (!tab) {
-    tab = { tabId, pageUrl, incognito, frames: new Map(), hiddenByFrame: new Map(), frameUrls: new Map(), entries: new Map(), query: '', results: [], sentHighlights: '' };
+    tab = new TabState(tabId, pageUrl, incognito);
     tabs.set(tabId, tab);
   }
   return tab;
@@ -67,73 +316,4 @@ export function ensureTab(tabId: number, pageUrl: string, incognito: boolean): T
 
 export function forgetTab(tabId: number): void {
   tabs.delete(tabId);
-}
-
-/** Replaces one frame's image list; returns entries that are new and need indexing. */
-export function updateFrame(tab: TabState, frameId: number, pageUrl: string, images: FoundImage[], hidden: number): ImageEntry[] {
-  if (frameId === 0 && pageUrl !== tab.pageUrl) {
-    // The top frame navigated: everything the tab knew belongs to the previous page.
-    tab.pageUrl = pageUrl;
-    tab.frames.clear();
-    tab.hiddenByFrame.clear();
-    tab.frameUrls.clear();
-    tab.entries.clear();
-    tab.results = [];
-  }
-  tab.sentHighlights = '';
-  tab.frames.set(frameId, images);
-  tab.hiddenByFrame.set(frameId, hidden);
-  tab.frameUrls.set(frameId, pageUrl);
-  const live = new Map<string, number[]>();
-  for (const [id, list] of tab.frames) for (const image of list) live.get(image.url)?.push(id) ?? live.set(image.url, [id]);
-  for (const [url, entry] of tab.entries) {
-    const shownBy = live.get(url);
-    if (!shownBy) tab.entries.delete(url);
-    // Page-only pixels are read from a frame that still shows them.
-    else if (!shownBy.includes(entry.frameId)) entry.frameId = shownBy[0];
-  }
-
-  const added: ImageEntry[] = [];
-  for (const entry of tab.entries.values()) {
-    // The copy it stood in for is gone: it counts (and is searched) on its own again.
-    if (entry.duplicateOf && !tab.entries.has(entry.duplicateOf)) {
-      entry.duplicateOf = undefined;
-      entry.status = 'pending';
-      added.push(entry);
-    }
-  }
-  for (const image of images) {
-    const entry = tab.entries.get(image.url);
-    if (entry) {
-      entry.found = image;
-      continue;
-    }
-    const fresh: ImageEntry = { url: image.url, frameId, found: image, status: 'pending' };
-    tab.entries.set(image.url, fresh);
-    added.push(fresh);
-  }
-  return added;
-}
-
-/** Visible images first, then top to bottom: what the person is looking at gets indexed first. */
-export function nextPending(tab: TabState, limit: number): ImageEntry[] {
-  const pending = [...tab.entries.values()].filter((e) => e.status === 'pending');
-  pending.sort((a, b) => Number(b.found.visible) - Number(a.found.visible) || a.found.top - b.found.top);
-  return pending.slice(0, limit);
-}
-
-export function counts(tab: TabState): { found: number; hidden: number; indexed: number; failed: number; pending: number } {
-  let indexed = 0,
-    failed = 0,
-    pending = 0;
-  let duplicates = 0;
-  for (const entry of tab.entries.values()) {
-    if (entry.duplicateOf) duplicates++;
-    else if (entry.status === 'indexed') indexed++;
-    else if (entry.status === 'failed') failed++;
-    else pending++;
-  }
-  let hidden = 0;
-  for (const n of tab.hiddenByFrame.values()) hidden += n;
-  return { found: tab.entries.size - duplicates, hidden, indexed, failed, pending };
 }

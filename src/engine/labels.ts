@@ -20,3 +20,10 @@ export const COLOUR_LABELS: readonly string[] = ['red', 'green', 'blue', 'yellow
 export function defaultLabels(spec: ModelSpec): string[] {
   return [...(spec.testOnly ? COLOUR_LABELS : EVERYDAY_LABELS)];
 }
+
+/** Prompts per label: a label's embedding is the mean of its prompts' (see meanEmbedding). */
+export const PROMPT_TEMPLATES: readonly string[] = ['a photo of a {}.', 'a photo of the {}.', 'a close-up photo of a {}.', 'a bright photo of a {}.'];
+
+export function labelPrompts(label: string): string[] {
+  return PROMPT_TEMPLATES.map((t) => t.replace('{}', label));
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  classifyZeroShot,
   combineQueries,
   cosine,
   decodeEmbedding,
@@ -10,6 +11,7 @@ import {
   norm,
   parseQueryExpression,
   rankBySimilarity,
+  rankMatches,
   softmax,
   toFloat16Bits,
   zeroShot,
@@ -73,6 +75,24 @@ describe('rankBySimilarity', () => {
   });
 });
 
+describe('rankMatches', () => {
+  /** An embedding whose cosine with the query [1, 0] is exactly `score`. */
+  const items = (scores: number[]) => scores.map((score, id) => ({ id, embedding: [score, Math.sqrt(1 - score * score)] }));
+  const matches = (scores: number[]) => rankMatches([1, 0], items(scores)).filter((r) => r.match).map((r) => r.item.id);
+
+  it('ranks by cosine and marks the items that stand out from the rest, at least the best one', () => {
+    const ranked = rankMatches([2, 0], items([0.1, 0.3, 0.2]));
+    expect(ranked.map((r) => r.item.id)).toEqual([1, 2, 0]);
+    expect(ranked[0].score).toBeCloseTo(0.3, 6);
+    // Typical CLIP cosines: two clear hits among a flat background of unrelated images.
+    expect(matches([0.14, 0.29, 0.12, 0.3, 0.13, 0.15, 0.12])).toEqual([3, 1]);
+    // Nothing stands out: only the best counts; two items: only the best.
+    expect(matches([0.2, 0.2, 0.2, 0.21])).toEqual([3]);
+    expect(matches([0.5, 0.1])).toEqual([0]);
+    expect(rankMatches([1, 0], [])).toEqual([]);
+  });
+});
+
 describe('softmax / zeroShot', () => {
   it('gives a probability distribution and survives large logits', () => {
     const p = softmax([1, 2, 3]);
@@ -100,6 +120,10 @@ describe('softmax / zeroShot', () => {
     const cos = labels.map((l) => cosine(image, l));
     const expected = softmax(cos.map((c) => 100 * c));
     for (let i = 0; i < 3; i++) expect(p100[i]).toBeCloseTo(expected[i], 6);
+    // Named and ordered, most probable first.
+    const named = classifyZeroShot(image, ['up', 'right', 'out'].map((label, i) => ({ label, embedding: labels[i] })), 100);
+    expect(named.map((l) => l.label)).toEqual(['right', 'up', 'out']);
+    expect(named[0].probability).toBeCloseTo(p100[1], 6);
     // Raw vs normalised image embedding gives the same answer.
     const pn = zeroShot(l2normalize(image).map((x) => x * 7), labels, 100);
     for (let i = 0; i < 3; i++) expect(pn[i]).toBeCloseTo(p100[i], 5);

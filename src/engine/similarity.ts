@@ -1,9 +1,8 @@
 // Vector maths on CLIP embeddings: normalisation, cosine ranking, zero-shot
 // classification, query arithmetic, and a compact float16 storage encoding.
 //
-// The model outputs raw (not normalised) embeddings. Everything that compares two
-// embeddings uses cosine similarity, so callers may pass raw or normalised vectors;
-// normalising once before storage just makes later comparisons cheaper.
+// Everything that compares two embeddings uses cosine similarity, so callers may pass raw or
+// unit vectors alike; the background ranks and classifies with these functions only.
 
 /** Any dense vector: model output rows, decoded stored vectors, plain arrays in tests. */
 export type Vector = ArrayLike<number>;
@@ -67,6 +66,25 @@ export function rankBySimilarity<T extends { embedding: Vector }>(query: Vector,
   return ranked.sort((x, y) => y.score - x.score);
 }
 
+export interface RankedMatch<T> extends Ranked<T> {
+  /** Stands out from the other items' scores (see rankMatches). */
+  match: boolean;
+}
+
+/**
+ * rankBySimilarity, plus which items stand out. What counts as a match is relative to these
+ * scores: CLIP cosines sit in a narrow band whose level depends on the model and the page, so a
+ * fixed threshold would be wrong on most pages. A match stands clearly above the typical score
+ * (mean + 1 standard deviation, with more than two items), and the best item always counts.
+ */
+export function rankMatches<T extends { embedding: Vector }>(query: Vector, items: readonly T[]): RankedMatch<T>[] {
+  const ranked = rankBySimilarity(query, items);
+  const n = Math.max(1, ranked.length);
+  const mean = ranked.reduce((s, r) => s + r.score, 0) / n;
+  const sd = Math.sqrt(ranked.reduce((s, r) => s + (r.score - mean) ** 2, 0) / n);
+  return ranked.map((r, i) => ({ ...r, match: i === 0 || (ranked.length > 2 && r.score >= mean + sd) }));
+}
+
 /** Numerically stable softmax (subtracts the maximum before exponentiating). */
 export function softmax(logits: Vector): Float32Array {
   const out = new Float32Array(logits.length);
@@ -91,6 +109,16 @@ export function softmax(logits: Vector): Float32Array {
 export function zeroShot(imageEmbedding: Vector, labelEmbeddings: readonly Vector[], logitScale: number): Float32Array {
   const img = l2normalize(imageEmbedding);
   return softmax(labelEmbeddings.map((label) => logitScale * cosine(img, label)));
+}
+
+/** zeroShot with the labels named, most probable first (ties keep label order). */
+export function classifyZeroShot(
+  imageEmbedding: Vector,
+  labels: readonly { label: string; embedding: Vector }[],
+  logitScale: number,
+): { label: string; probability: number }[] {
+  const probabilities = zeroShot(imageEmbedding, labels.map((l) => l.embedding), logitScale);
+  return labels.map(({ label }, i) => ({ label, probability: probabilities[i] })).sort((a, b) => b.probability - a.probability);
 }
 
 /** Mean of the normalised vectors, renormalised: one label embedding from several prompts. */

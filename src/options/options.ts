@@ -1,9 +1,8 @@
 // Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
-import browser from 'webextension-polyfill';
 import { DEFAULT_MODEL_ID, MODELS, publicModels, getModel } from '../engine/registry';
 import { defaultLabels } from '../engine/labels';
 import { loadSettings, saveSettings, type BackendPreference } from '../settings';
-import type { CacheStatsResponse, ErrorResponse, RequestMessage } from '../messages';
+import { sendRequest } from '../send-request';
 
 declare const __TEST_BUILD__: boolean;
 
@@ -17,15 +16,9 @@ const mergeDuplicates = $<HTMLInputElement>('merge-duplicates');
 const labels = $<HTMLTextAreaElement>('labels');
 const saved = $('saved');
 
-async function send<T>(message: RequestMessage): Promise<T> {
-  const response = (await browser.runtime.sendMessage(message)) as T | ErrorResponse;
-  if ((response as ErrorResponse).ok === false) throw new Error((response as ErrorResponse).error);
-  return response as T;
-}
-
 async function showCacheStats(): Promise<void> {
   try {
-    const stats = await send<CacheStatsResponse>({ type: 'cache-stats' });
+    const stats = await sendRequest({ type: 'cache-stats' });
     $('cache-stats').textContent = `${stats.embeddings} image embeddings for ${stats.urls} image addresses are cached on this device.`;
   } catch (error) {
     $('cache-stats').textContent = `Could not read the cache: ${(error as Error).message}`;
@@ -82,7 +75,7 @@ $('settings').addEventListener('submit', async (event) => {
 });
 
 $('clear-cache').addEventListener('click', async () => {
-  await send({ type: 'clear-cache' }).catch((error: Error) => alert(`Could not clear the cache: ${error.message}`));
+  await sendRequest({ type: 'clear-cache' }).catch((error: Error) => alert(`Could not clear the cache: ${error.message}`));
   await showCacheStats();
 });
 

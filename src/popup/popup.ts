@@ -2,16 +2,8 @@
 // It holds no state of its own: the background sends the whole view on every change.
 // Openable as a page (popup.html?tab=<tabId>) for tests and for people who want it larger.
 import browser from 'webextension-polyfill';
-import {
-  POPUP_PORT,
-  parseBackgroundPortMessage,
-  type ClassifyResponse,
-  type ThumbnailResponse,
-  type ErrorResponse,
-  type RequestMessage,
-  type SearchResult,
-  type TabView,
-} from '../messages';
+import { POPUP_PORT, parseBackgroundPortMessage, type SearchResult, type TabView } from '../messages';
+import { sendRequest } from '../send-request';
 
 const SEARCH_DELAY_MS = 180;
 
@@ -39,13 +31,6 @@ async function resolveTabId(): Promise<number> {
   return active.id;
 }
 
-async function request<T>(message: RequestMessage): Promise<T> {
-  const response = (await browser.runtime.sendMessage(message)) as T | ErrorResponse | undefined;
-  if (!response) throw new Error('The extension background did not answer; try again.');
-  if ((response as ErrorResponse).ok === false) throw new Error((response as ErrorResponse).error);
-  return response as T;
-}
-
 function renderStatus(v: TabView): void {
   $('image-count').textContent = String(v.found);
   const parts = [`${v.indexed} indexed`];
@@ -53,6 +38,7 @@ function renderStatus(v: TabView): void {
   if (v.failed) parts.push(`${v.failed} failed`);
   if (v.hidden) parts.push(`${v.hidden} hidden`);
   $('indexed-line').textContent = parts.join(' · ');
+  renderStats(v.stats);
   $('model-name').textContent = v.model.label || 'model';
   $('backend').textContent = v.model.backend ?? '–';
   const threads = v.model.backend === 'wasm' ? v.model.threads : null;
@@ -99,6 +85,15 @@ function renderStatus(v: TabView): void {
   );
 }
 
+/** How many images the model ran on for this page, and how many the caches answered. */
+function renderStats({ embedded, fromCache }: TabView['stats']): void {
+  const stats = $('index-stats');
+  stats.dataset.embedded = String(embedded);
+  stats.dataset.fromCache = String(fromCache);
+  stats.hidden = embedded + fromCache === 0;
+  stats.textContent = `${embedded} embedded · ${fromCache} from cache`;
+}
+
 const thumbnails = new Map<string, Promise<string>>();
 
 /**
@@ -108,7 +103,7 @@ const thumbnails = new Map<string, Promise<string>>();
 function showThumbnail(img: HTMLImageElement, url: string): void {
   const usePreview = () => {
     img.onerror = null;
-    if (!thumbnails.has(url)) thumbnails.set(url, request<ThumbnailResponse>({ type: 'thumbnail', tabId, url }).then((r) => r.dataUrl));
+    if (!thumbnails.has(url)) thumbnails.set(url, sendRequest({ type: 'thumbnail', tabId, url }).then((r) => r.dataUrl));
     thumbnails.get(url)!.then((dataUrl) => (img.src = dataUrl), () => img.classList.add('missing'));
   };
   if (/^https?:/i.test(url) && !thumbnails.has(url)) {
@@ -150,7 +145,7 @@ function resultItem(r: SearchResult): HTMLLIElement {
     labels.textContent = answer;
     li.append(labels);
   }
-  const reveal = () => request({ type: 'reveal', tabId, url: r.url }).catch(() => undefined);
+  const reveal = () => sendRequest({ type: 'reveal', tabId, url: r.url }).catch(() => undefined);
   li.addEventListener('click', (event) => {
     if (event.target !== classify) reveal();
   });
@@ -161,7 +156,7 @@ function resultItem(r: SearchResult): HTMLLIElement {
     classify.disabled = true;
     classify.textContent = '…';
     try {
-      const response = await request<ClassifyResponse>({ type: 'classify', tabId, url: r.url });
+      const response = await sendRequest({ type: 'classify', tabId, url: r.url });
       const top = response.labels[0];
       classified.set(r.url, top ? `${top.label} (${(top.probability * 100).toFixed(0)}%)` : 'no label');
     } catch (error) {
@@ -203,7 +198,7 @@ function render(v: TabView): void {
 
 async function runSearch(): Promise<void> {
   try {
-    const response = await request<{ ok: true; view: TabView }>({ type: 'search', tabId, query: search.value });
+    const response = await sendRequest({ type: 'search', tabId, query: search.value });
     if (response.view.query === search.value.trim()) render(response.view);
   } catch (error) {
     modelMessage.hidden = false;
@@ -227,7 +222,7 @@ function megabytes(bytes: number): string {
 /** Loads the model again; the background also re-queues the images that failed because of it. */
 function retryModel(): void {
   // Results for the current query refresh by themselves as the images get indexed again.
-  request({ type: 'retry-model' }).catch((error: Error) => {
+  sendRequest({ type: 'retry-model' }).catch((error: Error) => {
       modelMessage.hidden = false;
       modelMessage.classList.add('error');
       modelMessage.textContent = `Retry failed: ${error.message}`;

@@ -1,0 +1,117 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it, vi } from 'vitest';
+
+vi.mock('webextension-polyfill', () => ({ default: {} }));
+const { EmbeddingPipeline, EmbedError } = await import('./embedding-pipeline');
+const { Classifier } = await import('./classification');
+const { NeedsVisibleTabError } = await import('./page-bytes');
+const { TabState } = await import('./tabs');
+const { getModel } = await import('../engine/registry');
+
+import type { FetchedImage } from './image-bytes';
+import type { LoadedModel } from './engine-host';
+import type { RGBAImage } from '../engine/preprocess';
+
+const spec = getModel('fixture')!;
+const plane = 3 * spec.imageSize * spec.imageSize;
+
+/** A fake engine that counts its runs; an image's embedding follows its colour, a text's its length. */
+function harness(files: Record<string, number[]>, options: { failInference?: boolean; failModel?: boolean } = {}) {
+  const runs: number[] = [];
+  const fetched: string[] = [];
+  const engine = {
+    backend: 'wasm' as const,
+    threads: 1,
+    async embedImages(pixels: Float32Array, count: number) {
+      if (options.failInference) throw new Error('out of memory');
+      runs.push(count);
+      return Array.from({ length: count }, (_, i) => Float32Array.from({ length: spec.embedDim }, (_, d) => (d < 3 ? pixels[i * plane + d * spec.imageSize ** 2] + 2 : 0)));
+    },
+    async embedTexts(texts: string[]) {
+      return texts.map((t) => Float32Array.from({ length: spec.embedDim }, (_, d) => (d === t.length % 3 ? 1 : 0.1)));
+    },
+    async dispose() {},
+  };
+  const model = { spec, engine, tokenizer: {} } as unknown as LoadedModel;
+  const pipeline = new EmbeddingPipeline({
+    model: async () => {
+      if (options.failModel) throw new Error('offline');
+      return model;
+    },
+    async loadBytes({ url }) {
+      fetched.push(url);
+      const bytes = files[url];
+      if (!bytes) throw new NeedsVisibleTabError();
+      return { blob: new Blob([Uint8Array.from(bytes)], { type: 'image/png' }), bytes: Uint8Array.from(bytes), etag: null, lastModified: null } satisfies FetchedImage;
+    },
+    async decode(blob: Blob): Promise<RGBAImage> {
+      const [r, g, b] = new Uint8Array(await blob.arrayBuffer());
+      if (r === 0xff && g === 0xff) throw new Error('not an image');
+      return { data: new Uint8ClampedArray([r, g, b, 255, r, g, b, 255, r, g, b, 255, r, g, b, 255]), width: 2, height: 2 };
+    },
+  });
+  return { pipeline, runs, fetched };
+}
+
+function tabShowing(...urls: string[]) {
+  const tab = new TabState(1, 'https://a.test/', false);
+  tab.updateFrame(0, 'https://a.test/', urls.map((url, top) => ({ url, kind: 'img', width: 10, height: 10, top, visible: true, alt: '' })), 0);
+  return tab;
+}
+
+describe('embedding pipeline', () => {
+  it('classify of an indexed image runs no image inference, and the tab counts where answers came from', async () => {
+    const url = 'https://a.test/red.png';
+    const { pipeline, runs, fetched } = harness({ [url]: [200, 10, 10, 1] });
+    const tab = tabShowing(url);
+    const [entry] = tab.claim(1);
+    const indexed = await pipeline.embed({ url, tab, isDuplicate: (sha) => tab.recordBytes(entry, sha) });
+    expect(indexed).toMatchObject({ kind: 'embedding', source: 'model', modelId: 'fixture' });
+    if (indexed.kind === 'embedding') tab.markIndexed(entry, indexed.embedding, indexed.modelId);
+    expect(runs).toEqual([1]);
+
+    const labels = await new Classifier(pipeline).classify(url, ['red', 'green', 'blue'], tab);
+    expect(labels.map((l) => l.label).sort()).toEqual(['blue', 'green', 'red']);
+    expect(labels.reduce((s, l) => s + l.probability, 0)).toBeCloseTo(1, 5);
+    expect(runs).toEqual([1]); // no second inference
+    expect(fetched).toEqual([url]); // and no second fetch: the entry's hash found the embedding
+    expect(tab.stats).toEqual({ embedded: 1, fromCache: 1 });
+  });
+
+  it('the same bytes at another address are not embedded again, nor twice when asked at once', async () => {
+    const bytes = [10, 200, 10, 2];
+    const { pipeline, runs } = harness({ 'https://a.test/g.png': bytes, 'https://cdn.test/g.png': bytes, 'https://b.test/g.png': bytes, 'https://c.test/g.png': bytes });
+    const first = await pipeline.embed({ url: 'https://a.test/g.png' });
+    const second = await pipeline.embed({ url: 'https://cdn.test/g.png' });
+    expect(first).toMatchObject({ source: 'model' });
+    expect(second).toMatchObject({ source: 'cache' });
+    expect(runs).toEqual([1]);
+    if (first.kind === 'embedding' && second.kind === 'embedding') expect([...second.embedding]).toEqual([...first.embedding]);
+
+    const fresh = harness({ 'https://b.test/x.png': [1, 2, 250, 3], 'https://c.test/x.png': [1, 2, 250, 3] });
+    const both = await Promise.all([fresh.pipeline.embed({ url: 'https://b.test/x.png' }), fresh.pipeline.embed({ url: 'https://c.test/x.png' })]);
+    expect(both.map((r) => r.kind === 'embedding' && r.source).sort()).toEqual(['cache', 'model']);
+    expect(fresh.runs).toEqual([1]);
+  });
+
+  it('runs images prepared together in one batch, and returns unit vectors', async () => {
+    const { pipeline, runs } = harness({ 'https://a.test/1.png': [1, 0, 0, 4], 'https://a.test/2.png': [0, 1, 0, 4], 'https://a.test/3.png': [0, 0, 1, 4] });
+    const results = await Promise.all(['1', '2', '3'].map((n) => pipeline.embed({ url: `https://a.test/${n}.png` })));
+    expect(runs).toEqual([3]);
+    for (const r of results) if (r.kind === 'embedding') expect(Math.hypot(...r.embedding)).toBeCloseTo(1, 5);
+  });
+
+  it('stops at a duplicate without embedding', async () => {
+    const { pipeline, runs } = harness({ 'https://a.test/d.png': [9, 9, 9, 5] });
+    expect(await pipeline.embed({ url: 'https://a.test/d.png', isDuplicate: () => true })).toMatchObject({ kind: 'duplicate' });
+    expect(runs).toEqual([]);
+  });
+
+  it('fails with typed reasons', async () => {
+    const reasonOf = (p: Promise<unknown>) => p.then(() => 'none', (e: unknown) => (e instanceof EmbedError ? e.failure.reason : `untyped: ${e}`));
+    expect(await reasonOf(harness({}).pipeline.embed({ url: 'blob:https://a.test/1' }))).toBe('needs-visible-tab');
+    expect(await reasonOf(harness({ 'https://a.test/bad.png': [0xff, 0xff, 0, 6] }).pipeline.embed({ url: 'https://a.test/bad.png' }))).toBe('decode');
+    expect(await reasonOf(harness({ 'https://a.test/o.png': [3, 3, 3, 7] }, { failInference: true }).pipeline.embed({ url: 'https://a.test/o.png' }))).toBe('inference');
+    expect(await reasonOf(harness({}, { failModel: true }).pipeline.embed({ url: 'https://a.test/o.png' }))).toBe('model');
+  });
+});

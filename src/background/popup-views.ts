@@ -1,0 +1,86 @@
+// What each open popup shows: the whole TabView, pushed over its port on every change
+// (throttled), so a popup that reconnects needs no replay.
+import browser, { type Runtime } from 'webextension-polyfill';
+import { parsePopupPortMessage, type BackgroundPortMessage, type TabView } from '../messages';
+import { engineHost } from './engine-host';
+import { getTab } from './tabs';
+
+const VIEW_THROTTLE_MS = 150;
+const MAX_ERRORS_SHOWN = 20;
+
+const ports = new Map<number, Set<Runtime.Port>>();
+const timers = new Map<number, ReturnType<typeof setTimeout>>();
+
+/** Why a tab cannot be searched at all, from its address; null when it can. */
+export function unavailableReason(url: string | undefined): string | null {
+  if (!url) return null;
+  if (/^(chrome|edge|about|moz-extension|chrome-extension|view-source|devtools):/.test(url) && !url.startsWith('about:blank'))
+    return 'Browser pages cannot be searched.';
+  if (/^https:\/\/(chromewebstore\.google\.com|chrome\.google\.com\/webstore|addons\.mozilla\.org)\//.test(url))
+    return 'Extension store pages cannot be searched: browsers protect them from all extensions.';
+  return null;
+}
+
+export function buildView(tabId: number, unavailable: string | null = null): TabView {
+  const tab = getTab(tabId);
+  const counts = tab?.counts() ?? { found: 0, hidden: 0, indexed: 0, failed: 0, pending: 0 };
+  const errors = (tab?.failures(MAX_ERRORS_SHOWN) ?? []).map(({ url, failure }) => ({ url, reason: failure.reason, error: failure.detail }));
+  return {
+    tabId,
+    ...counts,
+    errors,
+    stats: tab?.stats ?? { embedded: 0, fromCache: 0 },
+    model: engineHost.status,
+    query: tab?.query ?? '',
+    results: tab?.results ?? [],
+    unavailable,
+  };
+}
+
+/** Sends the tab's view to its popups, at most every VIEW_THROTTLE_MS. */
+export function pushView(tabId: number): void {
+  if (!ports.get(tabId)?.size || timers.has(tabId)) return;
+  timers.set(
+    tabId,
+    setTimeout(() => {
+      timers.delete(tabId);
+      const message: BackgroundPortMessage = { type: 'view', view: buildView(tabId) };
+      for (const port of ports.get(tabId) ?? []) port.postMessage(message);
+    }, VIEW_THROTTLE_MS),
+  );
+}
+
+export function pushAllViews(): void {
+  for (const tabId of ports.keys()) pushView(tabId);
+}
+
+export interface PopupHooks {
+  /** A popup subscribed to this tab; `unavailable` says whether the tab can be searched at all. */
+  opened(tabId: number, unavailable: string | null): void;
+  /** The tab's last popup closed. */
+  closed(tabId: number): void;
+}
+
+/** Serves one popup port: it subscribes to a tab and gets its view now and on every change. */
+export function servePopup(port: Runtime.Port, hooks: PopupHooks): void {
+  let subscribed: number | null = null;
+  port.onMessage.addListener(async (raw: unknown) => {
+    const message = parsePopupPortMessage(raw);
+    if (!message) return;
+    subscribed = message.tabId;
+    if (!ports.has(subscribed)) ports.set(subscribed, new Set());
+    ports.get(subscribed)!.add(port);
+    const tab = await browser.tabs.get(subscribed).catch(() => undefined);
+    const unavailable = unavailableReason(tab?.url);
+    port.postMessage({ type: 'view', view: buildView(subscribed, unavailable) } satisfies BackgroundPortMessage);
+    hooks.opened(subscribed, unavailable);
+  });
+  port.onDisconnect.addListener(() => {
+    if (subscribed === null) return;
+    ports.get(subscribed)?.delete(port);
+    if (!ports.get(subscribed)?.size) {
+      ports.delete(subscribed);
+      hooks.closed(subscribed);
+    }
+  });
+}
