@@ -40,6 +40,14 @@ async function searchRanking(popup: HPage, query: string): Promise<Ranked[]> {
   return waitUntil(`6 ranked results for "${query}"`, () => results(popup), (r) => r.length === 6);
 }
 
+/** The popup's count of images the model embedded for this page, and of answers from the cache. */
+async function indexStats(popup: HPage): Promise<{ embedded: number; fromCache: number }> {
+  return popup.evaluate(() => {
+    const stats = document.querySelector<HTMLElement>('[data-testid=index-stats]');
+    return { embedded: Number(stats?.getAttribute('data-embedded') ?? NaN), fromCache: Number(stats?.getAttribute('data-from-cache') ?? NaN) };
+  });
+}
+
 /** The classification card the content script draws in its (open) shadow root. */
 async function cardLabel(page: HPage): Promise<string> {
   return page.evaluate(() => {
@@ -87,12 +95,17 @@ function sliceTests(name: string, launch: () => Promise<Harness>, expectBackend:
       await page.close();
     });
 
-    it('classifies the blue image as "blue" (popup button, same handler as the context menu)', async () => {
+    it('classifies the blue image as "blue" (popup button, same handler as the context menu) without embedding it again', async () => {
       const { popup, page } = await openColoursWithPopup(harness, server);
+      const before = await indexStats(popup);
+      expect(before.embedded + before.fromCache).toBe(6);
       await searchRanking(popup, 'blue');
       await popup.click('[data-testid=result]:first-child [data-testid=classify-button]');
       const label = await waitUntil('classification label', () => popup.evaluate(() => document.querySelector('[data-testid=classify-label]')?.textContent ?? ''), (t) => t !== '');
       expect(label).toMatch(/^blue \(\d+%\)$/);
+      // The indexed image's embedding answered: counted as from the cache, and the model ran on nothing.
+      const after = await waitUntil('classify counted', () => indexStats(popup), (s) => s.fromCache === before.fromCache + 1);
+      expect(after.embedded).toBe(before.embedded);
       // The answer is also shown on the page next to the image.
       expect(await waitUntil('card on the page', () => cardLabel(page), (t) => t !== '')).toBe('blue');
       await popup.close();

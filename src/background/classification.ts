@@ -20,7 +20,11 @@ export class Classifier {
   /** Label embeddings, per model and label. */
   private readonly labelCache = new Map<string, Float32Array>();
 
-  constructor(private readonly pipeline: EmbeddingPipeline) {}
+  constructor(
+    private readonly pipeline: EmbeddingPipeline,
+    /** A tab's image was classified (its embedding stats changed). */
+    private readonly onClassified: (tabId: number) => void = () => undefined,
+  ) {}
 
   /** Probabilities over `labels`, most probable first. The image's embedding comes from the pipeline (cached when indexed). */
   async classify(url: string, labels: string[], tab?: TabState, frameId?: number): Promise<LabelProbability[]> {
@@ -38,7 +42,10 @@ export class Classifier {
     const settings = await loadSettings();
     const labelSet = labels ?? (settings.labels.length > 0 ? settings.labels : defaultLabels(model.spec));
     const result = await this.classify(url, labelSet, tab, frameId);
-    if (tabId !== null) sendToTab(tabId, { type: 'show-classification', url, labels: result.slice(0, SHOWN_ON_PAGE) }, frameId);
+    if (tabId !== null) {
+      sendToTab(tabId, { type: 'show-classification', url, labels: result.slice(0, SHOWN_ON_PAGE) }, frameId);
+      this.onClassified(tabId);
+    }
     return result;
   }
 

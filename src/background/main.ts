@@ -39,7 +39,7 @@ declare const __TARGET__: 'chrome' | 'firefox';
 
 const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, decode: decodeImageBlob });
 const search = new TabSearch(() => engineHost.get(), pushView);
-const classifier = new Classifier(pipeline);
+const classifier = new Classifier(pipeline, pushView);
 
 function onTabChanged(tab: TabState): void {
   pushView(tab.tabId);
