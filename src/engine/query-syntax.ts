@@ -12,7 +12,7 @@ export interface QueryTerm {
   exact: boolean;
 }
 
-type Token = { kind: 'word' | 'quoted'; text: string } | { kind: 'plus' | 'minus' };
+type Token = { kind: 'word'; text: string } | { kind: 'quoted'; text: string } | { kind: 'plus' } | { kind: 'minus' };
 
 // Hyphen-minus, the minus sign, and the en dash that "smart punctuation" turns " - " into.
 const MINUS_CHARS = new Set(['-', '\u2212', '\u2013']);
@@ -72,7 +72,9 @@ export function parseQuery(query: string): QueryTerm[] {
     } else if (/^not$/i.test(token.text) && isTerm(tokens[i + 1])) {
       endTerm();
       sign = -1;
-    } else words.push(token.text);
+    } else {
+      words.push(token.text);
+    }
   });
   endTerm();
   return terms;
