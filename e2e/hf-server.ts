@@ -1,6 +1,6 @@
 /**
  * A local stand-in for huggingface.co, for the model-download e2e tests: serves one directory as
- * one repo in the Hugging Face layout that src/engine/download.ts reads.
+ * one repo in the Hugging Face layout that src/engine/hub/ reads.
  *
  *   GET /api/models/{repo}/tree/{rev}[/{dir}]  JSON list of the directory: for each file
  *                                              { type: 'file', path, size, oid (git blob SHA-1),

@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { downloadModel, type DownloadProgress, ModelDownloadError } from '../src/engine/download.ts';
-import { FsModelStore } from '../src/engine/model-store-fs.ts';
+import { downloadModel, type DownloadProgress, ModelDownloadError } from '../src/engine/hub/model-files.ts';
+import { FsModelStore } from '../src/engine/hub/store-fs.ts';
 import { MODELS, requireModel } from '../src/engine/registry.ts';
 import type { Backend } from '../src/engine/types.ts';
 

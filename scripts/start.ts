@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MODEL_ID, getModel } from '../src/engine/registry';
 import { startServer } from '../e2e/server';
+import { CHROMIUM_PATH as CHROMIUM } from '../e2e/browsers';
+import { ensureBrowsers } from './ensure-browsers';
 import { fetchModel, progressPrinter } from './fetch-model';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = resolve(import.meta.dirname, '..');
 
 /** A model counts once its download finished: the download writes manifest.json last. */
@@ -33,10 +34,7 @@ async function tryFetchDefaultModel(): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CHROMIUM)) {
-    console.error(`Chromium not found at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium`);
-    process.exit(1);
-  }
+  ensureBrowsers(['chromium']);
   const real = realModelPresent() || (await tryFetchDefaultModel());
   console.log(real ? 'Building with the bundled MobileCLIP model…' : 'Using the test fixture model instead, which only understands colours (fetch a real one later with: npm run models:fetch -- mobileclip-s0).');
   const built = spawnSync('npx', ['tsx', 'scripts/build.ts', ...(real ? [] : ['--test']), '--target', 'chrome'], { stdio: 'inherit', cwd: root });

@@ -5,6 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureBrowsers } from './ensure-browsers.ts';
+
+// The browser end-to-end tests need both browsers: install them first, not after the builds.
+ensureBrowsers(['chromium', 'firefox']);
 
 const report = join('.cache', 'test-reports');
 rmSync(report, { recursive: true, force: true });

@@ -9,8 +9,8 @@ import * as ortWasm from 'onnxruntime-web/wasm';
 import { createEngine, type Embedder } from './offscreen-engine';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { DEFAULT_MODEL_ID, getModel, withoutFp16Vision } from '../engine/registry';
-import { ensureModel, isModelStored, loadBundledModel, ModelDownloadError } from '../engine/download';
-import { CacheStorageModelStore } from '../engine/model-store-cache';
+import { ensureModelStored, isModelStored, loadBundledModel, ModelDownloadError, readStoredModel } from '../engine/hub/model-files';
+import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
 import type { ModelStatus } from '../messages';
 import { loadSettings, type Settings } from '../settings';
@@ -56,7 +56,7 @@ export async function chooseModel(settings: Settings): Promise<ModelSpec> {
   );
 }
 
-// One store object for every download: ensureModel queues concurrent downloads of a model per
+// One store object for every download: ensureModelStored queues concurrent downloads of a model per
 // store object, so two instances could append to the same partial entries at once.
 const modelStore = new CacheStorageModelStore();
 
@@ -136,12 +136,11 @@ class EngineHost {
       const spec = backend === 'webgpu' && !(await gpuHasFp16()) ? withoutFp16Vision(model) : model;
       if (bundled) return loadBundledModel(spec, browser.runtime.getURL('models'), backend);
       // A model already in Cache Storage starts without the network: "Downloading" would be wrong.
-      if (!ready && !(await isModelStored(spec, backend, { store: modelStore }))) {
-        setStatus({ phase: 'downloading', progress: 0, downloaded: null });
-      }
+      const stored = await isModelStored(spec, backend, { store: modelStore });
+      if (!ready && !stored) setStatus({ phase: 'downloading', progress: 0, downloaded: null });
       let files;
       try {
-        files = await ensureModel(spec, {
+        if (!stored) await ensureModelStored(spec, {
           backend,
           baseUrl: settings.modelBaseUrl,
           store: modelStore,
@@ -152,6 +151,7 @@ class EngineHost {
             }
           },
         });
+        files = await readStoredModel(spec, backend, { store: modelStore });
       } catch (error) {
         throw new ModelLoadError(downloadFailure(spec, settings.modelBaseUrl, error), { cause: error });
       }

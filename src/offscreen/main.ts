@@ -10,8 +10,8 @@ import * as ort from 'onnxruntime-web';
 import { ClipEngine } from '../engine/session';
 import { describe } from '../errors';
 import { ClipTokenizer } from '../engine/tokenizer';
-import { ensureModel, isModelStored, loadBundledModel, type ModelFiles } from '../engine/download';
-import { CacheStorageModelStore } from '../engine/model-store-cache';
+import { loadBundledModel, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
+import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { ModelSpec } from '../engine/types';
 import { CONNECT, IDLE, IDLE_CLOSE_MS, wasmThreadCount, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from './protocol';
 
@@ -30,13 +30,9 @@ let queue: Promise<unknown> = Promise.resolve();
 
 function readFiles(spec: ModelSpec, source: ModelSource): Promise<ModelFiles> {
   if (source.kind === 'bundled') return loadBundledModel(spec, source.baseUrl, 'wasm');
-  return (async () => {
-    const store = new CacheStorageModelStore();
-    // The worker downloads (with progress in the popup) before it asks; downloading here as
-    // well could race it on the same partial entries.
-    if (!(await isModelStored(spec, 'wasm', { store }))) throw new Error(`${spec.label} is not in the model cache`);
-    return ensureModel(spec, { backend: 'wasm', baseUrl: source.baseUrl, store });
-  })();
+  // The worker downloads (with progress in the popup) before it asks; downloading here as
+  // well could race it on the same partial entries, so this only reads.
+  return readStoredModel(spec, 'wasm', { store: new CacheStorageModelStore() });
 }
 
 async function openModel(spec: ModelSpec, source: ModelSource): Promise<OpenedEngine> {

@@ -9,8 +9,10 @@
 import { appendFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 
-import { readModelFiles, type ModelFiles, type ModelStore, type PartialDownload } from './download.ts';
-import type { Backend, ModelSpec } from './types.ts';
+import type { Backend, ModelSpec } from '../types.ts';
+import { readModelFiles } from './bundled.ts';
+import type { ModelFiles } from './manifest.ts';
+import type { ModelStore, PartialDownload } from './store.ts';
 
 const PART = '.part';
 const PART_META = '.part.json';

@@ -6,7 +6,7 @@
 // Partial downloads are stored as numbered chunk entries plus a small meta entry, so appending a
 // chunk writes only that chunk instead of rewriting everything received so far.
 
-import type { ModelStore, PartialDownload } from './download.ts';
+import type { ModelStore, PartialDownload } from './store.ts';
 
 const ORIGIN = 'https://model-store.invalid/';
 

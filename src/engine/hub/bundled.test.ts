@@ -1,0 +1,23 @@
+// Models shipped in the extension build, read over HTTP like extension URLs.
+
+import { describe, expect, it } from 'vitest';
+
+import { loadBundledModel } from './bundled.ts';
+import { rejection, useFakeHub } from './fake-hub.ts';
+import { requireModel } from '../registry.ts';
+
+const hub = useFakeHub();
+
+describe('bundled models', () => {
+  it('loads a bundled model without a manifest and names a missing file', async () => {
+    const fixture = requireModel('fixture');
+    hub.staticFiles.set('/b/fixture/onnx/vision_model.onnx', new Uint8Array([1]));
+    hub.staticFiles.set('/b/fixture/onnx/text_model.onnx', new Uint8Array([2]));
+    const err = await rejection(loadBundledModel(fixture, `${hub.base}/b`, 'wasm'));
+    expect(err.code).toBe('missing');
+    expect(err.message).toContain('bpe_simple_vocab_16e6.txt.gz');
+    hub.staticFiles.set('/b/fixture/bpe_simple_vocab_16e6.txt.gz', new Uint8Array([3]));
+    const got = await loadBundledModel(fixture, `${hub.base}/b`, 'wasm');
+    expect(got.text.model).toEqual(new Uint8Array([2]));
+  });
+});

@@ -1,0 +1,68 @@
+// Models that need no download: shipped inside the extension build, or a directory on disk
+// (store-fs.ts). No hashes: the files come from the package or the user's own disk.
+
+import { describeWithCause } from '../../errors.ts';
+import type { Backend, ModelSpec } from '../types.ts';
+import { ModelDownloadError } from './errors.ts';
+import { assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, parseManifest } from './manifest.ts';
+import { trimSlash } from './paths.ts';
+
+/**
+ * Reads a model from any source of repo-relative paths (bundled extension files, a directory).
+ * `read` returns undefined for a missing file. External data is known only from a manifest.json
+ * next to the files (written by `npm run models:fetch`); without one the graphs are assumed to be
+ * self-contained.
+ */
+export async function readModelFiles(
+  spec: ModelSpec,
+  backend: Backend,
+  read: (path: string) => Promise<Uint8Array | undefined>,
+  where: string,
+): Promise<ModelFiles> {
+  const manifestBytes = await read(MANIFEST_FILE).catch(() => undefined);
+  let manifest: ModelManifest | undefined;
+  if (manifestBytes) manifest = parseManifest(manifestBytes, `${where}/${MANIFEST_FILE}`);
+  const need = async (path: string): Promise<Uint8Array> => {
+    const bytes = await read(path);
+    if (!bytes) {
+      throw new ModelDownloadError('missing', `model ${spec.id}: ${path} is missing from ${where}`, undefined, path);
+    }
+    return bytes;
+  };
+  // `need` throws for a missing file, so assemble always has every file.
+  return (await assemble(spec, backend, manifest?.externalData ?? {}, need))!;
+}
+
+/**
+ * Loads a model shipped inside the extension build: `${baseUrl}/${spec.id}/<repo path>`, e.g.
+ * baseUrl `models` (relative to the page/worker) or `chrome.runtime.getURL('models')`.
+ */
+export async function loadBundledModel(
+  spec: ModelSpec,
+  baseUrl: string,
+  backend: Backend,
+  fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis),
+): Promise<ModelFiles> {
+  const dir = `${trimSlash(baseUrl)}/${spec.id}`;
+  return readModelFiles(
+    spec,
+    backend,
+    async (path) => {
+      const url = `${dir}/${path}`;
+      let res: Response;
+      try {
+        res = await fetchImpl(url);
+      } catch (err) {
+        // Extension URLs of missing files fail like network errors rather than answering 404.
+        if (path === MANIFEST_FILE) return undefined;
+        throw new ModelDownloadError('missing', `cannot load bundled file ${url}: ${describeWithCause(err)}`, url, path, {
+          cause: err,
+        });
+      }
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new ModelDownloadError('http', `HTTP ${res.status} loading bundled file ${url}`, url, path);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+    dir,
+  );
+}
