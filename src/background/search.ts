@@ -1,6 +1,7 @@
 // Text queries → the tab's ranked images, their highlights on the page, and live refresh of
 // the results while more images get indexed.
-import { combineQueries, parseQueryExpression, rankMatches } from '../engine/similarity';
+import { hasPositiveTerm, parseQuery } from '../engine/query-syntax';
+import { combineQueries, rankMatches } from '../engine/similarity';
 import type { SearchResult } from '../messages';
 import type { LoadedModel } from './engine-host';
 import { sendToTab } from './page-commands';
@@ -10,11 +11,11 @@ import { getTab, type TabState } from './tabs';
 /** How often results are recomputed while images index. */
 const REFRESH_MS = 300;
 
-/** The query as one vector; "a + b" and "a - b" combine the terms' embeddings. Null when nothing is looked for. */
+/** The query as one vector; "a + b" and "a - b" combine the terms' embeddings (see query-syntax.ts). Null when nothing is looked for. */
 export async function queryVector(model: LoadedModel, query: string, persist: boolean): Promise<Float32Array | null> {
-  const terms = parseQueryExpression(query);
+  const terms = parseQuery(query);
   // Only subtractions ("- people") leave nothing to look for.
-  if (!terms.some((t) => t.sign > 0)) return null;
+  if (!hasPositiveTerm(terms)) return null;
   const vectors = await embedTexts(model, terms.map((t) => t.text), persist);
   return combineQueries(terms.map((t, i) => ({ embedding: vectors[i], sign: t.sign })));
 }

@@ -9,7 +9,6 @@ import {
   l2normalize,
   meanEmbedding,
   norm,
-  parseQueryExpression,
   rankBySimilarity,
   rankMatches,
   softmax,
@@ -178,20 +177,6 @@ describe('combineQueries', () => {
     ]);
     expect(m[0]).toBeCloseTo(Math.SQRT1_2, 6);
     expect(m[1]).toBeCloseTo(Math.SQRT1_2, 6);
-  });
-});
-
-describe('parseQueryExpression', () => {
-  it('splits on spaced + and - only', () => {
-    expect(parseQueryExpression('red car - night + rain')).toEqual([
-      { text: 'red car', sign: 1 },
-      { text: 'night', sign: -1 },
-      { text: 'rain', sign: 1 },
-    ]);
-    expect(parseQueryExpression('t-shirt')).toEqual([{ text: 't-shirt', sign: 1 }]);
-    expect(parseQueryExpression('  dog  ')).toEqual([{ text: 'dog', sign: 1 }]);
-    expect(parseQueryExpression('cat -   ')).toEqual([{ text: 'cat', sign: 1 }]);
-    expect(parseQueryExpression('')).toEqual([]);
   });
 });
 

@@ -149,27 +149,6 @@ export function combineQueries(terms: readonly QueryTerm[]): Float32Array {
   return l2normalize(sum);
 }
 
-/**
- * Splits a query like `red car - night + rain` into signed text terms. Only ` + ` and
- * ` - ` surrounded by spaces are operators, so `t-shirt` or `4+4` stay single terms.
- * Empty terms (e.g. from a trailing operator) are dropped.
- */
-export function parseQueryExpression(query: string): { text: string; sign: 1 | -1 }[] {
-  const terms: { text: string; sign: 1 | -1 }[] = [];
-  const parts = query.split(/\s+([+-])\s+/);
-  // split with a capture group alternates: text, op, text, op, text...
-  let sign: 1 | -1 = 1;
-  for (let i = 0; i < parts.length; i++) {
-    if (i % 2 === 1) {
-      sign = parts[i] === '-' ? -1 : 1;
-      continue;
-    }
-    const text = parts[i].trim();
-    if (text) terms.push({ text, sign });
-  }
-  return terms;
-}
-
 // ---------------------------------------------------------------------------------------
 // Compact storage: IEEE 754 binary16 (half precision) in a Uint16Array.
 //
