@@ -28,6 +28,10 @@ describe('message validators', () => {
   it('validates popup requests', () => {
     expect(parseRequestMessage({ type: 'search', tabId: 3, query: 'red sneakers' })).toEqual({ type: 'search', tabId: 3, query: 'red sneakers' });
     expect(parseRequestMessage({ type: 'search', tabId: -1, query: 'x' })).toBeNull();
+    expect(parseRequestMessage({ type: 'similar', tabId: 3, url: 'https://a.b/c.png' })).toEqual({ type: 'similar', tabId: 3, url: 'https://a.b/c.png' });
+    expect(parseRequestMessage({ type: 'similar', tabId: 3, url: 'https://a.b/c.png', frameId: 2 })).not.toBeNull();
+    expect(parseRequestMessage({ type: 'similar', tabId: 3, url: 'file:///etc/passwd' })).toBeNull();
+    expect(parseRequestMessage({ type: 'similar', tabId: 3, url: 'https://a.b/c.png', frameId: 'x' })).toBeNull();
     expect(parseRequestMessage({ type: 'search', tabId: 1.5, query: 'x' })).toBeNull();
     expect(parseRequestMessage({ type: 'search', tabId: 1, query: 'x'.repeat(501) })).toBeNull();
     expect(parseRequestMessage({ type: 'classify', tabId: null, url: 'https://a.b/c.png' })).not.toBeNull();
@@ -48,8 +52,10 @@ describe('message validators', () => {
   });
 
   it('validates the view: embedding stats and typed failure reasons', () => {
-    const view = { tabId: 3, stats: { embedded: 2, fromCache: 5 }, errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }] };
+    const view = { tabId: 3, stats: { embedded: 2, fromCache: 5 }, errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }], similarTo: null };
     expect(parseBackgroundPortMessage({ type: 'view', view })).not.toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'https://a.b/c.png' } })).not.toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'javascript:alert(1)' } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, stats: { embedded: 2 } } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, errors: [{ ...view.errors[0], reason: 'gremlins' }] } })).toBeNull();
   });

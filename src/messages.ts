@@ -81,6 +81,11 @@ export interface TabView {
   stats: { embedded: number; fromCache: number };
   model: ModelStatus;
   query: string;
+  /**
+   * Set while the results rank the page's images by similarity to this image (find similar)
+   * instead of by a text query; the query is then empty.
+   */
+  similarTo: string | null;
   results: SearchResult[];
   /** Set when this tab cannot be searched at all (browser pages, store pages). */
   unavailable: string | null;
@@ -96,6 +101,8 @@ export type ContentMessage =
 
 export type RequestMessage =
   | { type: 'search'; tabId: number; query: string }
+  /** Rank the tab's images by similarity to one of them (image → image); answered like a search. */
+  | { type: 'similar'; tabId: number; url: string; frameId?: number }
   | { type: 'classify'; tabId: number | null; url: string; labels?: string[] }
   | { type: 'reveal'; tabId: number; url: string }
   | { type: 'clear-highlights'; tabId: number }
@@ -135,6 +142,7 @@ export interface OkResponse {
 /** The answer to each request type (when the background succeeds; else an ErrorResponse). */
 export interface ResponseMap {
   search: SearchResponse;
+  similar: SearchResponse;
   classify: ClassifyResponse;
   reveal: OkResponse;
   'clear-highlights': OkResponse;
@@ -239,6 +247,8 @@ export function parseRequestMessage(v: unknown): RequestMessage | null {
   switch (v.type) {
     case 'search':
       return isTabId(v.tabId) && isStr(v.query, MAX_QUERY) ? (v as unknown as RequestMessage) : null;
+    case 'similar':
+      return isTabId(v.tabId) && isImageUrl(v.url) && (v.frameId === undefined || isTabId(v.frameId)) ? (v as unknown as RequestMessage) : null;
     case 'classify': {
       const labelsOk =
         v.labels === undefined ||
@@ -317,8 +327,9 @@ export function parsePopupPortMessage(v: unknown): PopupPortMessage | null {
 
 export function parseBackgroundPortMessage(v: unknown): BackgroundPortMessage | null {
   if (!isObj(v) || v.type !== 'view' || !isObj(v.view) || !isTabId(v.view.tabId)) return null;
-  const { stats, errors } = v.view;
+  const { stats, errors, similarTo } = v.view;
   if (!isObj(stats) || !isNum(stats.embedded) || !isNum(stats.fromCache)) return null;
+  if (similarTo !== null && !isImageUrl(similarTo)) return null;
   const errorsOk =
     Array.isArray(errors) &&
     errors.every((e) => isObj(e) && isStr(e.url, MAX_URL) && FAILURE_REASONS.includes(e.reason as FailureReason) && isStr(e.error, 2_000));

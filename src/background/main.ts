@@ -38,7 +38,7 @@ declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
 
 const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, decode: decodeImageBlob });
-const search = new TabSearch(() => engineHost.get(), pushView);
+const search = new TabSearch(pipeline, pushView);
 const classifier = new Classifier(pipeline, pushView);
 
 function onTabChanged(tab: TabState): void {
@@ -60,6 +60,10 @@ engineHost.onStatus((status) => {
 const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<ResponseMap[T]> } = {
   search: async ({ tabId, query }) => {
     await search.run(tabId, query);
+    return { ok: true, view: buildView(tabId) };
+  },
+  similar: async ({ tabId, url, frameId }) => {
+    await search.similar(tabId, url, frameId);
     return { ok: true, view: buildView(tabId) };
   },
   classify: async ({ tabId, url, labels }) => ({ ok: true, url, labels: await classifier.classifyImage(tabId, url, labels) }),

@@ -32,6 +32,7 @@ export function buildView(tabId: number, unavailable: string | null = null): Tab
     stats: tab?.stats ?? { embedded: 0, fromCache: 0 },
     model: engineHost.status,
     query: tab?.query ?? '',
+    similarTo: tab?.similarTo ?? null,
     results: tab?.results ?? [],
     unavailable,
   };

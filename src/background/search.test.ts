@@ -1,8 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { FoundImage } from '../messages';
 
-vi.mock('webextension-polyfill', () => ({ default: {} }));
-const { rank } = await import('./search');
+const sent: unknown[] = [];
+vi.mock('webextension-polyfill', () => ({ default: { tabs: { sendMessage: async (_tab: number, command: unknown) => void sent.push(command) } } }));
+const { rank, TabSearch } = await import('./search');
+const { ensureTab } = await import('./tabs');
 const { TabState } = await import('./tabs');
 
 const img = (url: string, top: number): FoundImage => ({ url, kind: 'img', width: 100, height: 120, top, visible: true, alt: `image ${top}` });
@@ -20,5 +22,43 @@ describe('rank', () => {
     expect(results.map((r) => [r.url, r.rank])).toEqual([[urls[1], 1], [urls[0], 2]]);
     expect(results[0]).toMatchObject({ alt: 'image 1', width: 100, height: 120, match: true });
     expect(results[0].score).toBeCloseTo(0.3, 6);
+  });
+});
+
+describe('find similar', () => {
+  it('ranks the page against one of its images from the stored embedding, source first, and a text search ends it', async () => {
+    const tab = ensureTab(7, 'https://a.test/', false);
+    const urls = ['https://a.test/red.png', 'https://a.test/pink.png', 'https://a.test/blue.png'];
+    tab.updateFrame(0, 'https://a.test/', urls.map((u, i) => img(u, i)), 0);
+    const vectors = [Float32Array.from([1, 0]), Float32Array.from([0.8, 0.6]), Float32Array.from([0, 1])];
+    tab.claim(3).forEach((entry, i) => tab.markIndexed(entry, vectors[i], 'm'));
+    let embedCalls = 0;
+    const pipeline = {
+      model: async () => ({ spec: { id: 'm' } }),
+      embed: async ({ url }: { url: string }) => {
+        embedCalls++;
+        const entry = tab.embeddingEntry(url)!;
+        return { kind: 'embedding', embedding: entry.embedding!, modelId: 'm', source: 'cache' };
+      },
+    };
+    const changed: number[] = [];
+    const search = new TabSearch(pipeline as never, (id) => changed.push(id));
+    sent.length = 0;
+    await search.similar(7, urls[0]);
+    expect(embedCalls).toBe(1);
+    expect(tab.similarTo).toBe(urls[0]);
+    expect(tab.query).toBe('');
+    expect(tab.results.map((r) => r.url)).toEqual(urls);
+    expect(tab.results[0].score).toBeCloseTo(1, 6);
+    expect(changed).toEqual([7]);
+    expect(sent).toHaveLength(1);
+    // A text query replaces the similarity ranking.
+    await search.run(7, '');
+    expect(tab.similarTo).toBeNull();
+  });
+
+  it('says why when the tab has no images yet', async () => {
+    const search = new TabSearch({} as never, () => undefined);
+    await expect(search.similar(999, 'https://a.test/x.png')).rejects.toThrow(/no images/);
   });
 });

@@ -4,6 +4,7 @@ import { hasPositiveTerm, parseQuery } from '../engine/query-syntax';
 import { combineQueries, rankMatches } from '../engine/similarity';
 import type { SearchResult } from '../messages';
 import type { LoadedModel } from './engine-host';
+import type { EmbeddingPipeline } from './embedding-pipeline';
 import { sendToTab } from './page-commands';
 import { embedTexts } from './text-embeddings';
 import { getTab, type TabState } from './tabs';
@@ -20,7 +21,7 @@ export async function queryVector(model: LoadedModel, query: string, persist: bo
   return combineQueries(terms.map((t, i) => ({ embedding: vectors[i], sign: t.sign })));
 }
 
-/** The tab's indexed images (of this model) ranked for the query; matches stand out from this page's scores. */
+/** The tab's indexed images (of this model) ranked against a query vector (text or image); matches stand out from this page's scores. */
 export function rank(tab: TabState, query: Float32Array, modelId: string): SearchResult[] {
   const items = [...tab.allEntries()].flatMap((entry) =>
     entry.status === 'indexed' && entry.embedding && entry.modelId === modelId ? [{ entry, embedding: entry.embedding }] : [],
@@ -40,7 +41,7 @@ export class TabSearch {
   private readonly refreshTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
   constructor(
-    private readonly model: () => Promise<LoadedModel>,
+    private readonly pipeline: EmbeddingPipeline,
     /** The tab's results changed (the popup's view should follow). */
     private readonly onResults: (tabId: number) => void,
   ) {}
@@ -50,36 +51,45 @@ export class TabSearch {
     const tab = getTab(tabId);
     if (!tab) return;
     tab.query = query.trim();
+    tab.similarTo = null;
     if (!tab.query) {
       tab.results = [];
       this.clearHighlights(tabId);
       this.onResults(tabId);
       return;
     }
-    const model = await this.model();
+    const model = await this.pipeline.model();
     const vector = await queryVector(model, tab.query, !tab.incognito);
-    if (tab.query !== query.trim()) return; // a newer query arrived meanwhile
-    tab.results = vector ? rank(tab, vector, model.spec.id) : [];
-    // A result stands for every copy of its bytes on the page: all light up.
-    const matches = tab.results
-      .filter((r) => r.match)
-      .flatMap(({ url, rank: r, score }) => tab.copiesOf(url).map((copy) => ({ url: copy, rank: r, score })));
-    const highlights = JSON.stringify(matches);
-    if (highlights !== tab.sentHighlights) {
-      tab.sentHighlights = highlights;
-      sendToTab(tabId, { type: 'highlight', results: matches });
-    }
-    this.onResults(tabId);
+    if (tab.query !== query.trim() || tab.similarTo !== null) return; // a newer request arrived meanwhile
+    this.publish(tab, vector ? rank(tab, vector, model.spec.id) : []);
+  }
+
+  /**
+   * Ranks the tab's images by similarity to one image (find similar). The image's embedding
+   * comes from the pipeline: stored when the image was indexed, so no inference then.
+   */
+  async similar(tabId: number, url: string, frameId?: number): Promise<void> {
+    const tab = getTab(tabId);
+    if (!tab) throw new Error('This tab has no images indexed yet.');
+    tab.query = '';
+    tab.similarTo = url;
+    const source = await this.pipeline.embed({ url, tab, frameId });
+    if (tab.similarTo !== url || tab.query) return; // a newer request arrived meanwhile
+    const embedding = source.kind === 'embedding' ? source.embedding : tab.embeddingEntry(url)?.embedding;
+    if (!embedding) throw new Error('This image has no embedding yet.');
+    const model = await this.pipeline.model();
+    this.publish(tab, rank(tab, embedding, model.spec.id));
   }
 
   /** Results cover whatever is indexed so far: recompute them soon after the tab changed. */
   refreshSoon(tab: TabState): void {
-    if (!tab.query || this.refreshTimers.has(tab.tabId)) return;
+    if ((!tab.query && !tab.similarTo) || this.refreshTimers.has(tab.tabId)) return;
     this.refreshTimers.set(
       tab.tabId,
       setTimeout(() => {
         this.refreshTimers.delete(tab.tabId);
-        this.run(tab.tabId, tab.query).catch(() => undefined);
+        const again = tab.similarTo ? this.similar(tab.tabId, tab.similarTo) : this.run(tab.tabId, tab.query);
+        again.catch(() => undefined);
       }, REFRESH_MS),
     );
   }
@@ -88,5 +98,19 @@ export class TabSearch {
     const tab = getTab(tabId);
     if (tab) tab.sentHighlights = '';
     sendToTab(tabId, { type: 'clear-highlights' });
+  }
+
+  /** New results: the popup follows, and the page lights up every copy of each match (only when that changed). */
+  private publish(tab: TabState, results: SearchResult[]): void {
+    tab.results = results;
+    const matches = results
+      .filter((r) => r.match)
+      .flatMap(({ url, rank: r, score }) => tab.copiesOf(url).map((copy) => ({ url: copy, rank: r, score })));
+    const highlights = JSON.stringify(matches);
+    if (highlights !== tab.sentHighlights) {
+      tab.sentHighlights = highlights;
+      sendToTab(tab.tabId, { type: 'highlight', results: matches });
+    }
+    this.onResults(tab.tabId);
   }
 }

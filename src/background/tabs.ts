@@ -90,6 +90,8 @@ export class TabState {
   private readonly embeddingStats: EmbeddingStats = { embedded: 0, fromCache: 0 };
 
   query = '';
+  /** The image the results are ranked against instead of a query (find similar), if any. */
+  similarTo: string | null = null;
   results: SearchResult[] = [];
   /**
    * The highlight command last sent to the page. Results are recomputed every few hundred ms
@@ -129,6 +131,7 @@ export class TabState {
       this.frameUrls.clear();
       this.entries.clear();
       this.results = [];
+      this.similarTo = null;
       this.embeddingStats.embedded = this.embeddingStats.fromCache = 0;
     }
     this.sentHighlights = '';
