@@ -25,3 +25,24 @@ export async function readTotals(meta: Pick<MetaStore, 'getAll'>): Promise<Total
 
 /** estimateBytes for a record whose store is only known at run time (cursors over several stores). */
 export const bytesOf = (store: StoreName, value: unknown): number => (estimateBytes[store] as (v: unknown) => number)(value);
+
+/**
+ * Runs a write transaction's body and waits for the commit. IndexedDB commits whatever was
+ * requested when the body throws (a validation error, a failed put) unless told otherwise,
+ * so any failure aborts: a write lands whole or not at all.
+ */
+export async function atomically<T>(tx: { abort(): void; done: Promise<void> }, body: () => Promise<T>): Promise<T> {
+  try {
+    const result = await body();
+    await tx.done;
+    return result;
+  } catch (e) {
+    tx.done.catch(() => undefined);
+    try {
+      tx.abort();
+    } catch {
+      // already committed or aborted: nothing left to undo
+    }
+    throw e;
+  }
+}

@@ -11,7 +11,7 @@ import { openDB } from 'idb';
 import { decodeEmbedding, encodeEmbedding } from '../engine/similarity';
 import { browserEstimate, bytesToFree, DEFAULT_BUDGET_BYTES, emptyUsage, estimateBytes, Ledger, recordId, totalBytes, TouchThrottle, UseClock, type StoreUsage, type Usage } from './budget';
 import { DEFAULT_URL_RETENTION_MS, MAX_QUERIES, type EmbeddingChunk, type ForgetReport, type ImportCounts, type LensStore, type MemoryRecords, type StoreOptions } from './lens-store';
-import { bytesOf, commitLedger, readTotals, type Db, type Totals } from './idb-ledger';
+import { atomically, bytesOf, commitLedger, readTotals, type Db, type Totals } from './idb-ledger';
 import { migrate } from './migrations';
 import { forgetSiteTx, putPageTx } from './idb-pages';
 import { addMissing, readAll } from './idb-transfer';
@@ -114,38 +114,40 @@ export class IdbStore implements LensStore {
   private async evict(bytes: number, protect: ReadonlySet<string>): Promise<number> {
     if (bytes <= 0) return 0;
     const tx = (await this.db()).transaction([...EVICTABLE, 'meta'], 'readwrite');
-    const ledger = new Ledger();
-    const cursors = await Promise.all(EVICTABLE.map((s) => tx.objectStore(s).index('lastUsed').openCursor()));
-    let freed = 0;
-    while (freed < bytes) {
-      let oldest = -1;
-      cursors.forEach((c, i) => {
-        if (c && (oldest < 0 || c.value.lastUsed < cursors[oldest]!.value.lastUsed)) oldest = i;
-      });
-      if (oldest < 0) break;
-      const cursor = cursors[oldest]!;
-      const store = EVICTABLE[oldest];
-      if (!protect.has(recordId(store, cursor.primaryKey as string | string[]))) {
-        const b = bytesOf(store, cursor.value);
-        await cursor.delete();
-        ledger.remove(store, b);
-        freed += b;
+    return atomically(tx, async () => {
+      const ledger = new Ledger();
+      const cursors = await Promise.all(EVICTABLE.map((s) => tx.objectStore(s).index('lastUsed').openCursor()));
+      let freed = 0;
+      while (freed < bytes) {
+        let oldest = -1;
+        cursors.forEach((c, i) => {
+          if (c && (oldest < 0 || c.value.lastUsed < cursors[oldest]!.value.lastUsed)) oldest = i;
+        });
+        if (oldest < 0) break;
+        const cursor = cursors[oldest]!;
+        const store = EVICTABLE[oldest];
+        if (!protect.has(recordId(store, cursor.primaryKey as string | string[]))) {
+          const b = bytesOf(store, cursor.value);
+          await cursor.delete();
+          ledger.remove(store, b);
+          freed += b;
+        }
+        cursors[oldest] = await cursor.continue();
       }
-      cursors[oldest] = await cursor.continue();
-    }
-    await commitLedger(tx.objectStore('meta'), ledger);
-    await tx.done;
-    return freed;
+      await commitLedger(tx.objectStore('meta'), ledger);
+      return freed;
+    });
   }
 
   async getEmbedding(modelId: string, sha256: string): Promise<Float32Array | undefined> {
     const record = await this.read('reading an embedding', async (db) => {
       if (!this.touches.due(recordId('embeddings', [modelId, sha256]))) return db.get('embeddings', [modelId, sha256]);
       const tx = db.transaction('embeddings', 'readwrite');
-      const found = await tx.store.get([modelId, sha256]);
-      if (found) await tx.store.put({ ...found, lastUsed: this.clock.stamp() });
-      await tx.done;
-      return found;
+      return atomically(tx, async () => {
+        const found = await tx.store.get([modelId, sha256]);
+        if (found) await tx.store.put({ ...found, lastUsed: this.clock.stamp() });
+        return found;
+      });
     });
     return record && decodeEmbedding(record.vector);
   }
@@ -154,14 +156,14 @@ export class IdbStore implements LensStore {
     const record = { modelId, sha256, vector: encodeEmbedding(vector), lastUsed: this.clock.stamp() };
     await this.write('saving an embedding', [recordId('embeddings', [modelId, sha256])], async (db) => {
       const tx = db.transaction(['embeddings', 'meta'], 'readwrite');
-      const ledger = new Ledger();
-      const old = await tx.objectStore('embeddings').get([modelId, sha256]);
-      if (old) ledger.remove('embeddings', estimateBytes.embeddings(old));
-      ledger.add('embeddings', estimateBytes.embeddings(record));
-      await tx.objectStore('embeddings').put(record);
-      const totals = await commitLedger(tx.objectStore('meta'), ledger);
-      await tx.done;
-      return totals;
+      return atomically(tx, async () => {
+        const ledger = new Ledger();
+        const old = await tx.objectStore('embeddings').get([modelId, sha256]);
+        if (old) ledger.remove('embeddings', estimateBytes.embeddings(old));
+        ledger.add('embeddings', estimateBytes.embeddings(record));
+        await tx.objectStore('embeddings').put(record);
+        return commitLedger(tx.objectStore('meta'), ledger);
+      });
     });
   }
 
@@ -170,11 +172,12 @@ export class IdbStore implements LensStore {
     if (due.length === 0) return;
     await this.read('marking embeddings as used', async (db) => {
       const tx = db.transaction('embeddings', 'readwrite');
-      for (const sha256 of due) {
-        const found = await tx.store.get([modelId, sha256]);
-        if (found) await tx.store.put({ ...found, lastUsed: this.clock.stamp() });
-      }
-      await tx.done;
+      return atomically(tx, async () => {
+        for (const sha256 of due) {
+          const found = await tx.store.get([modelId, sha256]);
+          if (found) await tx.store.put({ ...found, lastUsed: this.clock.stamp() });
+        }
+      });
     });
   }
 
@@ -209,14 +212,14 @@ export class IdbStore implements LensStore {
     const stored: StoredUrlRecord = { ...record, site: siteOf(record.url) };
     await this.write('saving a URL record', [], async (db) => {
       const tx = db.transaction(['urls', 'meta'], 'readwrite');
-      const ledger = new Ledger();
-      const old = await tx.objectStore('urls').get(record.url);
-      if (old) ledger.remove('urls', estimateBytes.urls(old));
-      ledger.add('urls', estimateBytes.urls(stored));
-      await tx.objectStore('urls').put(stored);
-      const totals = await commitLedger(tx.objectStore('meta'), ledger);
-      await tx.done;
-      return totals;
+      return atomically(tx, async () => {
+        const ledger = new Ledger();
+        const old = await tx.objectStore('urls').get(record.url);
+        if (old) ledger.remove('urls', estimateBytes.urls(old));
+        ledger.add('urls', estimateBytes.urls(stored));
+        await tx.objectStore('urls').put(stored);
+        return commitLedger(tx.objectStore('meta'), ledger);
+      });
     });
   }
 
@@ -224,16 +227,16 @@ export class IdbStore implements LensStore {
     let removed = 0;
     await this.write('dropping expired URL records', [], async (db) => {
       const tx = db.transaction(['urls', 'meta'], 'readwrite');
-      const ledger = new Ledger();
-      const expired = IDBKeyRange.upperBound(now - retentionMs, true);
-      for (let c = await tx.objectStore('urls').index('fetchedAt').openCursor(expired); c; c = await c.continue()) {
-        ledger.remove('urls', estimateBytes.urls(c.value));
-        await c.delete();
-        removed++;
-      }
-      const totals = await commitLedger(tx.objectStore('meta'), ledger);
-      await tx.done;
-      return totals;
+      return atomically(tx, async () => {
+        const ledger = new Ledger();
+        const expired = IDBKeyRange.upperBound(now - retentionMs, true);
+        for (let c = await tx.objectStore('urls').index('fetchedAt').openCursor(expired); c; c = await c.continue()) {
+          ledger.remove('urls', estimateBytes.urls(c.value));
+          await c.delete();
+          removed++;
+        }
+        return commitLedger(tx.objectStore('meta'), ledger);
+      });
     });
     return removed;
   }
@@ -246,24 +249,24 @@ export class IdbStore implements LensStore {
     if (items.length === 0) return;
     await this.write('saving query embeddings', [], async (db) => {
       const tx = db.transaction(['queries', 'meta'], 'readwrite');
-      const queries = tx.objectStore('queries');
-      const ledger = new Ledger();
-      for (const { text, vector } of items) {
-        const record = { modelId, text, vector, lastUsed: this.clock.stamp() };
-        const old = await queries.get([modelId, text]);
-        if (old) ledger.remove('queries', estimateBytes.queries(old));
-        ledger.add('queries', estimateBytes.queries(record));
-        await queries.put(record);
-      }
-      let excess = (await queries.count()) - MAX_QUERIES;
-      for (let c = excess > 0 ? await queries.index('lastUsed').openCursor() : null; c && excess > 0; excess--) {
-        ledger.remove('queries', estimateBytes.queries(c.value));
-        await c.delete();
-        c = await c.continue();
-      }
-      const totals = await commitLedger(tx.objectStore('meta'), ledger);
-      await tx.done;
-      return totals;
+      return atomically(tx, async () => {
+        const queries = tx.objectStore('queries');
+        const ledger = new Ledger();
+        for (const { text, vector } of items) {
+          const record = { modelId, text, vector, lastUsed: this.clock.stamp() };
+          const old = await queries.get([modelId, text]);
+          if (old) ledger.remove('queries', estimateBytes.queries(old));
+          ledger.add('queries', estimateBytes.queries(record));
+          await queries.put(record);
+        }
+        let excess = (await queries.count()) - MAX_QUERIES;
+        for (let c = excess > 0 ? await queries.index('lastUsed').openCursor() : null; c && excess > 0; excess--) {
+          ledger.remove('queries', estimateBytes.queries(c.value));
+          await c.delete();
+          c = await c.continue();
+        }
+        return commitLedger(tx.objectStore('meta'), ledger);
+      });
     });
   }
 
@@ -299,10 +302,11 @@ export class IdbStore implements LensStore {
     return this.read(doing, async (db) => {
       if (!this.touches.due(recordId(store, key))) return db.get(store, key);
       const tx = db.transaction(store, 'readwrite');
-      const found = await tx.store.get(key);
-      if (found) await tx.store.put({ ...found, lastUsed: this.clock.stamp() });
-      await tx.done;
-      return found;
+      return atomically(tx, async () => {
+        const found = await tx.store.get(key);
+        if (found) await tx.store.put({ ...found, lastUsed: this.clock.stamp() });
+        return found;
+      });
     });
   }
 
@@ -328,11 +332,12 @@ export class IdbStore implements LensStore {
   private async clear(names: readonly StoreName[]): Promise<void> {
     await this.read('clearing storage', async (db) => {
       const tx = db.transaction([...names, 'meta'], 'readwrite');
-      for (const name of names) {
-        await tx.objectStore(name).clear();
-        await tx.objectStore('meta').put({ store: name, count: 0, bytes: 0 });
-      }
-      await tx.done;
+      return atomically(tx, async () => {
+        for (const name of names) {
+          await tx.objectStore(name).clear();
+          await tx.objectStore('meta').put({ store: name, count: 0, bytes: 0 });
+        }
+      });
     });
     this.touches.forget();
   }

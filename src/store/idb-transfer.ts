@@ -1,7 +1,7 @@
 // Bulk copy in and out of IdbStore for export/import (the file format is export.ts's).
 
 import { estimateBytes, Ledger } from './budget';
-import { commitLedger, type Db, type Totals } from './idb-ledger';
+import { atomically, commitLedger, type Db, type Totals } from './idb-ledger';
 import type { ImportCounts, MemoryRecords } from './lens-store';
 
 /** One read-only transaction, so the export is a consistent snapshot. */
@@ -23,41 +23,41 @@ export async function readAll(db: Db): Promise<MemoryRecords> {
 /** Adds the records whose keys are new, in one transaction: an import lands whole or not at all. */
 export async function addMissing(db: Db, records: MemoryRecords, stamp: () => number, counts: ImportCounts): Promise<Totals> {
   const tx = db.transaction(['embeddings', 'pages', 'thumbnails', 'meta'], 'readwrite');
-  const ledger = new Ledger();
-  const embeddings = tx.objectStore('embeddings');
-  for (const e of records.embeddings) {
-    if ((await embeddings.getKey([e.modelId, e.sha256])) !== undefined) {
-      counts.embeddings.skipped++;
-      continue;
+  return atomically(tx, async () => {
+    const ledger = new Ledger();
+    const embeddings = tx.objectStore('embeddings');
+    for (const e of records.embeddings) {
+      if ((await embeddings.getKey([e.modelId, e.sha256])) !== undefined) {
+        counts.embeddings.skipped++;
+        continue;
+      }
+      const record = { ...e, lastUsed: stamp() };
+      ledger.add('embeddings', estimateBytes.embeddings(record));
+      await embeddings.put(record);
+      counts.embeddings.added++;
     }
-    const record = { ...e, lastUsed: stamp() };
-    ledger.add('embeddings', estimateBytes.embeddings(record));
-    await embeddings.put(record);
-    counts.embeddings.added++;
-  }
-  const pages = tx.objectStore('pages');
-  for (const p of records.pages) {
-    if ((await pages.getKey(p.url)) !== undefined) {
-      counts.pages.skipped++;
-      continue;
+    const pages = tx.objectStore('pages');
+    for (const p of records.pages) {
+      if ((await pages.getKey(p.url)) !== undefined) {
+        counts.pages.skipped++;
+        continue;
+      }
+      const record = { ...p, lastUsed: stamp() };
+      ledger.add('pages', estimateBytes.pages(record));
+      await pages.put(record);
+      counts.pages.added++;
     }
-    const record = { ...p, lastUsed: stamp() };
-    ledger.add('pages', estimateBytes.pages(record));
-    await pages.put(record);
-    counts.pages.added++;
-  }
-  const thumbnails = tx.objectStore('thumbnails');
-  for (const t of records.thumbnails) {
-    if ((await thumbnails.getKey(t.sha256)) !== undefined) {
-      counts.thumbnails.skipped++;
-      continue;
+    const thumbnails = tx.objectStore('thumbnails');
+    for (const t of records.thumbnails) {
+      if ((await thumbnails.getKey(t.sha256)) !== undefined) {
+        counts.thumbnails.skipped++;
+        continue;
+      }
+      const record = { ...t, lastUsed: stamp() };
+      ledger.add('thumbnails', estimateBytes.thumbnails(record));
+      await thumbnails.put(record);
+      counts.thumbnails.added++;
     }
-    const record = { ...t, lastUsed: stamp() };
-    ledger.add('thumbnails', estimateBytes.thumbnails(record));
-    await thumbnails.put(record);
-    counts.thumbnails.added++;
-  }
-  const totals = await commitLedger(tx.objectStore('meta'), ledger);
-  await tx.done;
-  return totals;
+    return commitLedger(tx.objectStore('meta'), ledger);
+  });
 }
