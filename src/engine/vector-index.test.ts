@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cosine, encodeEmbedding, l2normalize } from './similarity';
 import { topK, VectorIndex } from './vector-index';
+import { seededRandom as rng } from './seeded-random';
 
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const randomUnit = (next: () => number, dim: number) => l2normalize(Float32Array.from({ length: dim }, () => next() - 0.5));
 
 describe('topK', () => {

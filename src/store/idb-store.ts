@@ -9,8 +9,8 @@
 
 import { openDB } from 'idb';
 import { decodeEmbedding, encodeEmbedding } from '../engine/similarity';
-import { browserEstimate, bytesToFree, DEFAULT_BUDGET_BYTES, emptyUsage, estimateBytes, Ledger, recordId, totalBytes, TouchThrottle, UseClock, type StoreUsage, type Usage } from './budget';
-import { DEFAULT_URL_RETENTION_MS, MAX_QUERIES, type EmbeddingChunk, type ForgetReport, type ImportCounts, type LensStore, type MemoryRecords, type StoreOptions } from './lens-store';
+import { browserEstimate, bytesToFree, emptyUsage, estimateBytes, Ledger, recordId, totalBytes, TouchThrottle, UseClock, type StoreUsage, type Usage } from './budget';
+import { MAX_QUERIES, StoreLimits, type EmbeddingChunk, type ForgetReport, type ImportCounts, type LensStore, type MemoryRecords, type StoreOptions } from './lens-store';
 import { atomically, bytesOf, commitLedger, readTotals, type Db, type Totals } from './idb-ledger';
 import { migrate } from './migrations';
 import { forgetSiteTx, putPageTx } from './idb-pages';
@@ -22,8 +22,7 @@ import { StorageError, StorageHealth, toStorageError } from './storage-error';
 export class IdbStore implements LensStore {
   readonly persistent = true;
   readonly health = new StorageHealth();
-  private budget: number;
-  private retention: number;
+  private readonly limits: StoreLimits;
   private readonly clock = new UseClock();
   private readonly touches = new TouchThrottle();
   private opening: Promise<Db> | null = null;
@@ -32,18 +31,15 @@ export class IdbStore implements LensStore {
     private readonly name = DB_NAME,
     options: StoreOptions = {},
   ) {
-    this.budget = options.budgetBytes ?? DEFAULT_BUDGET_BYTES;
-    this.retention = options.urlRetentionMs ?? DEFAULT_URL_RETENTION_MS;
+    this.limits = new StoreLimits(options);
   }
 
   setBudget(bytes: number): void {
-    if (!(bytes > 0)) throw new RangeError(`budget must be a positive number of bytes, not ${bytes}`);
-    this.budget = bytes;
+    this.limits.setBudget(bytes);
   }
 
   setUrlRetention(ms: number): void {
-    if (!(ms >= 0)) throw new RangeError(`retention must be a non-negative duration, not ${ms}`);
-    this.retention = ms;
+    this.limits.setUrlRetention(ms);
   }
 
   private db(): Promise<Db> {
@@ -96,14 +92,14 @@ export class IdbStore implements LensStore {
       if (error.kind !== 'quota') throw this.failed(error, doing);
       try {
         const used = totalBytes((await this.usage()).stores);
-        await this.evict(bytesToFree(used, this.budget, true), new Set(protect));
+        await this.evict(bytesToFree(used, this.limits.budgetBytes, true), new Set(protect));
         totals = await op(await this.db());
       } catch (second) {
         throw this.failed(second, doing);
       }
     }
     try {
-      await this.evict(bytesToFree(totalBytes(totals), this.budget), new Set(protect));
+      await this.evict(bytesToFree(totalBytes(totals), this.limits.budgetBytes), new Set(protect));
     } catch (e) {
       throw this.failed(e, 'freeing space for the budget');
     }
@@ -205,7 +201,7 @@ export class IdbStore implements LensStore {
 
   async getUrl(url: string, now = Date.now()): Promise<StoredUrlRecord | undefined> {
     const record = await this.read('reading a URL record', (db) => db.get('urls', url));
-    return record && record.fetchedAt >= now - this.retention ? record : undefined;
+    return record && record.fetchedAt >= now - this.limits.urlRetentionMs ? record : undefined;
   }
 
   async putUrl(record: UrlRecord): Promise<void> {
@@ -223,7 +219,7 @@ export class IdbStore implements LensStore {
     });
   }
 
-  async pruneExpired(now = Date.now(), retentionMs = this.retention): Promise<number> {
+  async pruneExpired(now = Date.now(), retentionMs = this.limits.urlRetentionMs): Promise<number> {
     let removed = 0;
     await this.write('dropping expired URL records', [], async (db) => {
       const tx = db.transaction(['urls', 'meta'], 'readwrite');
@@ -318,7 +314,7 @@ export class IdbStore implements LensStore {
 
   async usage(): Promise<Usage> {
     const stores = await this.read('reading storage usage', (db) => readTotals(db.transaction('meta').store));
-    return { stores, totalBytes: totalBytes(stores), budgetBytes: this.budget, browser: await browserEstimate() };
+    return { stores, totalBytes: totalBytes(stores), budgetBytes: this.limits.budgetBytes, browser: await browserEstimate() };
   }
 
   async clearStore(name: StoreName): Promise<void> {

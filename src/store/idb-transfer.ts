@@ -1,7 +1,7 @@
 // Bulk copy in and out of IdbStore for export/import (the file format is export.ts's).
 
-import { estimateBytes, Ledger } from './budget';
-import { atomically, commitLedger, type Db, type Totals } from './idb-ledger';
+import { Ledger } from './budget';
+import { atomically, bytesOf, commitLedger, type Db, type Totals } from './idb-ledger';
 import type { ImportCounts, MemoryRecords } from './lens-store';
 
 /** One read-only transaction, so the export is a consistent snapshot. */
@@ -25,38 +25,23 @@ export async function addMissing(db: Db, records: MemoryRecords, stamp: () => nu
   const tx = db.transaction(['embeddings', 'pages', 'thumbnails', 'meta'], 'readwrite');
   return atomically(tx, async () => {
     const ledger = new Ledger();
-    const embeddings = tx.objectStore('embeddings');
-    for (const e of records.embeddings) {
-      if ((await embeddings.getKey([e.modelId, e.sha256])) !== undefined) {
-        counts.embeddings.skipped++;
-        continue;
+    const parts = [
+      ['embeddings', records.embeddings, (e: MemoryRecords['embeddings'][number]) => [e.modelId, e.sha256]],
+      ['pages', records.pages, (p: MemoryRecords['pages'][number]) => p.url],
+      ['thumbnails', records.thumbnails, (t: MemoryRecords['thumbnails'][number]) => t.sha256],
+    ] as const;
+    for (const [name, items, keyOf] of parts) {
+      const store = tx.objectStore(name);
+      for (const item of items) {
+        if ((await store.getKey(keyOf(item as never) as never)) !== undefined) {
+          counts[name].skipped++;
+          continue;
+        }
+        const record = { ...item, lastUsed: stamp() };
+        ledger.add(name, bytesOf(name, record));
+        await store.put(record as never);
+        counts[name].added++;
       }
-      const record = { ...e, lastUsed: stamp() };
-      ledger.add('embeddings', estimateBytes.embeddings(record));
-      await embeddings.put(record);
-      counts.embeddings.added++;
-    }
-    const pages = tx.objectStore('pages');
-    for (const p of records.pages) {
-      if ((await pages.getKey(p.url)) !== undefined) {
-        counts.pages.skipped++;
-        continue;
-      }
-      const record = { ...p, lastUsed: stamp() };
-      ledger.add('pages', estimateBytes.pages(record));
-      await pages.put(record);
-      counts.pages.added++;
-    }
-    const thumbnails = tx.objectStore('thumbnails');
-    for (const t of records.thumbnails) {
-      if ((await thumbnails.getKey(t.sha256)) !== undefined) {
-        counts.thumbnails.skipped++;
-        continue;
-      }
-      const record = { ...t, lastUsed: stamp() };
-      ledger.add('thumbnails', estimateBytes.thumbnails(record));
-      await thumbnails.put(record);
-      counts.thumbnails.added++;
     }
     return commitLedger(tx.objectStore('meta'), ledger);
   });

@@ -9,7 +9,7 @@
 // down to 90 % of the budget; a write that hits the browser's quota does the same and is
 // retried once before it fails.
 
-import type { Usage } from './budget';
+import { DEFAULT_BUDGET_BYTES, type Usage } from './budget';
 import type { PageInput } from './pages';
 import type { PageRecord, StoreName, StoredUrlRecord, UrlRecord } from './schema';
 import type { StorageHealth } from './storage-error';
@@ -97,4 +97,27 @@ export interface LensStore {
   /** Adds what is not there yet, all or nothing. */
   importRecords(records: MemoryRecords): Promise<ImportCounts>;
   close(): void;
+}
+
+/** A store's budget and URL retention, checked when set. */
+export class StoreLimits {
+  budgetBytes: number;
+  urlRetentionMs: number;
+
+  constructor(options: StoreOptions) {
+    this.budgetBytes = DEFAULT_BUDGET_BYTES;
+    this.urlRetentionMs = DEFAULT_URL_RETENTION_MS;
+    if (options.budgetBytes !== undefined) this.setBudget(options.budgetBytes);
+    if (options.urlRetentionMs !== undefined) this.setUrlRetention(options.urlRetentionMs);
+  }
+
+  setBudget(bytes: number): void {
+    if (!(bytes > 0)) throw new RangeError(`budget must be a positive number of bytes, not ${bytes}`);
+    this.budgetBytes = bytes;
+  }
+
+  setUrlRetention(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`retention must be a non-negative duration, not ${ms}`);
+    this.urlRetentionMs = ms;
+  }
 }

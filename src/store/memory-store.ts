@@ -4,8 +4,8 @@
 //   const store = createMemoryStore({ budgetBytes: 50e6 });
 
 import { decodeEmbedding, encodeEmbedding } from '../engine/similarity';
-import { bytesToFree, DEFAULT_BUDGET_BYTES, emptyUsage, estimateBytes, recordId, totalBytes, UseClock, type Usage } from './budget';
-import { DEFAULT_URL_RETENTION_MS, MAX_QUERIES, type EmbeddingChunk, type ForgetReport, type ImportCounts, type LensStore, type MemoryRecords, type StoreOptions } from './lens-store';
+import { bytesToFree, emptyUsage, estimateBytes, recordId, totalBytes, UseClock, type Usage } from './budget';
+import { MAX_QUERIES, StoreLimits, type EmbeddingChunk, type ForgetReport, type ImportCounts, type LensStore, type MemoryRecords, type StoreOptions } from './lens-store';
 import { mergePage, siteOf, visitThumbnails, type PageInput } from './pages';
 import { EVICTABLE, STORE_NAMES, type EmbeddingRecord, type PageRecord, type QueryRecord, type StoreName, type StoredUrlRecord, type ThumbnailRecord, type UrlRecord } from './schema';
 import { StorageHealth, toStorageError } from './storage-error';
@@ -23,8 +23,7 @@ const embeddingKey = (modelId: string, sha256: string): string => `${modelId}\u0
 export class MemoryStore implements LensStore {
   readonly persistent = false;
   readonly health = new StorageHealth();
-  private budget: number;
-  private retention: number;
+  private readonly limits: StoreLimits;
   private readonly clock = new UseClock();
   private readonly maps: { [S in StoreName]: Map<string, Records[S]> } = {
     embeddings: new Map(),
@@ -36,18 +35,15 @@ export class MemoryStore implements LensStore {
   private readonly totals = emptyUsage();
 
   constructor(options: StoreOptions = {}) {
-    this.budget = options.budgetBytes ?? DEFAULT_BUDGET_BYTES;
-    this.retention = options.urlRetentionMs ?? DEFAULT_URL_RETENTION_MS;
+    this.limits = new StoreLimits(options);
   }
 
   setBudget(bytes: number): void {
-    if (!(bytes > 0)) throw new RangeError(`budget must be a positive number of bytes, not ${bytes}`);
-    this.budget = bytes;
+    this.limits.setBudget(bytes);
   }
 
   setUrlRetention(ms: number): void {
-    if (!(ms >= 0)) throw new RangeError(`retention must be a non-negative duration, not ${ms}`);
-    this.retention = ms;
+    this.limits.setUrlRetention(ms);
   }
 
   private set<S extends StoreName>(store: S, key: string, record: Records[S]): void {
@@ -75,7 +71,7 @@ export class MemoryStore implements LensStore {
       this.health.recordError(error);
       return Promise.reject(error);
     }
-    this.evict(bytesToFree(totalBytes(this.totals), this.budget), new Set(protect));
+    this.evict(bytesToFree(totalBytes(this.totals), this.limits.budgetBytes), new Set(protect));
     this.health.recordOk();
     return Promise.resolve();
   }
@@ -131,14 +127,14 @@ export class MemoryStore implements LensStore {
 
   async getUrl(url: string, now = Date.now()): Promise<StoredUrlRecord | undefined> {
     const r = this.maps.urls.get(url);
-    return r && r.fetchedAt >= now - this.retention ? r : undefined;
+    return r && r.fetchedAt >= now - this.limits.urlRetentionMs ? r : undefined;
   }
 
   putUrl(record: UrlRecord): Promise<void> {
     return this.write('saving a URL record', [], () => this.set('urls', record.url, { ...record, site: siteOf(record.url) }));
   }
 
-  async pruneExpired(now = Date.now(), retentionMs = this.retention): Promise<number> {
+  async pruneExpired(now = Date.now(), retentionMs = this.limits.urlRetentionMs): Promise<number> {
     let removed = 0;
     for (const [key, r] of this.maps.urls) if (r.fetchedAt < now - retentionMs && this.delete('urls', key)) removed++;
     return removed;
@@ -207,7 +203,7 @@ export class MemoryStore implements LensStore {
   async usage(): Promise<Usage> {
     const stores = emptyUsage();
     for (const name of STORE_NAMES) stores[name] = { ...this.totals[name] };
-    return { stores, totalBytes: totalBytes(stores), budgetBytes: this.budget };
+    return { stores, totalBytes: totalBytes(stores), budgetBytes: this.limits.budgetBytes };
   }
 
   async clearStore(name: StoreName): Promise<void> {
