@@ -202,7 +202,8 @@ export function fromFloat16Bits(h: number): number {
 // Decoding is the hot path (every stored vector is decoded when searching), so it goes
 // through a 65536-entry table (256 KB), built on first use.
 let decodeTable: Float32Array | undefined;
-function table(): Float32Array {
+/** binary16 bits -> float32, all 65536 of them (for loops that decode as they go, e.g. VectorIndex). */
+export function float16Table(): Float32Array {
   if (!decodeTable) {
     decodeTable = new Float32Array(65536);
     for (let h = 0; h < 65536; h++) decodeTable[h] = fromFloat16Bits(h);
@@ -219,7 +220,7 @@ export function encodeEmbedding(v: Vector): Uint16Array {
 
 /** Stored half-precision bits -> float32 embedding. */
 export function decodeEmbedding(bits: Uint16Array): Float32Array {
-  const t = table();
+  const t = float16Table();
   const out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]];
   return out;

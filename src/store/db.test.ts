@@ -18,7 +18,7 @@ describe('embedding store', () => {
   });
 
   it('remembers URL validators and clears everything on request', async () => {
-    await putUrl({ url: 'https://a.test/x.png', sha256: 'abc', etag: '"1"', lastModified: null, size: 10, fetchedAt: 5 });
+    await putUrl({ url: 'https://a.test/x.png', sha256: 'abc', etag: '"1"', lastModified: null, size: 10, fetchedAt: Date.now() });
     expect((await getUrl('https://a.test/x.png'))?.sha256).toBe('abc');
     expect(await cacheStats()).toEqual({ embeddings: 1, urls: 1 });
     await clearCache();
