@@ -1,4 +1,4 @@
-// Chrome's WASM engine in the offscreen document (src/offscreen, src/background/offscreen-engine.ts),
+// Chrome's WASM engine in the offscreen document (src/offscreen: main.ts serves, client.ts + document.ts in the worker),
 // with the fixture model bundled in dist-test/chrome:
 // - WASM answers from a cross-origin-isolated offscreen document with a thread per core (up to 4),
 //   and the popup's thumbnails of cross-origin images still load under the manifest's COEP;

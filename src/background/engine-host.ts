@@ -6,10 +6,10 @@ import * as ort from 'onnxruntime-web';
 // inference at a time, so with a single instance WASM answers would wait behind WebGPU's
 // first-time shader compilation (tens of seconds). Costs a second WASM module in memory.
 import * as ortWasm from 'onnxruntime-web/wasm';
-import { createEngine, type Embedder } from './offscreen-engine';
+import { createEngine, type Embedder } from './create-engine';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { DEFAULT_MODEL_ID, getModel, withoutFp16Vision } from '../engine/registry';
-import { ensureModelStored, isModelStored, loadBundledModel, ModelDownloadError, readStoredModel } from '../engine/hub/model-files';
+import { ensureModelStored, isModelStored, loadBundledModel, ModelDownloadError, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
 import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
 import type { ModelStatus } from '../messages';
@@ -20,7 +20,7 @@ declare const __TEST_BUILD__: boolean;
 
 export interface LoadedModel {
   spec: ModelSpec;
-  /** In Chrome, WASM runs in an offscreen document with threads (offscreen-engine.ts). */
+  /** In Chrome, WASM runs in an offscreen document with threads (create-engine.ts). */
   engine: Embedder;
   tokenizer: ClipTokenizer;
 }
@@ -132,34 +132,54 @@ class EngineHost {
     // engine is ready: from then on the phase stays 'ready' instead of flipping back.
     let ready = false;
     const model = spec;
-    const fetchFiles = async (backend: Backend) => {
-      const spec = backend === 'webgpu' && !(await gpuHasFp16()) ? withoutFp16Vision(model) : model;
-      if (bundled) return loadBundledModel(spec, browser.runtime.getURL('models'), backend);
+    const specFor = async (backend: Backend) => (backend === 'webgpu' && !(await gpuHasFp16()) ? withoutFp16Vision(model) : model);
+    /** Backends whose files this load has found or put in the model store. */
+    const stored = new Set<Backend>();
+    /** Makes sure a backend's files are in the model store, showing download progress in the popup; returns the spec stored. */
+    const store = async (backend: Backend): Promise<ModelSpec> => {
+      const spec = await specFor(backend);
       // A model already in Cache Storage starts without the network: "Downloading" would be wrong.
-      const stored = await isModelStored(spec, backend, { store: modelStore });
-      if (!ready && !stored) setStatus({ phase: 'downloading', progress: 0, downloaded: null });
-      let files;
+      const present = await isModelStored(spec, backend, { store: modelStore });
+      if (!ready && !present) setStatus({ phase: 'downloading', progress: 0, downloaded: null });
       try {
-        if (!stored) await ensureModelStored(spec, {
-          backend,
-          baseUrl: settings.modelBaseUrl,
-          store: modelStore,
-          signal,
-          onProgress: (p) => {
-            if (!ready) {
-              setStatus({ phase: 'downloading', progress: p.total ? p.loaded / p.total : null, downloaded: { loaded: p.loaded, total: p.total ?? null } });
-            }
-          },
-        });
-        files = await readStoredModel(spec, backend, { store: modelStore });
+        if (!present) {
+          await ensureModelStored(spec, {
+            backend,
+            baseUrl: settings.modelBaseUrl,
+            store: modelStore,
+            signal,
+            onProgress: (p) => {
+              if (!ready) {
+                setStatus({ phase: 'downloading', progress: p.total ? p.loaded / p.total : null, downloaded: { loaded: p.loaded, total: p.total ?? null } });
+              }
+            },
+          });
+        }
       } catch (error) {
         throw new ModelLoadError(downloadFailure(spec, settings.modelBaseUrl, error), { cause: error });
       }
+      stored.add(backend);
       if (!ready) setStatus({ phase: 'loading', progress: null, downloaded: null });
-      return files;
+      return spec;
+    };
+    const fetchFiles = async (backend: Backend): Promise<ModelFiles> => {
+      if (bundled) return loadBundledModel(await specFor(backend), browser.runtime.getURL('models'), backend);
+      const spec = await store(backend);
+      try {
+        return await readStoredModel(spec, backend, { store: modelStore });
+      } catch (error) {
+        throw new ModelLoadError(downloadFailure(spec, settings.modelBaseUrl, error), { cause: error });
+      }
+    };
+    /** For WASM in the offscreen document, which reads the bytes itself. */
+    const ensureStored = async (backend: Backend): Promise<void> => {
+      if (!bundled && !stored.has(backend)) await store(backend);
     };
 
-    const first = await fetchFiles(prefer === 'webgpu' ? 'webgpu' : 'wasm');
+    // The tokenizer comes with the first backend's files; those are handed to the engine once
+    // and not kept (in Chrome the engine may not need them here at all: WASM reads its own).
+    const firstBackend: Backend = prefer === 'webgpu' ? 'webgpu' : 'wasm';
+    let first: ModelFiles | null = await fetchFiles(firstBackend);
     const tokenizer = await ClipTokenizer.load(first.tokenizer);
     const engine = await createEngine({
       spec,
@@ -167,10 +187,16 @@ class EngineHost {
       wasmOrt: ortWasm,
       tokenizer,
       prefer,
-      loadFiles: async (backend) => (backend === (prefer === 'webgpu' ? 'webgpu' : 'wasm') ? first : fetchFiles(backend)),
+      loadFiles: async (backend) => {
+        const files = backend === firstBackend ? first : null;
+        if (files) first = null;
+        return files ?? fetchFiles(backend);
+      },
+      ensureStored,
       source: bundled ? { kind: 'bundled', baseUrl: browser.runtime.getURL('models') } : { kind: 'store', baseUrl: settings.modelBaseUrl },
       onBackendChange: (backend, _reason, threads) => setStatus({ backend, threads }),
     });
+    first = null;
     ready = true;
     setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null });
     return { spec, engine, tokenizer };

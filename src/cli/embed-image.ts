@@ -1,17 +1,19 @@
-// `embed-image --model FILE.onnx [--size 256] [--mean R,G,B --std R,G,B] IN.png`: the raw
-// image_embeds row (not normalised) for one PNG, computed with onnxruntime-node through the
-// same preprocessing and session code as the extension.
+// `embed-image --model FILE.onnx [--size 256] [--mean R,G,B --std R,G,B] [--raw] IN.png`: the
+// image embedding of one PNG, computed with onnxruntime-node through the same preprocessing and
+// session code as the extension. Unit-length, as the engine returns it; --raw prints the
+// model's image_embeds row as is.
 
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { decodePng } from '../engine/png';
 import { preprocess } from '../engine/preprocess';
 import { TowerSession } from '../engine/session';
+import { l2normalize } from '../engine/similarity';
 import { parseCommandArgs, UsageError } from './args';
 import { readModelFile } from './model-file';
 
 export const usage =
-  'embed-image --model FILE.onnx [--size N] [--mean R,G,B --std R,G,B] IN.png   prints {"embedding": [...]}; N defaults to 256';
+  'embed-image --model FILE.onnx [--size N] [--mean R,G,B --std R,G,B] [--raw] IN.png   prints {"embedding": [...]}, unit-length unless --raw; N defaults to 256';
 
 function triple(name: string, value: string | undefined): [number, number, number] | undefined {
   if (value === undefined) return undefined;
@@ -26,6 +28,7 @@ export async function run(args: string[]): Promise<void> {
     size: { type: 'string', default: '256' },
     mean: { type: 'string' },
     std: { type: 'string' },
+    raw: { type: 'boolean', default: false },
   });
   if (!values.model) throw new UsageError('--model FILE.onnx is required');
   const size = Number(values.size);
@@ -43,7 +46,7 @@ export async function run(args: string[]): Promise<void> {
   });
   try {
     const [embedding] = await session.run(pixels, 1, [3, size, size]);
-    process.stdout.write(JSON.stringify({ embedding: Array.from(embedding) }) + '\n');
+    process.stdout.write(JSON.stringify({ embedding: Array.from(values.raw ? embedding : l2normalize(embedding)) }) + '\n');
   } finally {
     await session.release();
   }

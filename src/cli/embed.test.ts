@@ -1,5 +1,6 @@
 // embed-image / embed-text as people run them (a separate process), checked against the
-// engine API on the same replica models (random weights; only agreement is checked).
+// engine API on the same replica models (random weights; only agreement is checked). By
+// default they print what the engine returns (unit-length rows); --raw prints the model's own.
 
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -12,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archModelSpec, CLIP_BPE_PATH, ensureArchModels, readArchModel } from '../../scripts/archmodels.ts';
 import { decodePng } from '../engine/png.ts';
 import { preprocess } from '../engine/preprocess.ts';
-import { ClipEngine } from '../engine/session.ts';
+import { ClipEngine, TowerSession } from '../engine/session.ts';
+import { l2normalize, norm } from '../engine/similarity.ts';
 import { ClipTokenizer } from '../engine/tokenizer.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,7 +62,7 @@ afterAll(async () => {
 });
 
 describe('cli embed-image / embed-text', () => {
-  it('embed-image prints the raw image embedding the engine computes', async () => {
+  it('embed-image prints the unit-length image embedding the engine computes', async () => {
     const { code, stdout, stderr } = await cli('embed-image', '--model', path.join(dir, 'mci0.onnx'), PNG);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -71,12 +73,32 @@ describe('cli embed-image / embed-text', () => {
     expect(Array.from(fromCli)).toEqual(Array.from(expected));
   }, 60_000);
 
-  it('embed-text prints the raw text embedding the engine computes', async () => {
+  it('embed-image --raw prints the model output as is: the engine row is its unit vector', async () => {
+    const { code, stdout } = await cli('embed-image', '--raw', '--model', path.join(dir, 'mci0.onnx'), PNG);
+    expect(code).toBe(0);
+    const raw = parseEmbedding(stdout);
+    const pixels = preprocess(decodePng(new Uint8Array(await readFile(PNG))), { imageSize: 256 });
+    const session = await TowerSession.open(ortNode, 'cpu', readArchModel('mci0'), { input: 'pixel_values', output: 'image_embeds' });
+    try {
+      const [direct] = await session.run(pixels, 1, [3, 256, 256]);
+      expect(Array.from(raw)).toEqual(Array.from(direct));
+    } finally {
+      await session.release();
+    }
+    expect(Math.abs(norm(raw) - 1)).toBeGreaterThan(1e-3); // not normalised
+    const [expected] = await engine.embedImages(pixels, 1);
+    expect(Array.from(l2normalize(raw))).toEqual(Array.from(expected));
+  }, 60_000);
+
+  it('embed-text prints the unit-length text embedding the engine computes', async () => {
     const text = 'a diagram of a sailing boat';
     const { code, stdout } = await cli('embed-text', '--model', path.join(dir, 'text_mct.onnx'), '--bpe', CLIP_BPE_PATH, text);
     expect(code).toBe(0);
     const [expected] = await engine.embedTexts([text]);
     expect(Array.from(parseEmbedding(stdout))).toEqual(Array.from(expected));
+    const raw = parseEmbedding((await cli('embed-text', '--raw', '--model', path.join(dir, 'text_mct.onnx'), '--bpe', CLIP_BPE_PATH, text)).stdout);
+    expect(Math.abs(norm(raw) - 1)).toBeGreaterThan(1e-3);
+    expect(Array.from(l2normalize(raw))).toEqual(Array.from(expected));
   }, 60_000);
 
   it('names the external-data file it cannot find', async () => {

@@ -8,7 +8,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archModelSpec, CLIP_BPE_PATH, ensureArchModels, readArchModel } from '../../scripts/archmodels.ts';
 import { ClipEngine, type EngineInit } from './session.ts';
-import { cosine } from './similarity.ts';
+import { cosine, norm } from './similarity.ts';
 import { ClipTokenizer } from './tokenizer.ts';
 
 const spec = archModelSpec('mci0', 'text_mct');
@@ -76,7 +76,7 @@ describe('ClipEngine on onnxruntime-node (cpu)', () => {
     expect(engine.info.openMs.wasm).toBeGreaterThan(0);
   });
 
-  it('returns one 512-d row per image and per text', async () => {
+  it('returns one unit-length 512-d row per image and per text', async () => {
     const images = await engine.embedImages(testImages(3), 3);
     expect(images).toHaveLength(3);
     for (const row of images) {
@@ -86,6 +86,8 @@ describe('ClipEngine on onnxruntime-node (cpu)', () => {
     }
     const texts = await engine.embedTexts(TEXTS);
     expect(texts.map((r) => r.length)).toEqual([512, 512, 512, 512]);
+    // Unit vectors: every consumer compares by cosine.
+    for (const row of [...images, ...texts]) expect(norm(row)).toBeCloseTo(1, 5);
     expect(await engine.embedImages(new Float32Array(0), 0)).toEqual([]);
     expect(await engine.embedTexts([])).toEqual([]);
   });

@@ -47,7 +47,7 @@ export interface OpenedEngine {
 
 export type EngineReply =
   | { id: number; ok: true; opened: OpenedEngine }
-  /** Raw embedding rows; their buffers are transferred. */
+  /** Unit-length embedding rows (as ClipEngine returns them); their buffers are transferred. */
   | { id: number; ok: true; rows: Float32Array[] }
   | { id: number; ok: false; error: string };
 

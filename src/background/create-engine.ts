@@ -1,0 +1,51 @@
+// Which engine the background uses. One ClipEngine either way; in Chrome its WASM runs with
+// threads in the offscreen document (src/offscreen/client.ts) while WebGPU stays here. Firefox
+// has no offscreen documents (and no SharedArrayBuffer in its event page): there, and wherever
+// the offscreen API is missing, WASM runs here on one thread.
+
+import { ClipEngine, type OrtModule } from '../engine/session';
+import type { Backend, ModelBytes, ModelSpec } from '../engine/types';
+import { offscreenWasm } from '../offscreen/client';
+import { offscreenAvailable } from '../offscreen/document';
+import type { ModelSource } from '../offscreen/protocol';
+
+/** What the background needs of an engine. */
+export interface Embedder {
+  /** The backend answering requests now. */
+  readonly backend: Backend;
+  /** WASM threads of the engine answering now; null while WebGPU answers. */
+  readonly threads: number | null;
+  /** Unit-length image embeddings for `count` CHW float32 images (as ClipEngine.embedImages). */
+  embedImages(pixelValues: Float32Array, count: number): Promise<Float32Array[]>;
+  /** Unit-length text embeddings, one per text. */
+  embedTexts(texts: string[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+export interface EngineOptions {
+  spec: ModelSpec;
+  /** The worker's ORT module (WebGPU here, and the single-threaded WASM fallback). */
+  ort: OrtModule;
+  /** A separate ORT module for WASM in the worker, so it answers while WebGPU compiles (see ClipEngine). */
+  wasmOrt?: OrtModule;
+  tokenizer: { tokenizeBatch(texts: string[], contextLength?: number): BigInt64Array };
+  prefer: 'auto' | 'webgpu' | 'wasm';
+  /** Model files for a backend that runs here, downloaded into the model store first if need be. */
+  loadFiles(backend: Backend): Promise<{ vision: ModelBytes; text: ModelBytes }>;
+  /** Makes sure a backend's files are stored (downloading with progress) without reading them: the offscreen document reads its own. */
+  ensureStored(backend: Backend): Promise<void>;
+  /** Where the offscreen document reads the WASM files from, once ensureStored('wasm') has made sure of them. */
+  source: ModelSource;
+  /** The backend or thread count answering requests changed (including the first choice). */
+  onBackendChange?(backend: Backend, reason: string, threads: number | null): void;
+}
+
+export function createEngine(o: EngineOptions): Promise<Embedder> {
+  const { spec, ort, wasmOrt, tokenizer, prefer, loadFiles, ensureStored, source, onBackendChange } = o;
+  // The service worker cannot start Workers: WASM here runs on one thread.
+  const here = { spec, ort, wasmOrt, tokenizer, loadFiles, wasmThreads: 1 };
+  const wasmBackend = offscreenAvailable()
+    ? offscreenWasm({ spec, source, ensureStored, inWorker: () => ClipEngine.create({ ...here, prefer: 'wasm' }) })
+    : undefined;
+  return ClipEngine.create({ ...here, prefer, wasmBackend, onBackendChange });
+}
