@@ -11,6 +11,7 @@ const { getModel } = await import('../engine/registry');
 import type { FetchedImage } from './image-bytes';
 import type { LoadedModel } from './engine-host';
 import type { RGBAImage } from '../engine/preprocess';
+import { l2normalize } from '../engine/similarity';
 
 const spec = getModel('fixture')!;
 const plane = 3 * spec.imageSize * spec.imageSize;
@@ -25,7 +26,8 @@ function harness(files: Record<string, number[]>, options: { failInference?: boo
     async embedImages(pixels: Float32Array, count: number) {
       if (options.failInference) throw new Error('out of memory');
       runs.push(count);
-      return Array.from({ length: count }, (_, i) => Float32Array.from({ length: spec.embedDim }, (_, d) => (d < 3 ? pixels[i * plane + d * spec.imageSize ** 2] + 2 : 0)));
+      // Unit vectors, as the engine's contract says.
+      return Array.from({ length: count }, (_, i) => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d < 3 ? pixels[i * plane + d * spec.imageSize ** 2] + 2 : 0))));
     },
     async embedTexts(texts: string[]) {
       return texts.map((t) => Float32Array.from({ length: spec.embedDim }, (_, d) => (d === t.length % 3 ? 1 : 0.1)));
@@ -94,7 +96,7 @@ describe('embedding pipeline', () => {
     expect(fresh.runs).toEqual([1]);
   });
 
-  it('runs images prepared together in one batch, and returns unit vectors', async () => {
+  it('runs images prepared together in one batch, and hands on the engine\'s unit vectors', async () => {
     const { pipeline, runs } = harness({ 'https://a.test/1.png': [1, 0, 0, 4], 'https://a.test/2.png': [0, 1, 0, 4], 'https://a.test/3.png': [0, 0, 1, 4] });
     const results = await Promise.all(['1', '2', '3'].map((n) => pipeline.embed({ url: `https://a.test/${n}.png` })));
     expect(runs).toEqual([3]);

@@ -3,7 +3,6 @@
 // record or the tab's own entry spares the fetch) → decode → preprocess → batched inference →
 // store. An image embedded once is never embedded again, whatever asked for it.
 import { preprocess, type RGBAImage } from '../engine/preprocess';
-import { l2normalize } from '../engine/similarity';
 import { getEmbedding, getUrl, putEmbedding, putUrl, URL_FRESH_MS } from '../store/db';
 import { sha256Hex } from '../bytes';
 import { describe } from '../errors';
@@ -104,9 +103,8 @@ class InferenceBatcher {
       batch.forEach((item, i) => input.set(item.pixels, i * plane));
       try {
         const rows = await engine.embedImages(input, batch.length);
-        // GUARD until the engine returns unit vectors (engine branch): the one place image
-        // embeddings are normalised. Remove with it.
-        batch.forEach((item, i) => item.resolve(l2normalize(rows[i])));
+        // The engine returns unit vectors.
+        batch.forEach((item, i) => item.resolve(rows[i]));
       } catch (error) {
         const failure = new EmbedError({ reason: 'inference', detail: `inference failed: ${describe(error)}` }, { cause: error });
         for (const item of batch) item.reject(failure);
