@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { toPixelValues } from './static/pixels.js';
 
 export const VISIBLE = 12;
 const COLUMNS = 4;
@@ -115,16 +116,7 @@ export async function ensurePages(
   return pages;
 }
 
-/** Preprocessed pictures of a page as float32 NCHW in [0,1] (the replicas take no mean/std). */
+/** Preprocessed pictures of a page as the models take them (see static/pixels.js). */
 export function pixelValues(cache: string, page: number, size: number, count: number): Float32Array {
-  const rgb = readFileSync(join(cache, `page-${page}`, `pre-${size}.rgb`));
-  const plane = size * size;
-  if (rgb.length < count * plane * 3) throw new Error(`page ${page}: pre-${size}.rgb holds fewer than ${count} images`);
-  const out = new Float32Array(count * 3 * plane);
-  for (let n = 0; n < count; n++) {
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) out[n * 3 * plane + c * plane + p] = rgb[(n * plane + p) * 3 + c] / 255;
-    }
-  }
-  return out;
+  return toPixelValues(readFileSync(join(cache, `page-${page}`, `pre-${size}.rgb`)), size, count);
 }

@@ -46,6 +46,7 @@ const ratio = (a: number | undefined, b: number | undefined) => (a === undefined
 const ROWS: Row[] = [
   { label: 'popup open → page indexed', unit: 's', value: (s) => s.extension.pageIndexedMs / 1000 },
   { label: '  per image', unit: 'ms', value: (s) => perImage(s.extension.pageIndexedMs, s) },
+  { label: 'popup open → first results', unit: 's', value: (s) => s.extension.firstResultsMs / 1000 },
   { label: 'popup open → 12 visible ranked', unit: 's', value: (s) => s.extension.visibleRankedMs / 1000 },
   { label: 'cold start (first popup → engine ready)', unit: 's', value: (s) => s.extension.coldStartMs / 1000 },
   { label: 'revisit, all cached → all ranked', unit: 's', value: (s) => s.extension.revisitMs / 1000 },

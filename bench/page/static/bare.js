@@ -2,6 +2,7 @@
 // page, default session options as the extension's engine uses them, the WASM build the
 // offscreen document loads. Pixels arrive preprocessed; only session.run is timed.
 import * as ort from '/ort/ort.wasm.min.mjs';
+import { toPixelValues } from '/pixels.js';
 
 let session;
 let pixels;
@@ -19,12 +20,7 @@ export async function open({ model, externalData, threads }) {
 
 /** RGB crops (HWC bytes) → float32 NCHW in [0,1], kept for run(). */
 export async function load({ url, size, count }) {
-  const rgb = new Uint8Array(await (await fetch(url)).arrayBuffer());
-  const plane = size * size;
-  pixels = new Float32Array(count * 3 * plane);
-  for (let n = 0; n < count; n++)
-    for (let p = 0; p < plane; p++)
-      for (let c = 0; c < 3; c++) pixels[n * 3 * plane + c * plane + p] = rgb[(n * plane + p) * 3 + c] / 255;
+  pixels = toPixelValues(new Uint8Array(await (await fetch(url)).arrayBuffer()), size, count);
 }
 
 /** Embeds the first `count` loaded images in batches; returns the total ms of the session.run calls. */

@@ -11,6 +11,9 @@ export async function open({ repo, threads }) {
   env.remoteHost = location.origin;
   env.useBrowserCache = false;
   env.backends.onnx.wasm.numThreads = threads;
+  // The library defaults to a CDN for ORT's WASM files; this machine is offline, so they come
+  // from the package's own dist/ (served at /tf/), as a self-hosting user would set it up.
+  env.backends.onnx.wasm.wasmPaths = '/tf/';
   const started = performance.now();
   processor = await AutoProcessor.from_pretrained(repo);
   model = await CLIPVisionModelWithProjection.from_pretrained(repo, { device: 'wasm', dtype: 'fp32' });
