@@ -7,6 +7,7 @@
 //   /bare.html, /bare.js     the bare onnxruntime-web baseline page
 //   /ort/<file>              onnxruntime-web's dist/ (the same build the extension bundles)
 //   /tf/<file>               @huggingface/transformers' dist/, when installed
+//   /tf-ort/<file>           the onnxruntime-web build transformers.js pins (its WASM files)
 //   /arch/<file>             the replicas as materialised (.onnx + external .bin)
 //   /<repo>/resolve/main/... the model in the Hugging Face layout (transformers.js's remoteHost)
 //   /upload/<path>           PUT: writes bytes under the cache (generated images and tensors)
@@ -69,6 +70,9 @@ export async function startBenchServer(dirs: BenchServerDirs): Promise<BenchServ
   const ort = packageDist('onnxruntime-web');
   if (!ort) throw new Error('onnxruntime-web is not installed');
   const tf = packageDist('@huggingface/transformers');
+  // transformers.js pins its own onnxruntime-web build and loads that build's WASM files.
+  const nestedOrt = tf && join(tf, '..', 'node_modules', 'onnxruntime-web', 'dist');
+  const tfOrt = nestedOrt && existsSync(nestedOrt) ? nestedOrt : ort;
   const hfPrefix = `/${dirs.repo}/resolve/main/`;
 
   const route = (path: string): { file?: string; isolated: boolean } => {
@@ -78,6 +82,7 @@ export async function startBenchServer(dirs: BenchServerDirs): Promise<BenchServ
     if (path.startsWith('/ort/')) return { file: inside(ort, path.slice(5)), isolated: true };
     if (path.startsWith('/arch/')) return { file: inside(dirs.arch, path.slice(6)), isolated: true };
     if (path.startsWith('/tf/') && tf) return { file: inside(tf, path.slice(4)), isolated: true };
+    if (path.startsWith('/tf-ort/')) return { file: inside(tfOrt, path.slice(8)), isolated: true };
     if (path.startsWith(hfPrefix)) return { file: inside(dirs.hfDir, path.slice(hfPrefix.length)), isolated: true };
     return { file: inside(STATIC, path.slice(1)), isolated: true };
   };

@@ -12,8 +12,8 @@ export async function open({ repo, threads }) {
   env.useBrowserCache = false;
   env.backends.onnx.wasm.numThreads = threads;
   // The library defaults to a CDN for ORT's WASM files; this machine is offline, so they come
-  // from the package's own dist/ (served at /tf/), as a self-hosting user would set it up.
-  env.backends.onnx.wasm.wasmPaths = '/tf/';
+  // from the onnxruntime-web build the package pins (served at /tf-ort/), as a self-hosting user would set it up.
+  env.backends.onnx.wasm.wasmPaths = '/tf-ort/';
   const started = performance.now();
   processor = await AutoProcessor.from_pretrained(repo);
   model = await CLIPVisionModelWithProjection.from_pretrained(repo, { device: 'wasm', dtype: 'fp32' });
