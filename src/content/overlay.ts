@@ -164,6 +164,13 @@ export class Overlay {
     return true;
   }
 
+  /** Closes the notice; false when there was none. */
+  closeNotice(): boolean {
+    if (!this.notice) return false;
+    this.notice.dismiss();
+    return true;
+  }
+
   /** The navigation bar (see page-nav.ts), or none (then the overlay goes when nothing else is shown). */
   showNav(node: HTMLElement | null): void {
     if (node && this.nav === node) return;

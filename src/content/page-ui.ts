@@ -106,7 +106,7 @@ export class PageUi {
   /** Esc closes what is on top: the card first, then the highlights. The page's own Esc still happens. */
   private readonly onKey = (event: KeyboardEvent): void => {
     if (event.key !== 'Escape' || event.defaultPrevented || !this.deps.overlay.showing) return;
-    if (this.deps.overlay.closeCard()) return;
+    if (this.deps.overlay.closeCard() || this.deps.overlay.closeNotice()) return;
     if (this.matches.length > 0 || this.nav) this.dismiss();
   };
 }
