@@ -37,7 +37,7 @@ describe('find similar', () => {
     tab.claim(3).forEach((entry, i) => tab.markIndexed(entry, vectors[i], 'm'));
     let embedCalls = 0;
     const pipeline = {
-      model: async () => ({ spec: { id: 'm', relevance: { text: { unrelated: 0, floor: 0.15, clear: 0.3 }, image: { unrelated: 0.5, floor: 0.7, clear: 0.8 } } } }),
+      model: async () => ({ spec: { id: 'm', relevance: { text: { unrelated: 0, floor: 0.15, clear: 0.3 }, image: { unrelated: 0.5, floor: 0.7, clear: 0.78 } } } }),
       embed: async ({ url }: { url: string }) => {
         embedCalls++;
         const entry = tab.embeddingEntry(url)!;
