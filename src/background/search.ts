@@ -26,12 +26,13 @@ export async function queryVector(model: LoadedModel, query: string, persist: bo
 /**
  * The tab's indexed images (of this model) ranked against a query vector: a text query, or an
  * image's embedding (find similar), each judged on the model's scale for that kind (relevance.ts).
- * Images enter in page order (top to bottom), so equal scores keep the order people see.
+ * Images enter in page order (top to bottom, then document order), so equal scores keep the order people see.
  */
 export function rank(tab: TabState, query: Float32Array, spec: ModelSpec, kind: 'text' | 'image'): SearchResult[] {
   const items = [...tab.allEntries()]
     .flatMap((entry) => (entry.status === 'indexed' && entry.embedding && entry.modelId === spec.id ? [{ entry, embedding: entry.embedding }] : []))
-    .sort((a, b) => a.entry.found.top - b.entry.found.top || (a.entry.url < b.entry.url ? -1 : a.entry.url > b.entry.url ? 1 : 0));
+    // Stable sort: images on one row keep the order the page reported them in (document order).
+    .sort((a, b) => a.entry.found.top - b.entry.found.top);
   return rankMatches(query, items, relevanceOf(spec)[kind]).map(({ item: { entry }, score, match, relevance }, i) => ({
     url: entry.url,
     score,

@@ -54,11 +54,12 @@ describe('compareScores', () => {
     const items = [
       { id: 'a', s: 0 },
       { id: 'b', s: 0.3 },
-      { id: 'c', s: -1e-9 },
-      { id: 'd', s: 1e-9 },
-      { id: 'e', s: 0.3000001 },
+      { id: 'c', s: -2e-4 },
+      { id: 'd', s: 3e-4 },
+      { id: 'e', s: 0.3001 },
+      { id: 'f', s: 0.302 },
     ];
-    expect(items.sort((x, y) => compareScores(x.s, y.s)).map((x) => x.id)).toEqual(['b', 'e', 'a', 'c', 'd']);
+    expect(items.sort((x, y) => compareScores(x.s, y.s)).map((x) => x.id)).toEqual(['f', 'b', 'e', 'a', 'c', 'd']);
   });
 });
 

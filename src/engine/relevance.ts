@@ -35,11 +35,12 @@ export interface ModelRelevance {
 export const NEAR_BEST = 0.1;
 
 /**
- * Ordering compares scores rounded to this step: float noise (WebGPU vs WASM, float16 storage)
- * must not swap images that score the same, so ties fall back to the page's own order.
+ * Ordering compares scores rounded to this step (the cosine as the popup prints it): embeddings
+ * are stored as float16 and backends differ in their last bits, which moves cosines in the 4th
+ * decimal; images that score the same must not swap on that, so ties keep the page's own order.
  * Rounding (rather than "closer than ε") keeps the comparison transitive, as sort needs.
  */
-export const SCORE_STEP = 1e-4;
+export const SCORE_STEP = 1e-3;
 
 /** 0..1: where a cosine sits between the scale's unrelated and clear points. */
 export function relevance(score: number, scale: RelevanceScale): number {
