@@ -176,12 +176,12 @@ export class ResultsGrid {
 
     const actions = document.createElement('div');
     actions.className = 'actions';
-    const similar = button('similar', '≈', 'Find similar images on this page');
+    const similar = button('similar', 'Similar', 'Find similar images on this page');
     const classify = button('classify-button', 'Classify', 'Classify this image');
-    const open = button('open', '↗', 'Open image in a new tab');
-    const copyUrl = button('copy-address', '🔗', 'Copy image address');
-    const copyImg = button('copy-image', '⧉', 'Copy image');
-    const download = button('download', '⤓', 'Download image');
+    const open = button('open', 'Open', 'Open image in a new tab');
+    const copyUrl = button('copy-address', 'Link', 'Copy image address');
+    const copyImg = button('copy-image', 'Copy', 'Copy image');
+    const download = button('download', 'Save', 'Download image');
     actions.append(similar, classify, open, copyUrl, copyImg, download);
     const labels = document.createElement('div');
     labels.className = 'labels';
