@@ -5,10 +5,10 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchChromium, launchFirefox, popupPath, type ChromiumHarness, type FirefoxHarness, type HPage } from './browsers';
-import { startServer, type TestServer } from './server';
-import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
+import type { TestServer } from './server';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, useServerAndBrowser, waitUntil } from './test-build';
 
 const FIREFOX_UUID = '9d3c2b1a-4e5f-4a6b-8c7d-0e1f2a3b4c5d';
 
@@ -85,13 +85,10 @@ function popupTests(name: string, launch: () => Promise<AnyHarness>) {
   describe(name, () => {
     let harness: AnyHarness;
     let server: TestServer;
-    beforeAll(async () => {
-      server = await startServer();
-      harness = await launch();
-    });
-    afterAll(async () => {
-      await harness?.close();
-      await server?.close();
+    const running = useServerAndBrowser(launch);
+    beforeEach(() => {
+      harness = running.harness();
+      server = running.server();
     });
 
     it('says there is no good match for nonsense, shows the one match for "red", Show all reveals the rest', async () => {
@@ -228,21 +225,18 @@ popupTests('Chromium popup', () => launchChromium(CHROME_DIR));
 popupTests('Firefox popup', () => launchFirefox(FIREFOX_DIR, { addonId: FIREFOX_ID, uuid: FIREFOX_UUID, controlPath: 'src/options/options.html' }));
 
 describe('Chromium downloads', () => {
-  let server: TestServer;
-  let harness: ChromiumHarness;
+  const running = useServerAndBrowser(() => launchChromium(CHROME_DIR));
   let dir: string;
   beforeAll(async () => {
-    server = await startServer();
-    harness = await launchChromium(CHROME_DIR);
     dir = await mkdtemp(join(tmpdir(), 'e2e-downloads-'));
   });
   afterAll(async () => {
-    await harness?.close();
-    await server?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('downloads the selected matches into the downloads folder', async () => {
+    const harness = running.harness();
+    const server = running.server();
     const { popup } = await openPopupFor(harness, server, 'colors.html', 6);
     const cdp = await harness.context.newCDPSession(harness.raw(popup));
     await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, eventsEnabled: true });
