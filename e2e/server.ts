@@ -14,6 +14,7 @@
  *   /img/solid/<colour>.svg      the same as an SVG document (same query parameters)
  *   /img/solid/<colour>.png?once=<token>  served the first time only, 410 Gone afterwards (an
  *                                expiring signed URL: only the page that loaded it has the pixels)
+ *   /img/solid/<colour>.png?delay=<ms>  answered after <ms> (at most 10 s): a slow image host
  *   /healthz                     "ok"
  * Every response has Cache-Control: no-store.
  */
@@ -86,6 +87,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       if (usedOnceTokens.has(once)) return send(res, 410, 'text/plain', 'this address has expired');
       usedOnceTokens.add(once);
     }
+    const delay = Math.min(10_000, Number(url.searchParams.get('delay')) || 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const w = clampInt(url.searchParams.get('w'), 160);
     const h = clampInt(url.searchParams.get('h'), 120);
     const extra: Record<string, string> = url.searchParams.get('cors') === '1' ? { 'Access-Control-Allow-Origin': '*' } : {};

@@ -28,12 +28,15 @@ export interface FoundImage {
 
 export interface SearchResult {
   url: string;
+  /** Raw cosine similarity to the query. */
   score: number;
+  /** 0..1 on the model's calibrated scale (engine/relevance.ts): what the popup shows. */
+  relevance: number;
   rank: number;
   alt: string;
   width: number;
   height: number;
-  /** Stands out from this page's scores (see background/search.ts); highlighted on the page. */
+  /** Passes the model's floor and stands out from this page's scores (engine/relevance.ts); highlighted on the page. */
   match: boolean;
 }
 
@@ -70,7 +73,12 @@ export const FAILURE_REASONS: readonly FailureReason[] = ['model', 'needs-visibl
 /** What the popup shows for one tab; sent whole on every change (a reconnecting popup needs no replay). */
 export interface TabView {
   tabId: number;
+  /** The top frame's address (for exports); '' before the page reported. */
+  pageUrl: string;
+  /** Images, counting identical copies once (see `merged`). */
   found: number;
+  /** Images found at another address with the same bytes as one in `found`, shown once (merge setting). */
+  merged: number;
   hidden: number;
   indexed: number;
   failed: number;

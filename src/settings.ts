@@ -2,6 +2,8 @@
 import browser from 'webextension-polyfill';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
+/** The popup's own size: compact fits small screens, roomy shows more results per row. */
+export type PopupSize = 'compact' | 'roomy';
 
 export interface Settings {
   modelId: string;
@@ -19,6 +21,7 @@ export interface Settings {
   mergeDuplicates: boolean;
   /** Where models are downloaded from (Hugging Face layout). */
   modelBaseUrl: string;
+  popupSize: PopupSize;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -29,6 +32,7 @@ export const DEFAULT_SETTINGS: Settings = {
   skipTrackingPixels: true,
   mergeDuplicates: true,
   modelBaseUrl: 'https://huggingface.co',
+  popupSize: 'compact',
 };
 
 export async function loadSettings(): Promise<Settings> {
@@ -62,5 +66,6 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (typeof r.skipTrackingPixels === 'boolean') s.skipTrackingPixels = r.skipTrackingPixels;
   if (typeof r.mergeDuplicates === 'boolean') s.mergeDuplicates = r.mergeDuplicates;
   if (typeof r.modelBaseUrl === 'string' && /^https?:\/\//.test(r.modelBaseUrl)) s.modelBaseUrl = r.modelBaseUrl.replace(/\/+$/, '');
+  if (r.popupSize === 'compact' || r.popupSize === 'roomy') s.popupSize = r.popupSize;
   return s;
 }
