@@ -81,15 +81,17 @@ const outlineProbe = ([colour, testid]: readonly [string, string]) => {
   if (!target) return null;
   if (target.tagName === 'PICTURE') target = target.querySelector('img');
   const r = target!.getBoundingClientRect();
-  const boxes = [...(document.querySelector('mobileclip-lens-overlay')?.shadowRoot?.querySelectorAll<HTMLElement>(`[data-testid=${testid}]`) ?? [])];
+  // The overlay's shadow root is closed; test builds mirror its boxes into an attribute (overlay.ts).
+  type Box = { testid: string; rank?: string; classes: string[]; left: number; top: number; width: number; height: number };
+  const mirror = document.querySelector('mobileclip-lens-overlay')?.getAttribute('data-lens-test-overlay');
+  const boxes = ((mirror ? JSON.parse(mirror).boxes : []) as Box[]).filter((box) => box.testid === testid);
   const outlined = boxes.some((box) => {
-    if (testid === 'highlight' && box.dataset.rank !== '1') return false;
-    const b = box.getBoundingClientRect();
-    const x = b.left + b.width / 2;
-    const y = b.top + b.height / 2;
+    if (testid === 'highlight' && box.rank !== '1') return false;
+    const x = box.left + box.width / 2;
+    const y = box.top + box.height / 2;
     return x >= r.left - 6 && x <= r.right + 6 && y >= r.top - 6 && y <= r.bottom + 6;
   });
-  const pulsing = boxes.some((box) => box.classList.contains('pulse'));
+  const pulsing = boxes.some((box) => box.classes.includes('pulse'));
   return { outlined, pulsing, inView: r.top >= 0 && r.bottom <= innerHeight, top: r.top };
 };
 
@@ -178,13 +180,11 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
       // The red image is on the page twice under two addresses with identical bytes: one result, both outlined.
       await findColour(harness, page, popup, 'red', expected.images);
       const redOutlines = await page.evaluate(() => {
-        const boxes = [...(document.querySelector('mobileclip-lens-overlay')?.shadowRoot?.querySelectorAll<HTMLElement>('[data-testid=highlight][data-rank="1"]') ?? [])];
+        const mirror = document.querySelector('mobileclip-lens-overlay')?.getAttribute('data-lens-test-overlay');
+        const boxes = ((mirror ? JSON.parse(mirror).boxes : []) as { testid: string; rank?: string; left: number; top: number }[]).filter((b) => b.testid === 'highlight' && b.rank === '1');
         return [...document.querySelectorAll('[data-colour=red]')].filter((el) => {
           const r = el.getBoundingClientRect();
-          return boxes.some((b) => {
-            const c = b.getBoundingClientRect();
-            return Math.abs(c.left + 3 - r.left) < 2 && Math.abs(c.top + 3 - r.top) < 2;
-          });
+          return boxes.some((c) => Math.abs(c.left + 3 - r.left) < 2 && Math.abs(c.top + 3 - r.top) < 2);
         }).length;
       });
       expect(redOutlines).toBe(2);

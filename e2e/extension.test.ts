@@ -40,11 +40,16 @@ async function searchRanking(popup: HPage, query: string): Promise<Ranked[]> {
   return waitUntil(`6 ranked results for "${query}"`, () => results(popup), (r) => r.length === 6);
 }
 
-/** The classification card the content script draws in its (open) shadow root. */
+/**
+ * The classification card the content script draws in its closed shadow root, as the test build
+ * mirrors it (overlay.ts); the page itself cannot read the root.
+ */
 async function cardLabel(page: HPage): Promise<string> {
   return page.evaluate(() => {
     const host = document.querySelector('mobileclip-lens-overlay');
-    return host?.shadowRoot?.querySelector('[data-testid=classify-top-label]')?.textContent ?? '';
+    if (host?.shadowRoot) throw new Error('the overlay\'s shadow root is open to the page');
+    const mirror = host?.getAttribute('data-lens-test-overlay');
+    return mirror ? (JSON.parse(mirror).card?.topLabel ?? '') : '';
   });
 }
 
@@ -74,7 +79,14 @@ function sliceTests(name: string, launch: () => Promise<Harness>, expectBackend:
       // The page shows the match, numbered, in the overlay.
       const highlighted = await waitUntil(
         'a highlight on the page',
-        () => page.evaluate(() => document.querySelector('mobileclip-lens-overlay')?.shadowRoot?.querySelectorAll('[data-testid=highlight]').length ?? 0),
+        () =>
+          page.evaluate(() => {
+            const host = document.querySelector('mobileclip-lens-overlay');
+            // Closed: the page cannot read ranks and scores; the test build's mirror can.
+            if (host?.shadowRoot) return -1;
+            const mirror = host?.getAttribute('data-lens-test-overlay');
+            return mirror ? (JSON.parse(mirror).boxes as { testid: string }[]).filter((b) => b.testid === 'highlight').length : 0;
+          }),
         (n) => n > 0,
       );
       expect(highlighted).toBe(1);

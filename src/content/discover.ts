@@ -4,9 +4,9 @@
 // Cost on big pages: extracting sources needs getComputedStyle, so it runs once per element and
 // afterwards only for elements that changed (the caller marks subtrees dirty from a
 // MutationObserver), in time slices that yield to the page. Measuring (boxes, visibility) runs
-// on every scan, but only over the elements known to show an image.
+// on every scan, but only over the elements known to show an image, and also in time slices.
 import { MAX_IMAGES_PER_MESSAGE, type FoundImage } from '../messages';
-import { imageSourcesOf, type ImageSource, type SourceContext } from './sources';
+import { documentReferrerPolicy, imageSourcesOf, type ImageSource, type SourceContext } from './sources';
 import { walkElements } from './walk';
 
 export interface DiscoverOptions {
@@ -23,6 +23,8 @@ export interface Placement {
 
 export interface Discovery {
   images: FoundImage[];
+  /** Shown images left out of `images` (past MAX_IMAGES_PER_MESSAGE: the furthest down the page). */
+  omitted: number;
   /** Distinct images present but not shown (display:none, invisible, off the page). */
   hidden: number;
   placements: Map<string, Placement[]>;
@@ -30,13 +32,17 @@ export interface Discovery {
   longDataUrls: Map<string, string>;
 }
 
-export interface ExtractStats {
-  /** Elements whose sources were (re-)read. */
-  extracted: number;
-  /** Main-thread time spent reading them (the wall time also includes the page's turns in between). */
+/** Main-thread cost of one pass (extracting or measuring). */
+export interface SliceStats {
+  /** Main-thread time spent (the wall time also includes the page's turns in between). */
   busyMs: number;
   /** Uninterrupted stretches of work: the page ran in between. */
   slices: number;
+}
+
+export interface ExtractStats extends SliceStats {
+  /** Elements whose sources were (re-)read. */
+  extracted: number;
   /** Set when a large re-read was put off (see LARGE_REREAD): scan again after this long. */
   retryInMs?: number;
 }
@@ -68,6 +74,28 @@ function yieldToPage(): Promise<void> {
     };
     channel.port2.postMessage(null);
   });
+}
+
+/** Runs a long loop in slices of at most SLICE_MS, yielding to the page in between. */
+class Slicer implements SliceStats {
+  busyMs = 0;
+  slices = 1;
+  private sliceStart = performance.now();
+  private count = 0;
+
+  /** Call after each unit of work; checks the clock every 32 units. */
+  async tick(): Promise<void> {
+    if ((++this.count & 31) !== 0 || performance.now() - this.sliceStart <= SLICE_MS) return;
+    this.busyMs += performance.now() - this.sliceStart;
+    await yieldToPage();
+    this.slices++;
+    this.sliceStart = performance.now();
+  }
+
+  finish(): SliceStats {
+    this.busyMs += performance.now() - this.sliceStart;
+    return { busyMs: this.busyMs, slices: this.slices };
+  }
 }
 
 export class ImageScanner {
@@ -115,11 +143,8 @@ export class ImageScanner {
     this.everything = false;
     this.dirty.clear();
     const context: SourceContext = { devicePixelRatio: devicePixelRatio || 1, longDataUrls: this.longDataUrls };
-    let sliceStart = performance.now();
-    let busyMs = 0;
-    let slices = 1;
-    for (let i = 0; i < pending.length; i++) {
-      const element = pending[i];
+    const slicer = new Slicer();
+    for (const element of pending) {
       const found = imageSourcesOf(element, context);
       if (found.length > 0) {
         this.sources.set(element, found);
@@ -128,29 +153,29 @@ export class ImageScanner {
       } else if (this.imageElements.delete(element)) {
         this.sources.delete(element);
       }
-      if ((i & 31) === 31 && performance.now() - sliceStart > SLICE_MS) {
-        busyMs += performance.now() - sliceStart;
-        await yieldToPage();
-        slices++;
-        sliceStart = performance.now();
-      }
+      await slicer.tick();
     }
-    busyMs += performance.now() - sliceStart;
-    return { extracted: pending.length, busyMs, slices };
+    return { extracted: pending.length, ...slicer.finish() };
   }
 
-  /** Boxes, visibility, filters and de-duplication by URL, over the elements showing images. */
-  measure(options: DiscoverOptions): Discovery {
+  /**
+   * Boxes, visibility, filters and de-duplication by URL, over the elements showing images, in
+   * slices like extract(). Scroll position is read per slice: boxes are in the viewport then.
+   */
+  async measure(options: DiscoverOptions): Promise<Discovery & { stats: SliceStats }> {
     const view = this.doc.defaultView!;
-    const scrollX = view.scrollX;
-    const scrollY = view.scrollY;
-    // A frame with no viewport (an iframe that is display:none or zero-sized) shows nothing.
-    const frameShown = view.innerWidth > 0 && view.innerHeight > 0;
+    const documentPolicy = documentReferrerPolicy(this.doc);
     const shown = new Map<string, FoundImage>();
     const placements = new Map<string, Placement[]>();
     const hiddenUrls = new Set<string>();
+    const slicer = new Slicer();
 
-    for (const element of this.imageElements) {
+    for (const element of [...this.imageElements]) {
+      await slicer.tick();
+      const scrollX = view.scrollX;
+      const scrollY = view.scrollY;
+      // A frame with no viewport (an iframe that is display:none or zero-sized) shows nothing.
+      const frameShown = view.innerWidth > 0 && view.innerHeight > 0;
       if (!element.isConnected) {
         this.imageElements.delete(element);
         this.sources.delete(element);
@@ -185,17 +210,19 @@ export class ImageScanner {
           top: Math.round(rect.top + scrollY),
           visible: rect.bottom > 0 && rect.top < view.innerHeight && rect.right > 0 && rect.left < view.innerWidth,
           alt: source.alt,
+          ...((source.referrerPolicy ?? documentPolicy) && { referrerPolicy: source.referrerPolicy ?? documentPolicy }),
         });
       }
     }
     let hidden = 0;
     for (const url of hiddenUrls) if (!shown.has(url)) hidden++;
     let images = [...shown.values()];
-    if (images.length > MAX_IMAGES_PER_MESSAGE) {
-      // What the person is looking at first, then down the page.
+    const omitted = Math.max(0, images.length - MAX_IMAGES_PER_MESSAGE);
+    if (omitted > 0) {
+      // What the person is looking at first, then down the page; the rest is counted, not dropped silently.
       images = images.sort((a, b) => Number(b.visible) - Number(a.visible) || a.top - b.top).slice(0, MAX_IMAGES_PER_MESSAGE);
     }
-    return { images, hidden, placements, longDataUrls: this.longDataUrls };
+    return { images, omitted, hidden, placements, longDataUrls: this.longDataUrls, stats: slicer.finish() };
   }
 
   get knownImageElements(): number {

@@ -32,27 +32,32 @@ async function scan(): Promise<void> {
   const extraction = await scanner.extract();
   if (extraction.retryInMs !== undefined) watcher.scanSoon(extraction.retryInMs);
   const extractedAt = performance.now();
-  const { images, hidden, placements, longDataUrls } = scanner.measure(options);
+  const { images, omitted, hidden, placements, longDataUrls, stats } = await scanner.measure(options);
   sources = { placements, longDataUrls };
   if (__TEST_BUILD__) {
     // Test builds leave the last scans' timings where e2e tests can read them (release builds touch no page DOM).
     scanLog.push({
+      at: Math.round(started),
+      end: Math.round(performance.now()),
       extracted: extraction.extracted,
       slices: extraction.slices,
       busyMs: Math.round(extraction.busyMs * 10) / 10,
       imageElements: scanner.knownImageElements,
       extractMs: Math.round((extractedAt - started) * 10) / 10,
       measureMs: Math.round((performance.now() - extractedAt) * 10) / 10,
+      measureBusyMs: Math.round(stats.busyMs * 10) / 10,
+      measureSlices: stats.slices,
       images: images.length,
+      omitted,
       hidden,
     });
     document.documentElement.dataset.lensScans = JSON.stringify(scanLog.slice(-20));
   }
   // Unchanged lists are not re-sent: pages mutate constantly (carousels, ads, timers).
-  const key = JSON.stringify([images.map((i) => [i.url, i.visible]), hidden]);
+  const key = JSON.stringify([images.map((i) => [i.url, i.visible, i.referrerPolicy]), hidden, omitted]);
   if (key === lastReport) return;
   lastReport = key;
-  const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images, hidden };
+  const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images, hidden, ...(omitted > 0 && { omitted }) };
   browser.runtime.sendMessage(message).catch(() => {
     // The background may be restarting (extension update): report again shortly.
     lastReport = '';

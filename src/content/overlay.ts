@@ -4,8 +4,22 @@
 // and pointer-transparent, so the page's layout and clicks are untouched.
 // Page-provided strings (labels come from the model, URLs from the page) are only ever
 // set as textContent, never as HTML.
+// The shadow root is closed: ranks, scores and labels are the person's, not the page's to read.
+// Test builds mirror what is drawn into an attribute of the host (see mirrorForTests), since
+// e2e tests run as the page does and cannot reach into a closed root either.
 
 import type { LabelProbability } from '../messages';
+
+declare const __TEST_BUILD__: boolean;
+
+/** Test builds only: the host attribute holding the drawn boxes and card (OverlayMirror, JSON). */
+export const TEST_MIRROR_ATTRIBUTE = 'data-lens-test-overlay';
+
+/** What an e2e test can see of the overlay in a test build. */
+export interface OverlayMirror {
+  boxes: { testid: string; rank?: string; classes: string[]; left: number; top: number; width: number; height: number; shown: boolean }[];
+  card: { topLabel: string } | null;
+}
 
 const STYLE = `
 :host { all: initial; }
@@ -55,8 +69,7 @@ export class Overlay {
     if (this.layer && this.host?.isConnected) return this.layer;
     this.host = document.createElement('mobileclip-lens-overlay');
     this.host.setAttribute('data-testid', 'lens-overlay');
-    // Open so tests (and assistive tools) can read it; it holds nothing secret.
-    const root = this.host.attachShadow({ mode: 'open' });
+    const root = this.host.attachShadow({ mode: 'closed' });
     const style = document.createElement('style');
     style.textContent = STYLE;
     this.layer = document.createElement('div');
@@ -108,6 +121,7 @@ export class Overlay {
     highlight.box.classList.remove('pulse');
     void highlight.box.offsetWidth; // restart the animation
     highlight.box.classList.add('pulse');
+    this.mirrorForTests();
   }
 
   /** Takes the overlay off screen for a moment (a screenshot of the page is being taken). */
@@ -122,6 +136,7 @@ export class Overlay {
     clearTimeout(this.revealTimer);
     this.revealBox?.box.remove();
     this.revealBox = null;
+    this.mirrorForTests();
   }
 
   showClassification(element: Element, labels: LabelProbability[], error?: string): void {
@@ -154,6 +169,7 @@ export class Overlay {
     close.addEventListener('click', () => {
       node.remove();
       this.card = null;
+      this.mirrorForTests();
       this.removeIfEmpty();
     });
     node.append(close, title, list);
@@ -165,6 +181,7 @@ export class Overlay {
   clearHighlights(): void {
     for (const h of this.highlights) h.box.remove();
     this.highlights = [];
+    this.mirrorForTests();
   }
 
   destroy(): void {
@@ -206,5 +223,23 @@ export class Overlay {
       this.card.node.style.left = `${left}px`;
       this.card.node.style.top = `${below + 160 < innerHeight ? below : Math.max(8, r.top + 8)}px`;
     }
+    this.mirrorForTests();
+  }
+
+  private mirrorForTests(): void {
+    if (!__TEST_BUILD__ || !this.host || !this.layer) return;
+    const boxes = [...this.layer.querySelectorAll<HTMLElement>('.box')].map((box) => ({
+      testid: box.dataset.testid ?? '',
+      rank: box.dataset.rank,
+      classes: [...box.classList],
+      left: parseFloat(box.style.left),
+      top: parseFloat(box.style.top),
+      width: parseFloat(box.style.width),
+      height: parseFloat(box.style.height),
+      shown: box.style.display !== 'none',
+    }));
+    const title = this.card?.node.querySelector('[data-testid=classify-top-label]');
+    const mirror: OverlayMirror = { boxes, card: title ? { topLabel: title.textContent ?? '' } : null };
+    this.host.setAttribute(TEST_MIRROR_ATTRIBUTE, JSON.stringify(mirror));
   }
 }
