@@ -41,6 +41,10 @@ describe('which requests carry cookies', () => {
     const page = 'https://shop.test/item';
     expect(imageRequestFor('https://shop.test/a.png', { pageUrl: page, incognito: false, referrerPolicy: 'no-referrer' }).referrer).toBeNull();
     expect(imageRequestFor('https://cdn.test/a.png', { pageUrl: page, frameUrl: 'https://w.test/f?x', incognito: false }).referrer).toBe('https://w.test/');
+    // Policies that would send more than the default cross-site send the default's origin there.
+    expect(imageRequestFor('https://cdn.test/a.png', { pageUrl: page, incognito: false, referrerPolicy: 'unsafe-url' }).referrer).toBe('https://shop.test/');
+    expect(imageRequestFor('http://cdn.test/a.png', { pageUrl: page, incognito: false, referrerPolicy: 'no-referrer-when-downgrade' }).referrer).toBeNull();
+    expect(imageRequestFor('https://shop.test:8443/a.png', { pageUrl: page, incognito: false, referrerPolicy: 'unsafe-url' }).referrer).toBe('https://shop.test/item');
     expect(imageRequestFor('https://shop.test/a.png', { pageUrl: page, frameUrl: 'about:blank', incognito: false })).toMatchObject({
       credentials: 'include',
       referrer: 'https://shop.test/item',

@@ -16,7 +16,9 @@
 //   - Private windows: no cookies at all (in "spanning" mode the background shares the normal
 //     profile's cookie jar) and nothing written to the HTTP cache.
 // Referrer: what the page's referrer policy lets through (referrerFor), from the document showing
-// the image; about:blank and srcdoc frames send their parent page's, as browsers do.
+// the image; about:blank and srcdoc frames send their parent page's, as browsers do. Policies
+// that would send more than the default to another site (unsafe-url, no-referrer-when-downgrade,
+// origin-when-cross-origin) fall back to the default there, as Firefox does for pages' own requests.
 import type { ReferrerPolicyToken } from '../referrer-policy';
 import { referrerFor } from './referrer-rules';
 
@@ -54,12 +56,15 @@ export function isSameSite(a: string | undefined, b: string | undefined): boolea
   return !!x && !!y && x.protocol === y.protocol && x.hostname === y.hostname;
 }
 
+const RELAXING = new Set<ReferrerPolicyToken>(['unsafe-url', 'no-referrer-when-downgrade', 'origin-when-cross-origin']);
+
 export function imageRequestFor(imageUrl: string, context: ImageRequestContext): ImageRequestPlan {
   const document = webUrl(context.frameUrl) ? context.frameUrl : context.pageUrl;
   const ownSite = isSameSite(imageUrl, context.pageUrl) && isSameSite(imageUrl, document);
+  const policy = context.referrerPolicy && RELAXING.has(context.referrerPolicy) && !isSameSite(imageUrl, document) ? undefined : context.referrerPolicy;
   return {
     credentials: ownSite && !context.incognito ? 'include' : 'omit',
     cache: context.incognito ? 'no-store' : 'force-cache',
-    referrer: referrerFor(document, imageUrl, context.referrerPolicy),
+    referrer: referrerFor(document, imageUrl, policy),
   };
 }

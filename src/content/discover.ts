@@ -32,15 +32,7 @@ export interface Discovery {
   longDataUrls: Map<string, string>;
 }
 
-/** Main-thread cost of one pass (extracting or measuring). */
-export interface SliceStats {
-  /** Main-thread time spent (the wall time also includes the page's turns in between). */
-  busyMs: number;
-  /** Uninterrupted stretches of work: the page ran in between. */
-  slices: number;
-}
-
-export interface ExtractStats extends SliceStats {
+export interface ExtractStats {
   /** Elements whose sources were (re-)read. */
   extracted: number;
   /** Set when a large re-read was put off (see LARGE_REREAD): scan again after this long. */
@@ -76,25 +68,38 @@ function yieldToPage(): Promise<void> {
   });
 }
 
-/** Runs a long loop in slices of at most SLICE_MS, yielding to the page in between. */
-class Slicer implements SliceStats {
+/**
+ * One scan's time on the page's main thread, cut into stretches of about SLICE_MS with the page's
+ * turns in between. Shared by extract() and measure() and stopped by the caller once it has
+ * reported: a stretch runs from one yield to the next, whichever step it spans.
+ */
+export class TimeSlicer {
+  /** Main-thread time in all (the wall time also includes the page's turns in between). */
   busyMs = 0;
+  /** Uninterrupted stretches of work. */
   slices = 1;
-  private sliceStart = performance.now();
+  /** The longest stretch: what the page waited for at most. */
+  longestMs = 0;
+  private stretchStart = performance.now();
   private count = 0;
 
   /** Call after each unit of work; checks the clock every 32 units. */
   async tick(): Promise<void> {
-    if ((++this.count & 31) !== 0 || performance.now() - this.sliceStart <= SLICE_MS) return;
-    this.busyMs += performance.now() - this.sliceStart;
+    if ((++this.count & 31) !== 0 || performance.now() - this.stretchStart <= SLICE_MS) return;
+    this.endStretch();
     await yieldToPage();
     this.slices++;
-    this.sliceStart = performance.now();
+    this.stretchStart = performance.now();
   }
 
-  finish(): SliceStats {
-    this.busyMs += performance.now() - this.sliceStart;
-    return { busyMs: this.busyMs, slices: this.slices };
+  stop(): void {
+    this.endStretch();
+  }
+
+  private endStretch(): void {
+    const ms = performance.now() - this.stretchStart;
+    this.busyMs += ms;
+    this.longestMs = Math.max(this.longestMs, ms);
   }
 }
 
@@ -126,7 +131,7 @@ export class ImageScanner {
   }
 
   /** Re-extracts sources for what changed, yielding to the page every few milliseconds. */
-  async extract(): Promise<ExtractStats> {
+  async extract(slicer: TimeSlicer): Promise<ExtractStats> {
     const everything = this.everything;
     const roots = everything ? [this.doc.documentElement] : [...this.dirty];
     const pending: Element[] = [];
@@ -135,7 +140,7 @@ export class ImageScanner {
     }
     const sinceLarge = performance.now() - this.lastLargeRereadAt;
     if (pending.length > LARGE_REREAD) {
-      if (this.firstDone && sinceLarge < LARGE_REREAD_GAP_MS) return { extracted: 0, busyMs: 0, slices: 0, retryInMs: LARGE_REREAD_GAP_MS - sinceLarge };
+      if (this.firstDone && sinceLarge < LARGE_REREAD_GAP_MS) return { extracted: 0, retryInMs: LARGE_REREAD_GAP_MS - sinceLarge };
       this.lastLargeRereadAt = performance.now();
     }
     this.firstDone = true;
@@ -143,7 +148,6 @@ export class ImageScanner {
     this.everything = false;
     this.dirty.clear();
     const context: SourceContext = { devicePixelRatio: devicePixelRatio || 1, longDataUrls: this.longDataUrls };
-    const slicer = new Slicer();
     for (const element of pending) {
       const found = imageSourcesOf(element, context);
       if (found.length > 0) {
@@ -155,20 +159,19 @@ export class ImageScanner {
       }
       await slicer.tick();
     }
-    return { extracted: pending.length, ...slicer.finish() };
+    return { extracted: pending.length };
   }
 
   /**
    * Boxes, visibility, filters and de-duplication by URL, over the elements showing images, in
    * slices like extract(). Scroll position is read per slice: boxes are in the viewport then.
    */
-  async measure(options: DiscoverOptions): Promise<Discovery & { stats: SliceStats }> {
+  async measure(options: DiscoverOptions, slicer: TimeSlicer): Promise<Discovery> {
     const view = this.doc.defaultView!;
     const documentPolicy = documentReferrerPolicy(this.doc);
     const shown = new Map<string, FoundImage>();
     const placements = new Map<string, Placement[]>();
     const hiddenUrls = new Set<string>();
-    const slicer = new Slicer();
 
     for (const element of [...this.imageElements]) {
       await slicer.tick();
@@ -222,7 +225,7 @@ export class ImageScanner {
       // What the person is looking at first, then down the page; the rest is counted, not dropped silently.
       images = images.sort((a, b) => Number(b.visible) - Number(a.visible) || a.top - b.top).slice(0, MAX_IMAGES_PER_MESSAGE);
     }
-    return { images, omitted, hidden, placements, longDataUrls: this.longDataUrls, stats: slicer.finish() };
+    return { images, omitted, hidden, placements, longDataUrls: this.longDataUrls };
   }
 
   get knownImageElements(): number {
