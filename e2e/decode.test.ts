@@ -74,7 +74,9 @@ describe('browser decoding in the background (Chromium)', () => {
       const bomb = png.slice();
       new DataView(bomb.buffer).setUint32(16, 20000);
       new DataView(bomb.buffer).setUint32(20, 20000);
-      const blank = await new OffscreenCanvas(50, 50).convertToBlob({ type: 'image/png' });
+      const empty = new OffscreenCanvas(50, 50);
+      empty.getContext('2d'); // nothing drawn: fully transparent
+      const blank = await empty.convertToBlob({ type: 'image/png' });
       return {
         bomb: await attempt(new Blob([bomb], { type: 'image/png' })),
         shrunk: await attempt(new Blob([png], { type: 'image/png' }), { maxPixels: 200_000, targetSize: 64 }),

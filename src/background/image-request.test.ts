@@ -19,7 +19,10 @@ describe('which requests carry cookies', () => {
       credentials: 'include',
       cache: 'force-cache',
       referrer: 'https://shop.test/item',
+      frameMayHaveBytes: true,
     });
+    // Cookies of the page's site, another origin (port): the bytes stay in the background.
+    expect(imageRequestFor('https://shop.test:8443/a.svg', { pageUrl: page, incognito: false })).toMatchObject({ credentials: 'include', frameMayHaveBytes: false });
     expect(imageRequestFor('https://cdn.test/a.png', { pageUrl: page, incognito: false }).credentials).toBe('omit');
     // A cross-site frame on the page: its own request for a shop.test image would be cross-site.
     expect(imageRequestFor('https://shop.test/a.png', { pageUrl: page, frameUrl: 'https://ads.test/f', incognito: false }).credentials).toBe('omit');
@@ -34,6 +37,7 @@ describe('which requests carry cookies', () => {
       credentials: 'omit',
       cache: 'no-store',
       referrer: 'https://shop.test/',
+      frameMayHaveBytes: true,
     });
   });
 

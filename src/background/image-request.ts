@@ -37,6 +37,11 @@ export interface ImageRequestPlan {
   cache: 'force-cache' | 'no-store';
   /** The exact Referer to send, or null for none. */
   referrer: string | null;
+  /**
+   * Whether the fetched bytes may be handed to the frame (SVG markup it draws): fetched without
+   * cookies, or with cookies of the frame's own origin, which it could fetch itself.
+   */
+  frameMayHaveBytes: boolean;
 }
 
 function webUrl(url: string | undefined): URL | null {
@@ -61,10 +66,13 @@ const RELAXING = new Set<ReferrerPolicyToken>(['unsafe-url', 'no-referrer-when-d
 export function imageRequestFor(imageUrl: string, context: ImageRequestContext): ImageRequestPlan {
   const document = webUrl(context.frameUrl) ? context.frameUrl : context.pageUrl;
   const ownSite = isSameSite(imageUrl, context.pageUrl) && isSameSite(imageUrl, document);
+  const credentials = ownSite && !context.incognito ? 'include' : 'omit';
+  const sameOrigin = !!document && webUrl(document)?.origin === webUrl(imageUrl)?.origin;
   const policy = context.referrerPolicy && RELAXING.has(context.referrerPolicy) && !isSameSite(imageUrl, document) ? undefined : context.referrerPolicy;
   return {
-    credentials: ownSite && !context.incognito ? 'include' : 'omit',
+    credentials,
     cache: context.incognito ? 'no-store' : 'force-cache',
     referrer: referrerFor(document, imageUrl, policy),
+    frameMayHaveBytes: credentials === 'omit' || sameOrigin,
   };
 }
