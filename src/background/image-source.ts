@@ -2,8 +2,8 @@
 //   http(s)   the background fetches them (host permissions: no CORS) asking no more than the page
 //             could (image-request.ts: cookies only for the page's own site, its referrer policy);
 //             SVG documents go to the page to be drawn (workers cannot decode SVG), but bytes
-//             fetched with cookies only to a frame of the image's own origin; for any other, the
-//             page draws its own copy;
+//             fetched with cookies only to a frame of the image's own origin; any other frame
+//             gets the document as fetched without cookies, or draws its own copy;
 //             if the fetch fails (403, expired URL, offline), the page gives the pixels it shows,
 //             and failing that a screenshot crop does.
 //   data:     decoded here (SVG ones drawn by the page);
@@ -80,6 +80,8 @@ export async function loadImageBytes({ url, tab, frameId = 0 }: ImageRequest): P
   }
   if (!isSvg(fetched)) return fetched;
   if (!tab) throw new ImageFetchError('SVG images can only be read on their page');
-  // Bytes fetched with the user's cookies go to no other origin's renderer.
-  return plan.frameMayHaveBytes ? fromPage(await fetched.blob.text()) : fromPage();
+  if (plan.frameMayHaveBytes) return fromPage(await fetched.blob.text());
+  // Bytes fetched with the user's cookies go to no other origin's renderer: what anyone could fetch does.
+  const anonymous = await limits.network.run(() => fetchImage(url, { ...plan, credentials: 'omit' })).catch(() => null);
+  return anonymous && isSvg(anonymous) ? fromPage(await anonymous.blob.text()) : fromPage();
 }
