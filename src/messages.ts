@@ -48,6 +48,25 @@ export interface LabelProbability {
   probability: number;
 }
 
+/** Every indexed image of a page under its most probable label (the popup's "Label all"). */
+export interface PageClassification {
+  setId: string;
+  setName: string;
+  /** Largest groups first; within a group, most probable first. */
+  groups: { label: string; images: { url: string; probability: number }[] }[];
+  /** Images not labelled because they are not indexed (yet): waiting, or failed. */
+  notIndexed: number;
+}
+
+/** A label set being embedded (once per model and set): prompts done, of all. */
+export interface LabelProgress {
+  setId: string;
+  name: string;
+  modelId: string;
+  done: number;
+  total: number;
+}
+
 export type ModelPhase = 'idle' | 'downloading' | 'loading' | 'ready' | 'error';
 
 export interface ModelStatus {
@@ -64,6 +83,8 @@ export interface ModelStatus {
   /** Bytes of the model's files so far and in all, while downloading (total once known). */
   downloaded: { loaded: number; total: number | null } | null;
   error: string | null;
+  /** Why WebGPU is not answering when the person asked for it (unavailable, failed to start, failed later); else null. */
+  webgpuFailure?: string | null;
 }
 
 /**
@@ -128,6 +149,12 @@ export type RequestMessage =
   /** Rank the tab's images by similarity to one of them (image → image); answered like a search. */
   | { type: 'similar'; tabId: number; url: string; frameId?: number }
   | { type: 'classify'; tabId: number | null; url: string; labels?: string[] }
+  /** Every indexed image of the tab under its top label, from the index's embeddings; `setId` absent: the active set. */
+  | { type: 'classify-page'; tabId: number; setId?: string }
+  /** Embed a label set's labels now (in the background), so its first use is quick. */
+  | { type: 'prepare-labels'; setId: string }
+  /** Label sets being embedded, for progress lines. */
+  | { type: 'label-progress' }
   | { type: 'reveal'; tabId: number; url: string }
   | { type: 'clear-highlights'; tabId: number }
   | { type: 'clear-cache' }
@@ -145,6 +172,14 @@ export interface ClassifyResponse {
   ok: true;
   url: string;
   labels: LabelProbability[];
+}
+export interface ClassifyPageResponse {
+  ok: true;
+  classification: PageClassification;
+}
+export interface LabelProgressResponse {
+  ok: true;
+  jobs: LabelProgress[];
 }
 export interface CacheStatsResponse {
   ok: true;
@@ -168,6 +203,9 @@ export interface ResponseMap {
   search: SearchResponse;
   similar: SearchResponse;
   classify: ClassifyResponse;
+  'classify-page': ClassifyPageResponse;
+  'prepare-labels': OkResponse;
+  'label-progress': LabelProgressResponse;
   reveal: OkResponse;
   'clear-highlights': OkResponse;
   'clear-cache': OkResponse;
@@ -243,6 +281,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isTabId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const isSetId = (v: unknown): v is string => isStr(v, 100) && /^[\w-]+$/.test(v);
 const isRank = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
 
 export function isImageUrl(v: unknown): v is string {
@@ -307,6 +346,12 @@ export function parseRequestMessage(v: unknown): RequestMessage | null {
         (Array.isArray(v.labels) && v.labels.length > 0 && v.labels.length <= MAX_LABELS && v.labels.every((l) => isStr(l, 200)));
       return (v.tabId === null || isTabId(v.tabId)) && isImageUrl(v.url) && labelsOk ? (v as unknown as RequestMessage) : null;
     }
+    case 'classify-page':
+      return isTabId(v.tabId) && (v.setId === undefined || isSetId(v.setId)) ? { type: v.type, tabId: v.tabId, setId: v.setId } : null;
+    case 'prepare-labels':
+      return isSetId(v.setId) ? { type: v.type, setId: v.setId } : null;
+    case 'label-progress':
+      return { type: v.type };
     case 'reveal':
     case 'thumbnail':
       return isTabId(v.tabId) && isImageUrl(v.url) ? (v as unknown as RequestMessage) : null;

@@ -1,11 +1,13 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 
-vi.mock('webextension-polyfill', () => ({ default: {} }));
+// Nothing stored: the active label set is the built-in everyday one (colours for the fixture model).
+vi.mock('webextension-polyfill', () => ({ default: { storage: { local: { get: async () => ({}) } } } }));
 const { EmbeddingPipeline, EmbedError } = await import('./embedding-pipeline');
 const { Classifier } = await import('./classification');
 const { NeedsVisibleTabError } = await import('./page-bytes');
-const { TabState } = await import('./tabs');
+const { TabState, ensureTab, forgetTab } = await import('./tabs');
+const { LabelVectors } = await import('./label-vectors');
 const { getModel } = await import('../engine/registry');
 
 import type { FetchedImage } from './image-bytes';
@@ -61,6 +63,11 @@ function tabShowing(...urls: string[]) {
   return tab;
 }
 
+function classifierFor(pipeline: InstanceType<typeof EmbeddingPipeline>): InstanceType<typeof Classifier> {
+  const stored = new Map<string, Float32Array>();
+  return new Classifier(pipeline, new LabelVectors({ load: async (m, k) => stored.get(`${m}/${k}`), save: async (m, k, v) => void stored.set(`${m}/${k}`, v) }));
+}
+
 describe('embedding pipeline', () => {
   it('classify of an indexed image runs no image inference, and the tab counts where answers came from', async () => {
     const url = 'https://a.test/red.png';
@@ -72,12 +79,36 @@ describe('embedding pipeline', () => {
     if (indexed.kind === 'embedding') tab.markIndexed(entry, indexed.embedding, indexed.modelId);
     expect(runs).toEqual([1]);
 
-    const labels = await new Classifier(pipeline).classify(url, ['red', 'green', 'blue'], tab);
+    const set = { id: 'user-rgb', name: 'RGB', labels: ['red', 'green', 'blue'], templates: ['{}'], builtIn: false };
+    const labels = await classifierFor(pipeline).classify(url, set, tab);
     expect(labels.map((l) => l.label).sort()).toEqual(['blue', 'green', 'red']);
     expect(labels.reduce((s, l) => s + l.probability, 0)).toBeCloseTo(1, 5);
     expect(runs).toEqual([1]); // no second inference
     expect(fetched).toEqual([url]); // and no second fetch: the entry's hash found the embedding
     expect(tab.stats).toEqual({ embedded: 1, fromCache: 1 });
+  });
+
+  it('labelling the whole page reads the index: groups by top label, largest first, no image inference', async () => {
+    const urls = ['https://page.test/r1.png', 'https://page.test/r2.png', 'https://page.test/b.png', 'https://page.test/waiting.png'];
+    const { pipeline, runs } = harness({ [urls[0]]: [200, 10, 10, 1], [urls[1]]: [200, 10, 10, 2], [urls[2]]: [10, 10, 200, 3] });
+    const tab = ensureTab(7, 'https://a.test/', false);
+    tab.updateFrame(0, 'https://a.test/', urls.map((url, top) => ({ url, kind: 'img', width: 10, height: 10, top, visible: true, alt: '' })), 0);
+    for (const entry of tab.claim(3)) {
+      const result = await pipeline.embed({ url: entry.url, tab });
+      if (result.kind === 'embedding') tab.markIndexed(entry, result.embedding, result.modelId);
+    }
+    const before = runs.length;
+    const page = await classifierFor(pipeline).classifyPage(7);
+    expect(runs.length).toBe(before);
+    expect(page.setId).toBe('everyday');
+    expect(page.notIndexed).toBe(1);
+    expect(page.groups.reduce((n, g) => n + g.images.length, 0)).toBe(3);
+    const sizes = page.groups.map((g) => g.images.length);
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+    // The two reddish images share a label; the blue one differs from them.
+    const groupOf = (url: string) => page.groups.find((g) => g.images.some((i) => i.url === url))!.label;
+    expect(groupOf(urls[0])).toBe(groupOf(urls[1]));
+    forgetTab(7);
   });
 
   it('the same bytes at another address are not embedded again, nor twice when asked at once', async () => {

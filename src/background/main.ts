@@ -22,7 +22,7 @@ import {
   type ResponseMap,
 } from '../messages';
 import { decodeImageBlob } from '../engine/decode';
-import { cacheStats, clearCache } from '../store/db';
+import { cacheStats, clearCache, getQuery, putQuery } from '../store/db';
 import { loadSettings, onSettingsChanged, type Settings } from '../settings';
 import { describe } from '../errors';
 import { engineHost } from './engine-host';
@@ -31,6 +31,7 @@ import { forgetTabLimits, loadImageBytes } from './image-source';
 import { Indexer } from './indexer';
 import { TabSearch } from './search';
 import { Classifier } from './classification';
+import { LabelVectors } from './label-vectors';
 import { handlePageMessage } from './page-highlights';
 import { createPageMenus, onMenuClicked, type PageMenuActions } from './page-menu';
 import { buildView, pushAllViews, pushView, servePopup } from './popup-views';
@@ -43,7 +44,9 @@ declare const __TARGET__: 'chrome' | 'firefox';
 
 const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, decode: decodeImageBlob });
 const search = new TabSearch(pipeline, pushView);
-const classifier = new Classifier(pipeline, pushView);
+// A label set's vectors are one record in the queries store, under a key no typed query can have.
+const labelVectors = new LabelVectors({ load: getQuery, save: putQuery });
+const classifier = new Classifier(pipeline, labelVectors, pushView);
 
 function onTabChanged(tab: TabState): void {
   pushView(tab.tabId);
@@ -73,6 +76,12 @@ const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<Respons
     return { ok: true, view: buildView(tabId) };
   },
   classify: async ({ tabId, url, labels }) => ({ ok: true, url, labels: await classifier.classifyImage(tabId, url, labels) }),
+  'classify-page': async ({ tabId, setId }) => ({ ok: true, classification: await classifier.classifyPage(tabId, setId) }),
+  'prepare-labels': async ({ setId }) => {
+    void classifier.prepare(setId).catch(() => undefined); // progress shows through label-progress; a failure shows at use
+    return { ok: true };
+  },
+  'label-progress': async () => ({ ok: true, jobs: labelVectors.progress() }),
   reveal: async ({ tabId, url }) => {
     sendToTab(tabId, { type: 'reveal', url });
     return { ok: true };
