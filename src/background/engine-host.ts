@@ -194,7 +194,8 @@ class EngineHost {
       },
       ensureStored,
       source: bundled ? { kind: 'bundled', baseUrl: browser.runtime.getURL('models') } : { kind: 'store', baseUrl: settings.modelBaseUrl },
-      onBackendChange: (backend, _reason, threads) => setStatus({ backend, threads }),
+      // Asked for the GPU and not on it: the reason (unavailable, failed to start, failed later) for the popup.
+      onBackendChange: (backend, reason, threads) => setStatus({ backend, threads, webgpuFailure: settings.backend === 'webgpu' && backend !== 'webgpu' ? reason : null }),
     });
     first = null;
     ready = true;

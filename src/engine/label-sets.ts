@@ -23,11 +23,17 @@ const MAX_NAME = 80;
 const MAX_LABEL = 200;
 const MAX_TEMPLATE = 200;
 
+/** Names of the built-in sets, for lists that do not need their labels. */
+export const BUILT_IN_SETS: readonly { id: string; name: string }[] = [
+  { id: EVERYDAY_SET_ID, name: 'Everyday' },
+  { id: IMAGENET_SET_ID, name: 'ImageNet-1k' },
+];
+
 /** The built-in sets; the fixture model (colours only) gets colour labels as its everyday set. */
 export function builtInLabelSets(spec: ModelSpec): LabelSet[] {
   return [
-    { id: EVERYDAY_SET_ID, name: 'Everyday', labels: [...(spec.testOnly ? COLOUR_LABELS : EVERYDAY_LABELS)], templates: [...PROMPT_TEMPLATES], builtIn: true },
-    { id: IMAGENET_SET_ID, name: 'ImageNet-1k', labels: [...IMAGENET_CLASSES], templates: [...IMAGENET_TEMPLATES], builtIn: true },
+    { ...BUILT_IN_SETS[0], labels: [...(spec.testOnly ? COLOUR_LABELS : EVERYDAY_LABELS)], templates: [...PROMPT_TEMPLATES], builtIn: true },
+    { ...BUILT_IN_SETS[1], labels: [...IMAGENET_CLASSES], templates: [...IMAGENET_TEMPLATES], builtIn: true },
   ];
 }
 

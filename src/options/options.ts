@@ -1,6 +1,6 @@
 // Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
-import { DEFAULT_MODEL_ID, MODELS, publicModels, getModel } from '../engine/registry';
-import { defaultLabels } from '../engine/labels';
+import { MODELS, publicModels, getModel } from '../engine/registry';
+import { attachLabelSets } from './label-sets';
 import { loadSettings, saveSettings, type BackendPreference, type PopupSize } from '../settings';
 import { sendRequest } from '../send-request';
 
@@ -13,7 +13,6 @@ const baseUrl = $<HTMLInputElement>('base-url');
 const minSize = $<HTMLInputElement>('min-size');
 const skipTracking = $<HTMLInputElement>('skip-tracking');
 const mergeDuplicates = $<HTMLInputElement>('merge-duplicates');
-const labels = $<HTMLTextAreaElement>('labels');
 const popupSize = $<HTMLSelectElement>('popup-size');
 const saved = $('saved');
 
@@ -31,8 +30,6 @@ function describeModel(id: string): void {
   $('model-help').textContent = spec
     ? `${spec.label}: ${spec.imageSize}×${spec.imageSize} input, ${spec.embedDim}-d embeddings, from ${spec.repo}.`
     : 'Default: the model bundled with this build, else MobileCLIP-S0 (downloaded once).';
-  // Show the list "Classify image" uses while the box is empty.
-  labels.placeholder = defaultLabels(spec ?? getModel(DEFAULT_MODEL_ID)!).join('\n');
 }
 
 async function init(): Promise<void> {
@@ -50,8 +47,8 @@ async function init(): Promise<void> {
   minSize.value = String(settings.minImageSize);
   skipTracking.checked = settings.skipTrackingPixels;
   mergeDuplicates.checked = settings.mergeDuplicates;
-  labels.value = settings.labels.join('\n');
   popupSize.value = settings.popupSize;
+  await attachLabelSets(() => model.value);
   await showCacheStats();
 }
 
@@ -67,7 +64,6 @@ $('settings').addEventListener('submit', async (event) => {
       minImageSize: Number(minSize.value),
       skipTrackingPixels: skipTracking.checked,
       mergeDuplicates: mergeDuplicates.checked,
-      labels: labels.value.split('\n'),
       popupSize: popupSize.value as PopupSize,
     });
     saved.textContent = 'Saved.';
@@ -79,6 +75,7 @@ $('settings').addEventListener('submit', async (event) => {
 
 $('clear-cache').addEventListener('click', async () => {
   await sendRequest({ type: 'clear-cache' }).catch((error: Error) => alert(`Could not clear the cache: ${error.message}`));
+  await attachLabelSets(() => model.value);
   await showCacheStats();
 });
 

@@ -6,6 +6,7 @@
 //   keyboard.ts        arrows / Enter / Esc
 //   result-actions.ts  open, copy, download
 //   export.ts          CSV / JSON
+//   classify-all.ts    every image under its label, grouped
 import browser from 'webextension-polyfill';
 import { POPUP_PORT, parseBackgroundPortMessage, type TabView } from '../messages';
 import { sendRequest } from '../send-request';
@@ -17,6 +18,7 @@ import { attachKeyboard } from './keyboard';
 import { copyAddress, copyImage, downloadImages, openInNewTab, requestDownloads } from './result-actions';
 import { exportFileName, resultsToCsv, resultsToJson, saveTextFile } from './export';
 import { showThumbnail } from './thumbnail';
+import { attachClassifyAll } from './classify-all';
 
 const SEARCH_DELAY_MS = 180;
 
@@ -235,6 +237,7 @@ resolveTabId()
     tabId = id;
     wire();
     connect();
+    attachClassifyAll(tabId, (url) => void sendRequest({ type: 'reveal', tabId, url }).catch(() => undefined)).catch((error: unknown) => say(describe(error), true));
     search.focus();
   })
   .catch((error: Error) => {

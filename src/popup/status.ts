@@ -20,6 +20,9 @@ export function renderStatus(v: TabView, onRetry: () => void): void {
   const threads = v.model.backend === 'wasm' ? v.model.threads : null;
   $('threads').textContent = threads ? ` · ${threads} thread${threads === 1 ? '' : 's'}` : '';
   $('fixture-banner').hidden = !v.model.testOnly;
+  const gpu = $('gpu-unavailable');
+  gpu.hidden = !v.model.webgpuFailure;
+  gpu.textContent = v.model.webgpuFailure ? `GPU unavailable: running on CPU (${v.model.webgpuFailure})` : '';
   const unavailable = $('unavailable');
   unavailable.hidden = !v.unavailable;
   unavailable.textContent = v.unavailable ?? '';
