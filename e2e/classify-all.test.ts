@@ -1,0 +1,145 @@
+// Labelling the whole page from the popup, and label sets from the options page, in Chromium and
+// Firefox with the fixture model (it knows colours): groups by label with counts and no image
+// inference for indexed images; a user set created, exported, imported and used; and (Firefox,
+// which has no WebGPU) the popup saying so when the GPU was asked for.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { launchChromium, launchFirefox, popupPath, type ChromiumHarness, type FirefoxHarness, type HPage } from './browsers';
+import type { TestServer } from './server';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, useServerAndBrowser, waitUntil } from './test-build';
+
+const FIREFOX_UUID = '7a1b2c3d-4e5f-4061-8c7d-9e0f1a2b3c4d';
+const OPTIONS = 'src/options/options.html';
+type AnyHarness = ChromiumHarness | FirefoxHarness;
+
+interface Group {
+  label: string;
+  count: number;
+  srcs: string[];
+}
+
+const groups = (popup: HPage) =>
+  popup.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('[data-testid=group]')].map((g) => ({
+      label: g.dataset.label ?? '',
+      count: Number(g.dataset.count),
+      srcs: [...g.querySelectorAll('img')].map((i) => i.getAttribute('src') ?? ''),
+    })),
+  );
+const embedded = (popup: HPage) => popup.evaluate(() => (document.querySelector('[data-testid=index-stats]') as HTMLElement).dataset.embedded ?? '');
+const setValue = (page: HPage, selector: string, value: string) =>
+  page.evaluate(
+    ([s, v]) => {
+      const el = document.querySelector(s) as HTMLInputElement | HTMLSelectElement;
+      el.value = v;
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    [selector, value] as [string, string],
+  );
+
+async function openPopupFor(harness: AnyHarness, server: TestServer, images: number) {
+  const page = await harness.openPage(`${server.origin}/colors.html`);
+  const popup = await harness.openPage(popupPath(await harness.tabIdOf(page), POPUP));
+  await waitUntil(`${images} images indexed`, () => popup.evaluate(() => (document.querySelector('[data-testid=progress]') as HTMLElement).dataset.done ?? ''), (d) => d === String(images), 60_000);
+  return { page, popup };
+}
+
+async function labelAll(popup: HPage): Promise<Group[]> {
+  await popup.click('[data-testid=classify-all]');
+  return waitUntil('groups', () => groups(popup), (g) => g.length > 0, 60_000);
+}
+
+function classifyTests(name: string, launch: () => Promise<AnyHarness>) {
+  describe(name, () => {
+    let harness: AnyHarness;
+    let server: TestServer;
+    const running = useServerAndBrowser(launch);
+    beforeEach(() => {
+      harness = running.harness();
+      server = running.server();
+    });
+
+    it('labels every indexed image from the index: groups largest first, with counts, no image inference', async () => {
+      const { page, popup } = await openPopupFor(harness, server, 6);
+      const before = await embedded(popup);
+      const found = await labelAll(popup);
+      expect(found.reduce((n, g) => n + g.count, 0)).toBe(6);
+      expect(found.map((g) => g.count)).toEqual(found.map((g) => g.count).sort((a, b) => b - a));
+      for (const g of found) expect(g.srcs).toHaveLength(g.count);
+      expect(await embedded(popup)).toBe(before); // zero image inference for indexed images
+      expect(await popup.text('[data-testid=classify-status]')).toMatch(/^6 images in \d+ groups? \(Everyday\)/);
+      // Groups collapse.
+      await popup.evaluate(() => (document.querySelector('[data-testid=group] summary') as HTMLElement).click());
+      expect(await popup.evaluate(() => (document.querySelector('[data-testid=group]') as HTMLDetailsElement).open)).toBe(false);
+      await popup.close();
+      await page.close();
+    });
+
+    it('a user label set: created, exported as text, imported, and used to label the page', async () => {
+      const options = await harness.openPage(OPTIONS);
+      await options.waitFor('[data-testid=label-set-active] option');
+      await options.click('[data-testid=set-new]');
+      await waitUntil('new set', () => options.text('[data-testid=set-message]'), (t) => t.startsWith('Created'));
+      await setValue(options, '[data-testid=set-name]', 'Primaries');
+      await setValue(options, '[data-testid=set-templates]', 'a {} image.\na photo of something {}.');
+      await setValue(options, '[data-testid=set-labels]', 'red\nblue\ngreen');
+      await options.click('[data-testid=set-save]');
+      await waitUntil('saved', () => options.text('[data-testid=set-message]'), (t) => t === 'Saved “Primaries”.');
+
+      await options.evaluate(() => {
+        const w = window as unknown as { __exports: Blob[] };
+        w.__exports = [];
+        const create = URL.createObjectURL.bind(URL);
+        URL.createObjectURL = (blob: Blob | MediaSource) => (w.__exports.push(blob as Blob), create(blob));
+      });
+      await options.click('[data-testid=set-export-text]');
+      const text = await waitUntil('export', () => options.evaluate(() => (window as unknown as { __exports: Blob[] }).__exports[0]?.text() ?? ''), (t) => t !== '');
+      expect(text).toBe('# name: Primaries\n# template: a {} image.\n# template: a photo of something {}.\nred\nblue\ngreen\n');
+
+      await setValue(options, '[data-testid=set-import-text]', text.replace('Primaries', 'Primaries again'));
+      await options.click('[data-testid=set-import]');
+      await waitUntil('imported', () => options.text('[data-testid=set-message]'), (t) => t === 'Imported “Primaries again”.');
+      const activeName = await options.evaluate(() => {
+        const s = document.querySelector('[data-testid=label-set-active]') as HTMLSelectElement;
+        return s.selectedOptions[0].textContent;
+      });
+      expect(activeName).toBe('Primaries again');
+      await options.close();
+
+      const { page, popup } = await openPopupFor(harness, server, 6);
+      expect(await popup.evaluate(() => (document.querySelector('[data-testid=label-set]') as HTMLSelectElement).selectedOptions[0].textContent)).toBe('Primaries again');
+      const found = await labelAll(popup);
+      expect(found.every((g) => ['red', 'blue', 'green'].includes(g.label))).toBe(true);
+      expect(found.reduce((n, g) => n + g.count, 0)).toBe(6);
+      const red = found.find((g) => g.label === 'red');
+      expect(red?.srcs.some((s) => s.includes('/img/solid/red.png'))).toBe(true);
+      expect(await popup.text('[data-testid=classify-status]')).toContain('(Primaries again)');
+      await popup.close();
+      await page.close();
+    });
+
+    if (name.startsWith('Firefox')) {
+      it('GPU asked for without WebGPU: the popup says it runs on the CPU, and why', async () => {
+        const options = await harness.openPage(OPTIONS);
+        await options.waitFor('[data-testid=backend-select]');
+        await setValue(options, '[data-testid=backend-select]', 'webgpu');
+        await options.evaluate(() => (document.querySelector('#settings button[type=submit]') as HTMLButtonElement).click());
+        await waitUntil('saved', () => options.text('#saved'), (t) => t === 'Saved.');
+        const { page, popup } = await openPopupFor(harness, server, 6);
+        const message = await waitUntil('GPU message', () => popup.evaluate(() => {
+          const el = document.querySelector('[data-testid=gpu-unavailable]') as HTMLElement;
+          return el.hidden ? '' : el.textContent ?? '';
+        }), (t) => t !== '', 30_000);
+        expect(message).toMatch(/^GPU unavailable: running on CPU \(.+\)$/);
+        expect(await popup.text('[data-testid=backend]')).toBe('wasm');
+        await setValue(options, '[data-testid=backend-select]', 'auto');
+        await options.evaluate(() => (document.querySelector('#settings button[type=submit]') as HTMLButtonElement).click());
+        await popup.close();
+        await page.close();
+        await options.close();
+      });
+    }
+  });
+}
+
+classifyTests('Chromium classify-all', () => launchChromium(CHROME_DIR));
+classifyTests('Firefox classify-all', () => launchFirefox(FIREFOX_DIR, { addonId: FIREFOX_ID, uuid: FIREFOX_UUID, controlPath: OPTIONS }));
