@@ -9,6 +9,8 @@ import { describe } from '../errors';
 import { showThumbnail } from './thumbnail';
 
 const PROGRESS_POLL_MS = 400;
+/** A set embedding starts a moment after the request: look once early, then every PROGRESS_POLL_MS. */
+const FIRST_POLL_MS = 100;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -38,11 +40,13 @@ export async function attachClassifyAll(tabId: number, reveal: (url: string) => 
     status.classList.remove('error');
     status.textContent = 'Labelling…';
     // The request answers when done; meanwhile a new label set's embedding shows its progress.
-    const poll = setInterval(async () => {
+    const showProgress = async () => {
       const { jobs } = await sendRequest({ type: 'label-progress' }).catch(() => ({ jobs: [] }));
       const job = jobs.find((j) => j.setId === select.value);
-      if (job) status.textContent = `${labelProgressText(job.done, job.total)} (${job.name}, once per model)…`;
-    }, PROGRESS_POLL_MS);
+      if (job && button.disabled) status.textContent = `${labelProgressText(job.done, job.total)} (${job.name}, once per model)…`;
+    };
+    const poll = setInterval(showProgress, PROGRESS_POLL_MS);
+    setTimeout(showProgress, FIRST_POLL_MS);
     try {
       const { classification } = await sendRequest({ type: 'classify-page', tabId, setId: select.value });
       renderGroups(groups, classification, tabId, reveal);
