@@ -2,7 +2,7 @@
 // Firefox with the fixture model (it knows colours): groups by label with counts and no image
 // inference for indexed images; a user set created, exported, imported and used; and (Firefox,
 // which has no WebGPU) the popup saying so when the GPU was asked for.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { launchChromium, launchFirefox, popupPath, type ChromiumHarness, type FirefoxHarness, type HPage } from './browsers';
 import type { TestServer } from './server';
 import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, useServerAndBrowser, waitUntil } from './test-build';
@@ -50,16 +50,12 @@ async function labelAll(popup: HPage): Promise<Group[]> {
 
 function classifyTests(name: string, launch: () => Promise<AnyHarness>) {
   describe(name, () => {
-    let harness: AnyHarness;
-    let server: TestServer;
     const running = useServerAndBrowser(launch);
-    beforeEach(() => {
-      harness = running.harness();
-      server = running.server();
-    });
+    // Read at each use: the browser and server start in beforeAll.
+    const open = () => openPopupFor(running.harness(), running.server(), 6);
 
     it('labels every indexed image from the index: groups largest first, with counts, no image inference', async () => {
-      const { page, popup } = await openPopupFor(harness, server, 6);
+      const { page, popup } = await open();
       const before = await embedded(popup);
       const start = Date.now();
       const found = await labelAll(popup);
@@ -77,7 +73,7 @@ function classifyTests(name: string, launch: () => Promise<AnyHarness>) {
     });
 
     it('a user label set: created, exported as text, imported, and used to label the page', async () => {
-      const options = await harness.openPage(OPTIONS);
+      const options = await running.harness().openPage(OPTIONS);
       await options.waitFor('[data-testid=label-set-active] option');
       await options.click('[data-testid=set-new]');
       await waitUntil('new set', () => options.text('[data-testid=set-message]'), (t) => t.startsWith('Created'));
@@ -107,7 +103,7 @@ function classifyTests(name: string, launch: () => Promise<AnyHarness>) {
       expect(activeName).toBe('Primaries again');
       await options.close();
 
-      const { page, popup } = await openPopupFor(harness, server, 6);
+      const { page, popup } = await open();
       expect(await popup.evaluate(() => (document.querySelector('[data-testid=label-set]') as HTMLSelectElement).selectedOptions[0].textContent)).toBe('Primaries again');
       const found = await labelAll(popup);
       expect(found.every((g) => ['red', 'blue', 'green'].includes(g.label))).toBe(true);
@@ -120,7 +116,7 @@ function classifyTests(name: string, launch: () => Promise<AnyHarness>) {
     });
 
     it('ImageNet-1k: embedded once with progress (7,000 prompts), then labels from memory', async () => {
-      const { page, popup } = await openPopupFor(harness, server, 6);
+      const { page, popup } = await open();
       await setValue(popup, '[data-testid=label-set]', 'imagenet-1k');
       // Every text the status line shows, recorded as it changes (the fixture model is quick).
       await popup.evaluate(() => {
@@ -147,12 +143,12 @@ function classifyTests(name: string, launch: () => Promise<AnyHarness>) {
 
     if (name.startsWith('Firefox')) {
       it('GPU asked for without WebGPU: the popup says it runs on the CPU, and why', async () => {
-        const options = await harness.openPage(OPTIONS);
+        const options = await running.harness().openPage(OPTIONS);
         await options.waitFor('[data-testid=backend-select]');
         await setValue(options, '[data-testid=backend-select]', 'webgpu');
         await options.evaluate(() => (document.querySelector('#settings button[type=submit]') as HTMLButtonElement).click());
         await waitUntil('saved', () => options.text('#saved'), (t) => t === 'Saved.');
-        const { page, popup } = await openPopupFor(harness, server, 6);
+        const { page, popup } = await open();
         const message = await waitUntil('GPU message', () => popup.evaluate(() => {
           const el = document.querySelector('[data-testid=gpu-unavailable]') as HTMLElement;
           return el.hidden ? '' : el.textContent ?? '';
