@@ -65,4 +65,25 @@ describe('label vectors', () => {
     await vectors.vectors(model, set(['cat', 'dog']));
     expect(calls).toHaveLength(3);
   });
+
+  it('a small set is answered while a large one is still embedding (the engine is shared a chunk at a time)', async () => {
+    const vectors = new LabelVectors(memoryStore());
+    // One engine: calls run one after another, each a macrotask, as the real engine's queue does.
+    let queue = Promise.resolve();
+    const model = {
+      id: 'm',
+      embedTexts: (texts: string[]) => {
+        const run = queue.then(() => new Promise<Float32Array[]>((resolve) => setTimeout(() => resolve(texts.map((t) => Float32Array.from([t.length, 1]))), 1)));
+        queue = run.then(() => undefined);
+        return run;
+      },
+    };
+    const big = vectors.vectors(model, set(Array.from({ length: 1000 }, (_, i) => `thing ${i}`), ['a {}', 'b {}', 'c {}', 'd {}', 'e {}', 'f {}', 'g {}']));
+    await new Promise((r) => setTimeout(r, 5));
+    await vectors.vectors(model, set(['cat', 'dog']));
+    const [job] = vectors.progress();
+    expect(job.total).toBe(7000);
+    expect(job.done).toBeLessThan(7000 / 2);
+    expect(await big).toHaveLength(1000);
+  });
 });
