@@ -1,5 +1,7 @@
 // The engine channel between the Chrome service worker and the offscreen document.
 //
+// The document's end is a dedicated Worker (engine-worker.ts): the document hands it each port.
+//
 // Not chrome.runtime messaging: that serialises as JSON, and a batch of 8 images is 6 MB of
 // float32 (measured: ~0.6–1.2 s per round trip as number arrays, against ~10 ms for a
 // MessagePort that transfers the buffers; see bench/browser-threads.bench.ts). The worker
@@ -44,6 +46,13 @@ export interface OpenedEngine {
   /** Session creation and warm-up, milliseconds; 0 when the document already had the model. */
   openMs: number;
 }
+
+/** What the engine worker (engine-worker.ts) tells the document it lives in. */
+export type WorkerNote =
+  /** The worker's script runs: the document may hand it ports. */
+  | { type: 'ready'; crossOriginIsolated: boolean; threads: number }
+  /** Unused for IDLE_CLOSE_MS: the document passes IDLE on to the service worker. */
+  | { type: 'idle' };
 
 export type EngineReply =
   | { id: number; ok: true; opened: OpenedEngine }
