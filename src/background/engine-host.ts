@@ -9,7 +9,7 @@ import * as ortWasm from 'onnxruntime-web/wasm';
 import { createEngine, type Embedder } from './create-engine';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { DEFAULT_MODEL_ID, getModel, withoutFp16Vision } from '../engine/registry';
-import { ensureModelStored, isModelStored, loadBundledModel, ModelDownloadError, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
+import { ensureModelStored, isModelStored, loadBundledFile, loadBundledModel, ModelDownloadError, readStoredFile, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
 import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
 import type { ModelStatus } from '../messages';
@@ -176,30 +176,36 @@ class EngineHost {
       if (!bundled && !stored.has(backend)) await store(backend);
     };
 
-    // The tokenizer comes with the first backend's files; those are handed to the engine once
-    // and not kept (in Chrome the engine may not need them here at all: WASM reads its own).
-    const firstBackend: Backend = prefer === 'webgpu' ? 'webgpu' : 'wasm';
-    let first: ModelFiles | null = await fetchFiles(firstBackend);
-    const tokenizer = await ClipTokenizer.load(first.tokenizer);
+    // Only the tokenizer is read here up front: the graphs are read by whichever context runs
+    // them (in Chrome the offscreen document reads the WASM files itself), so this worker never
+    // holds model bytes it does not run.
+    const tokenizerBytes = bundled
+      ? await loadBundledFile(spec, browser.runtime.getURL('models'), spec.files.tokenizer)
+      : await store(prefer === 'webgpu' ? 'webgpu' : 'wasm').then((stored) => readTokenizer(stored, settings.modelBaseUrl));
+    const tokenizer = await ClipTokenizer.load(tokenizerBytes);
     const engine = await createEngine({
       spec,
       ort,
       wasmOrt: ortWasm,
       tokenizer,
       prefer,
-      loadFiles: async (backend) => {
-        const files = backend === firstBackend ? first : null;
-        if (files) first = null;
-        return files ?? fetchFiles(backend);
-      },
+      loadFiles: fetchFiles,
       ensureStored,
       source: bundled ? { kind: 'bundled', baseUrl: browser.runtime.getURL('models') } : { kind: 'store', baseUrl: settings.modelBaseUrl },
       onBackendChange: (backend, _reason, threads) => setStatus({ backend, threads }),
     });
-    first = null;
     ready = true;
     setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null });
     return { spec, engine, tokenizer };
+  }
+}
+
+/** The stored tokenizer of a model the store holds (store() made sure of it). */
+async function readTokenizer(spec: ModelSpec, baseUrl: string): Promise<Uint8Array> {
+  try {
+    return await readStoredFile(spec, spec.files.tokenizer, { store: modelStore });
+  } catch (error) {
+    throw new ModelLoadError(downloadFailure(spec, baseUrl, error), { cause: error });
   }
 }
 

@@ -33,6 +33,28 @@ export async function readModelFiles(
   return (await assemble(spec, backend, manifest?.externalData ?? {}, need))!;
 }
 
+/** Reads files of a model shipped inside the extension build; undefined for a missing one. */
+function bundledReader(dir: string, fetchImpl: typeof fetch): (path: string) => Promise<Uint8Array | undefined> {
+  return async (path) => {
+    const url = `${dir}/${path}`;
+    let res: Response;
+    try {
+      res = await fetchImpl(url);
+    } catch (err) {
+      // Extension URLs of missing files fail like network errors rather than answering 404.
+      if (path === MANIFEST_FILE) return undefined;
+      throw new ModelDownloadError('missing', `cannot load bundled file ${url}: ${describeWithCause(err)}`, url, path, {
+        cause: err,
+      });
+    }
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new ModelDownloadError('http', `HTTP ${res.status} loading bundled file ${url}`, url, path);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+}
+
+const bundledDir = (spec: ModelSpec, baseUrl: string) => `${trimSlash(baseUrl)}/${spec.id}`;
+
 /**
  * Loads a model shipped inside the extension build: `${baseUrl}/${spec.id}/<repo path>`, e.g.
  * baseUrl `models` (relative to the page/worker) or `chrome.runtime.getURL('models')`.
@@ -43,26 +65,19 @@ export async function loadBundledModel(
   backend: Backend,
   fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis),
 ): Promise<ModelFiles> {
-  const dir = `${trimSlash(baseUrl)}/${spec.id}`;
-  return readModelFiles(
-    spec,
-    backend,
-    async (path) => {
-      const url = `${dir}/${path}`;
-      let res: Response;
-      try {
-        res = await fetchImpl(url);
-      } catch (err) {
-        // Extension URLs of missing files fail like network errors rather than answering 404.
-        if (path === MANIFEST_FILE) return undefined;
-        throw new ModelDownloadError('missing', `cannot load bundled file ${url}: ${describeWithCause(err)}`, url, path, {
-          cause: err,
-        });
-      }
-      if (res.status === 404) return undefined;
-      if (!res.ok) throw new ModelDownloadError('http', `HTTP ${res.status} loading bundled file ${url}`, url, path);
-      return new Uint8Array(await res.arrayBuffer());
-    },
-    dir,
-  );
+  const dir = bundledDir(spec, baseUrl);
+  return readModelFiles(spec, backend, bundledReader(dir, fetchImpl), dir);
+}
+
+/** One file (repo path) of a model shipped inside the extension build, e.g. its tokenizer. */
+export async function loadBundledFile(
+  spec: ModelSpec,
+  baseUrl: string,
+  path: string,
+  fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis),
+): Promise<Uint8Array> {
+  const dir = bundledDir(spec, baseUrl);
+  const bytes = await bundledReader(dir, fetchImpl)(path);
+  if (!bytes) throw new ModelDownloadError('missing', `model ${spec.id}: ${path} is missing from ${dir}`, undefined, path);
+  return bytes;
 }
