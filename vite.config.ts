@@ -38,6 +38,11 @@ export default defineConfig({
     format: 'es',
     rollupOptions: { output: { manualChunks: ortChunk } },
   },
+  // Firefox has no WebGPU here (the build runs WASM only), so its `onnxruntime-web` is the
+  // WASM-only build: no JSEP/WebGPU module nor its twice-as-large .wasm in the package.
+  resolve: {
+    alias: target === 'firefox' ? [{ find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' }] : [],
+  },
   define: {
     __TARGET__: JSON.stringify(target),
     __TEST_BUILD__: JSON.stringify(flavor === 'test'),

@@ -3,10 +3,11 @@
 //   npm run build:test   → dist-test/chrome, dist-test/firefox (bundles the generated fixture model)
 // Options: --test, --target chrome|firefox (default both).
 import { build } from 'vite';
-import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getModel } from '../src/engine/registry';
+import { getModel, requireModel } from '../src/engine/registry';
+import { bundleModel } from './bundle-model';
 import { makeFixtureModel } from './make-fixture-model';
 import type { Flavor, Target } from './manifest';
 
@@ -37,7 +38,8 @@ async function main(): Promise<void> {
     await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
     const out = join(root, flavor === 'test' ? 'dist-test' : 'dist', target);
     // (ORT's WASM binary needs no copying: vite emits it as an asset from ORT's `new URL(..., import.meta.url)`.)
-    for (const id of bundled) cpSync(join(root, 'models', id), join(out, 'models', id), { recursive: true });
+    // Only the files a backend of this browser loads (bundle-model.ts).
+    for (const id of bundled) bundleModel(requireModel(id), join(root, 'models', id), join(out, 'models', id), target);
     writeFileSync(join(out, 'bundled-models.json'), JSON.stringify(bundled));
     console.log(`built ${out} (${flavor}${bundled.length ? `, models: ${bundled.join(', ')}` : ', no bundled model'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

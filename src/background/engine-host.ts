@@ -17,6 +17,7 @@ import { loadSettings, type Settings } from '../settings';
 import { describe } from '../errors';
 
 declare const __TEST_BUILD__: boolean;
+declare const __TARGET__: 'chrome' | 'firefox';
 
 export interface LoadedModel {
   spec: ModelSpec;
@@ -125,8 +126,9 @@ class EngineHost {
     const spec = await chooseModel(settings);
     setStatus({ id: spec.id, label: spec.label, testOnly: !!spec.testOnly, phase: 'loading', backend: null, progress: null, downloaded: null, error: null });
     const bundled = (await bundledModels()).includes(spec.id);
-    const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
-    const prefer = settings.backend === 'auto' ? (hasGpu ? 'auto' : 'wasm') : settings.backend;
+    // The Firefox build bundles neither WebGPU's runtime nor its model files (vite.config.ts, scripts/bundle-model.ts).
+    const hasGpu = __TARGET__ === 'chrome' && typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
+    const prefer = __TARGET__ === 'firefox' ? 'wasm' : settings.backend === 'auto' ? (hasGpu ? 'auto' : 'wasm') : settings.backend;
 
     // Files for the second backend (WebGPU warming up while WASM answers) may arrive after the
     // engine is ready: from then on the phase stays 'ready' instead of flipping back.
