@@ -86,13 +86,17 @@ async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfe
 const tellDocument = (note: WorkerNote) => postMessage(note);
 
 // Unused for IDLE_CLOSE_MS: the document asks the service worker to close it (only the worker
-// may), which frees the model's memory; the next request creates a new one.
+// may), which frees the model's memory; the next request creates a new one. Asked again every
+// IDLE_CLOSE_MS, since the worker keeps the document while a popup is open (document.ts).
 let working = 0;
 let idleTimer: ReturnType<typeof setTimeout> | undefined;
 function idleAgain(): void {
   clearTimeout(idleTimer);
   if (working > 0) return;
-  idleTimer = setTimeout(() => tellDocument({ type: 'idle' }), IDLE_CLOSE_MS);
+  idleTimer = setTimeout(() => {
+    tellDocument({ type: 'idle' });
+    idleAgain();
+  }, IDLE_CLOSE_MS);
 }
 
 /** Serves one service worker's engine channel (the document hands each port on as it arrives). */

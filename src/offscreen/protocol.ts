@@ -19,9 +19,10 @@ export const OFFSCREEN_PATH = 'src/offscreen/offscreen.html';
 export const CONNECT = 'lens-engine-connect';
 
 /**
- * The document's runtime message to the worker after IDLE_CLOSE_MS without requests: close me.
- * The document outlives worker restarts (so the model need not load again each time the worker
- * wakes), but it should not hold the model's memory for good once the extension goes unused.
+ * The document's runtime message to the worker after IDLE_CLOSE_MS without requests (and every
+ * IDLE_CLOSE_MS after): close me. The document outlives worker restarts (so the model need not
+ * load again each time the worker wakes), but it should not hold the model's memory for good
+ * once the extension goes unused. The worker keeps it while a popup or extension page is open.
  */
 export const IDLE = 'lens-engine-idle';
 export const IDLE_CLOSE_MS = 5 * 60_000;
