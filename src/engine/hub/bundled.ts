@@ -7,6 +7,10 @@ import { ModelDownloadError } from './errors.ts';
 import { assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, parseManifest } from './manifest.ts';
 import { trimSlash } from './paths.ts';
 
+function missingFile(spec: ModelSpec, path: string, where: string): ModelDownloadError {
+  return new ModelDownloadError('missing', `model ${spec.id}: ${path} is missing from ${where}`, undefined, path);
+}
+
 /**
  * Reads a model from any source of repo-relative paths (bundled extension files, a directory).
  * `read` returns undefined for a missing file. External data is known only from a manifest.json
@@ -24,9 +28,7 @@ export async function readModelFiles(
   if (manifestBytes) manifest = parseManifest(manifestBytes, `${where}/${MANIFEST_FILE}`);
   const need = async (path: string): Promise<Uint8Array> => {
     const bytes = await read(path);
-    if (!bytes) {
-      throw new ModelDownloadError('missing', `model ${spec.id}: ${path} is missing from ${where}`, undefined, path);
-    }
+    if (!bytes) throw missingFile(spec, path, where);
     return bytes;
   };
   // `need` throws for a missing file, so assemble always has every file.
@@ -78,6 +80,6 @@ export async function loadBundledFile(
 ): Promise<Uint8Array> {
   const dir = bundledDir(spec, baseUrl);
   const bytes = await bundledReader(dir, fetchImpl)(path);
-  if (!bytes) throw new ModelDownloadError('missing', `model ${spec.id}: ${path} is missing from ${dir}`, undefined, path);
+  if (!bytes) throw missingFile(spec, path, dir);
   return bytes;
 }
