@@ -87,9 +87,8 @@ export interface DocumentUser {
 export const documentUsers = new Set<DocumentUser>();
 
 // The document asks to be closed when it has been idle (see IDLE), and again every IDLE_CLOSE_MS
-// while it stays idle. Chrome itself never closes a WORKERS offscreen document, not even when
-// this worker stops. Registered at the top level, as listeners must be, so that the message
-// also reaches a worker it wakes.
+// while it stays idle: Chrome itself closes only audio offscreen documents. Registered at the top
+// level, as listeners must be, so that the message also reaches a worker it wakes.
 if (__TARGET__ === 'chrome' && chromeApi()?.offscreen) {
   chromeApi()!.runtime.onMessage.addListener((msg, sender) => {
     if ((msg as { type?: unknown } | null)?.type !== IDLE || sender.url !== documentUrl()) return undefined;
