@@ -57,8 +57,9 @@ describe('message validators', () => {
   });
 
   it('validates page commands and port messages', () => {
-    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: 1, score: 0.3 }] })).not.toBeNull();
-    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: '1', score: 0.3 }] })).toBeNull();
+    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: 1, score: 0.3, relevance: 0.5 }] })).not.toBeNull();
+    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: 1, score: 0.3, relevance: 2 }] })).toBeNull();
+    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: '1', score: 0.3, relevance: 0.5 }] })).toBeNull();
     expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [{ label: 'cat', probability: 0.9 }] })).not.toBeNull();
     expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [{ label: 'cat' }] })).toBeNull();
     expect(parsePopupPortMessage({ type: 'subscribe', tabId: 4 })).toEqual({ type: 'subscribe', tabId: 4 });

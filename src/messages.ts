@@ -183,7 +183,7 @@ export type ResponseFor<M extends RequestMessage> = ResponseMap[M['type']];
 
 export type PageCommand =
   /** `source`: the image find-similar ranked against, marked as such on the page. */
-  | { type: 'highlight'; results: { url: string; rank: number; score: number }[]; source?: string }
+  | { type: 'highlight'; results: { url: string; rank: number; score: number; relevance: number }[]; source?: string }
   | { type: 'clear-highlights' }
   | { type: 'reveal'; url: string }
   /** The classification card: `pending` while the answer is being computed (labels empty then). */
@@ -326,7 +326,7 @@ export function parsePageCommand(v: unknown): PageCommand | null {
   switch (v.type) {
     case 'highlight':
       return Array.isArray(v.results) &&
-        v.results.every((r) => isObj(r) && isImageUrl(r.url) && isNum(r.rank) && isNum(r.score)) &&
+        v.results.every((r) => isObj(r) && isImageUrl(r.url) && isNum(r.rank) && isNum(r.score) && isNum(r.relevance) && r.relevance >= 0 && r.relevance <= 1) &&
         (v.source === undefined || isImageUrl(v.source))
         ? (v as unknown as PageCommand)
         : null;
