@@ -114,6 +114,8 @@ describe('Chromium: WASM engine in the offscreen document', () => {
 
   it('still shows thumbnails of cross-origin images in the popup (COEP credentialless)', async () => {
     await searchRanking(popup, 'blue');
+    // Results that are no match wait behind "Show all N"; their thumbnails load once shown.
+    await popup.click('[data-testid=show-all]');
     const thumbs = () =>
       popup.evaluate(() =>
         [...document.querySelectorAll<HTMLImageElement>('[data-testid=result] img')].map((img) => ({
