@@ -14,12 +14,17 @@ export const FETCH_TIMEOUT_MS = 20_000;
 export const MAX_IMAGE_BYTES = 40 * 1024 * 1024;
 
 export class ImageFetchError extends Error {}
+/** A conditional request (see revalidate.ts) answered 304: the stored bytes are still current. */
+export class NotModifiedError extends ImageFetchError {}
 
 /**
  * `referrer` is the exact Referer to send (already reduced by the page's referrer policy, see
  * referrerFor), or null for none.
  */
-export async function fetchImage(url: string, options: { referrer?: string | null; signal?: AbortSignal } = {}): Promise<FetchedImage> {
+export async function fetchImage(
+  url: string,
+  options: { referrer?: string | null; signal?: AbortSignal; headers?: Record<string, string> } = {},
+): Promise<FetchedImage> {
   const timeout = AbortSignal.timeout(FETCH_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const referrer = options.referrer && /^https?:/.test(options.referrer) ? options.referrer : null;
@@ -28,6 +33,7 @@ export async function fetchImage(url: string, options: { referrer?: string | nul
     response = await withReferrer(url, referrer, () =>
       fetch(url, {
         signal,
+        headers: options.headers,
         // The user sees the image with their cookies; fetch the same bytes.
         credentials: 'include',
         // Firefox honours this from extension pages; Chrome ignores it (the rule sets the header).
@@ -40,6 +46,7 @@ export async function fetchImage(url: string, options: { referrer?: string | nul
     if (timeout.aborted) throw new ImageFetchError(`timed out after ${FETCH_TIMEOUT_MS / 1000} s`);
     throw new ImageFetchError(`could not fetch (${(error as Error).message})`);
   }
+  if (response.status === 304) throw new NotModifiedError('HTTP 304');
   if (!response.ok) throw new ImageFetchError(`HTTP ${response.status}`);
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > MAX_IMAGE_BYTES) throw new ImageFetchError(`too large (${Math.round(declared / 1e6)} MB)`);
