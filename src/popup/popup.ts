@@ -4,6 +4,7 @@
 import browser from 'webextension-polyfill';
 import { POPUP_PORT, parseBackgroundPortMessage, type SearchResult, type TabView } from '../messages';
 import { sendRequest } from '../send-request';
+import { decorateResult, mountScope } from './scope'; // visual memory
 
 const SEARCH_DELAY_MS = 180;
 
@@ -14,6 +15,7 @@ const progress = $<HTMLProgressElement>('progress');
 const modelMessage = $<HTMLParagraphElement>('model-message');
 const empty = $<HTMLParagraphElement>('empty');
 
+const scope = mountScope($('search-form'), () => void runSearch()); // visual memory
 let tabId: number;
 let view: TabView | null = null;
 let searchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -145,6 +147,7 @@ function resultItem(r: SearchResult): HTMLLIElement {
     labels.textContent = answer;
     li.append(labels);
   }
+  decorateResult(li, r); // visual memory: results of other pages
   const reveal = () => sendRequest({ type: 'reveal', tabId, url: r.url }).catch(() => undefined);
   li.addEventListener('click', (event) => {
     if (event.target !== classify) reveal();
@@ -192,13 +195,14 @@ function renderResults(v: TabView, force = false): void {
 function render(v: TabView): void {
   view = v;
   renderStatus(v);
+  scope.render(v); // visual memory
   renderResults(v);
   if (document.activeElement !== search && search.value === '' && v.query) search.value = v.query;
 }
 
 async function runSearch(): Promise<void> {
   try {
-    const response = await sendRequest({ type: 'search', tabId, query: search.value });
+    const response = await sendRequest({ type: 'search', tabId, query: search.value, scope: scope.value() });
     if (response.view.query === search.value.trim()) render(response.view);
   } catch (error) {
     modelMessage.hidden = false;
