@@ -75,6 +75,8 @@ interface ScopeState {
   pictures: Map<string, { sha256: string; incognito: boolean }>;
   loading: boolean;
   error: string | null;
+  /** The history index the last 'all' search used (its size and other-model count are shown). */
+  history?: HistoryIndex;
   /** Bumped by every request: an older computation that finishes late is dropped. */
   generation: number;
 }
@@ -183,7 +185,10 @@ export class MemorySearch {
   /** The stored memory changed wholesale (cleared, imported, forgotten): indexes load again when next needed. */
   invalidate(): void {
     indexes.clear();
-    for (const state of states.values()) state.others = [];
+    for (const state of states.values()) {
+      state.others = [];
+      state.history = undefined;
+    }
   }
 
   forgetTab(tabId: number): void {
@@ -219,6 +224,7 @@ export class MemorySearch {
     }
     // Open tabs first (instant), the history when its index has loaded.
     const index = historyIndex(this.deps.storeFor(tab.incognito), model);
+    state.history = index;
     state.loading = !index.done;
     state.others = fromTabs.slice(0, MAX_OTHER_RESULTS);
     this.deps.onResults(tab.tabId);
@@ -318,8 +324,7 @@ export function setMemoryStatus(status: { historyEnabled: boolean; modelId: stri
 export function scopedResults(tabId: number, pageResults: readonly SearchResult[]): { results: SearchResult[]; memory: MemoryView } {
   const state = states.get(tabId);
   const tab = getTab(tabId);
-  const index = tab ? indexes.get([...indexes.keys()].find((s) => s.persistent === !tab.incognito) as LensStore) : undefined;
-  const current = index && index.modelId === currentModelId ? index : undefined;
+  const current = state?.history?.modelId === currentModelId ? state?.history : undefined;
   const memory: MemoryView = {
     scope: state?.scope ?? 'page',
     historyEnabled: historyOn,
