@@ -177,6 +177,8 @@ export interface ChromiumOptions {
   args?: string[];
   /** default true */
   headless?: boolean;
+  /** Use (and keep on close) this profile directory instead of a fresh temporary one: a restart with the same profile. */
+  userDataDir?: string;
 }
 
 export interface ChromiumHarness extends Harness {
@@ -229,7 +231,9 @@ class PwHPage implements HPage {
 
 export async function launchChromium(extensionDir: string, opts: ChromiumOptions = {}): Promise<ChromiumHarness> {
   const t0 = Date.now();
-  const userDataDir = await mkdtemp(join(tmpdir(), 'e2e-chromium-'));
+  const keepProfile = opts.userDataDir !== undefined;
+  const userDataDir = opts.userDataDir ?? (await mkdtemp(join(tmpdir(), 'e2e-chromium-')));
+  const removeProfile = () => (keepProfile ? Promise.resolve() : rm(userDataDir, { recursive: true, force: true }));
   const args = [
     '--no-sandbox',
     '--disable-background-networking',
@@ -252,7 +256,7 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
       viewport: { width: 1280, height: 800 },
     });
   } catch (e) {
-    await rm(userDataDir, { recursive: true, force: true });
+    await removeProfile();
     throw e;
   }
   const isOurs = (w: Worker): boolean => w.url().startsWith('chrome-extension://');
@@ -261,7 +265,7 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
     worker ??= await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 30_000 });
   } catch (e) {
     await context.close().catch(() => undefined);
-    await rm(userDataDir, { recursive: true, force: true });
+    await removeProfile();
     throw new Error(`no extension service worker within 30 s — is ${extensionDir} a valid MV3 build? (${String(e)})`);
   }
   const extensionId = new URL(worker.url()).host;
@@ -321,7 +325,7 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
     tabIdOf: (page) => findTabId(page, () => evalInExtension(queryTabs)),
     async close(): Promise<void> {
       await context.close().catch(() => undefined);
-      await rm(userDataDir, { recursive: true, force: true });
+      await removeProfile();
     },
   };
 }

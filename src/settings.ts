@@ -83,7 +83,7 @@ export function sanitizeSettings(raw: unknown): Settings {
       .filter((h) => /^[a-z0-9.-]+$/.test(h))
       .slice(0, 1000);
   }
-  if (typeof r.memoryBudgetMB === 'number' && r.memoryBudgetMB >= 0.01 && r.memoryBudgetMB <= 100_000) s.memoryBudgetMB = r.memoryBudgetMB;
+  if (typeof r.memoryBudgetMB === 'number' && r.memoryBudgetMB >= 0.001 && r.memoryBudgetMB <= 100_000) s.memoryBudgetMB = r.memoryBudgetMB;
   if (typeof r.urlRetentionDays === 'number' && r.urlRetentionDays >= 0 && r.urlRetentionDays <= 3650) s.urlRetentionDays = r.urlRetentionDays;
   return s;
 }
