@@ -1,7 +1,7 @@
 // The visual memory in real browsers: revisits that do no work (no inference, and with HTTP
 // validators no image download), "Everything seen" across tabs and browser restarts, the size
 // budget, private windows that write nothing, and export → import into a fresh profile.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,27 +208,37 @@ describe('visual memory (Chromium)', () => {
     }
   });
 
-  it('evicts under a small budget, and the current page stays searchable', async () => {
+  it('evicts the least recently used under a small budget, and the current page stays searchable', async () => {
     const harness = await launchChromium(CHROME_DIR);
     try {
-      await setSettings(harness, { historyEnabled: true, memoryBudgetMB: 0.002 });
+      await setSettings(harness, { historyEnabled: true });
       await openIndexed(harness, `${server.origin}/colors.html`, 6);
-      const { popup } = await openIndexed(harness, `${server.origin}/memory-other.html`, 3);
-      const dump = await idbDump(harness);
-      expect(dump.embeddings.length).toBeGreaterThan(0);
-      expect(dump.embeddings.length).toBeLessThan(9);
-      await popup.fill('[data-testid=search-input]', 'purple');
-      const ranked = await waitUntil('3 results', () => shownResults(popup), (r) => r.length === 3);
-      expect(ranked[0].src).toContain('purple');
+      const second = await openIndexed(harness, `${server.origin}/memory-other.html`, 3);
+      await waitRecorded(harness, `${server.origin}/memory-other.html`);
+      type Usage = { persistent: { totalBytes: number; budgetBytes: number; stores: Record<string, { count: number; bytes: number }> } };
+      const before = (await request<Usage>(second.popup, { type: 'memory-usage' })).persistent;
+      expect(before.stores.embeddings.count).toBe(9);
+      // A budget of what is stored now: the next page's writes must evict older records.
+      const budget = before.totalBytes;
+      await setSettings(harness, { memoryBudgetMB: budget / (1024 * 1024) });
+      await waitUntil('the budget applied', async () => (await request<Usage>(second.popup, { type: 'memory-usage' })).persistent.budgetBytes, (b) => b === budget, 10_000);
+      const { popup } = await openIndexed(harness, `${server.origin}/memory-etag.html`, 4);
+      const after = (await request<Usage>(popup, { type: 'memory-usage' })).persistent;
+      expect(after.totalBytes).toBeLessThanOrEqual(budget);
+      expect(after.stores.embeddings.count).toBeLessThan(13);
+      // The newest page's embeddings were used last: they stay.
+      expect(after.stores.embeddings.count).toBeGreaterThanOrEqual(4);
+      await popup.fill('[data-testid=search-input]', 'green');
+      const ranked = await waitUntil('4 results', () => shownResults(popup), (r) => r.length === 4);
+      expect(ranked[0].src).toContain('green');
     } finally {
       await harness.close();
     }
   });
 
   it('a private window writes nothing to IndexedDB', async () => {
-    const harness = await launchChromium(CHROME_DIR);
+    const { harness, profile } = await launchAllowedInIncognito();
     try {
-      await allowInIncognito(harness);
       await setSettings(harness, { historyEnabled: true });
       // Something stored first, so "nothing changed" compares real contents.
       const normal = await openIndexed(harness, `${server.origin}/colors.html`, 6);
@@ -245,6 +255,7 @@ describe('visual memory (Chromium)', () => {
       expect(await idbDump(harness)).toEqual(before);
     } finally {
       await harness.close();
+      await rm(profile, { recursive: true, force: true });
     }
   });
 
@@ -285,18 +296,21 @@ describe('visual memory (Chromium)', () => {
   });
 });
 
-/** Lets the extension run in incognito (what the person does in chrome://extensions). */
-async function allowInIncognito(harness: ChromiumHarness): Promise<void> {
-  const page = await harness.context.newPage();
-  try {
-    await page.goto('chrome://extensions/');
-    await page.evaluate((id) => (globalThis as any).chrome.developerPrivate.updateExtensionConfiguration({ extensionId: id, incognitoAccess: true }), harness.extensionId);
-  } finally {
-    await page.close();
-  }
-  // Allowing incognito reloads the extension: wait for its worker to answer again.
-  await new Promise((r) => setTimeout(r, 1000));
-  await harness.serviceWorker();
+/**
+ * Chromium with the extension allowed in incognito, as a person allows it in chrome://extensions.
+ * The switch there reloads the extension, which Chromium then disables for having come from the
+ * command line; so the profile is prepared instead: first run, the setting, second run.
+ */
+async function launchAllowedInIncognito(): Promise<{ harness: ChromiumHarness; profile: string }> {
+  const profile = await mkdtemp(join(tmpdir(), 'e2e-memory-incognito-'));
+  const first = await launchChromium(CHROME_DIR, { userDataDir: profile });
+  const id = first.extensionId;
+  await first.close();
+  const preferences = join(profile, 'Default', 'Preferences');
+  const prefs = JSON.parse(await readFile(preferences, 'utf8'));
+  prefs.extensions.settings[id].incognito = true;
+  await writeFile(preferences, JSON.stringify(prefs));
+  return { harness: await launchChromium(CHROME_DIR, { userDataDir: profile }), profile };
 }
 
 describe('visual memory (Firefox)', () => {

@@ -105,6 +105,9 @@ export class PageRecorder {
     if (tab.pageUrl !== url) return null; // navigated meanwhile
     const visitedAt = this.visits.get(tab.tabId)?.url === url ? this.visits.get(tab.tabId)!.at : Date.now();
     const page = pageInputOf(tab, { title, favicon, modelId, visitedAt }, thumbnails);
+    // Answers from the pipeline's memory never reached the store: mark the pictures used, so
+    // the budget's eviction keeps what was just seen.
+    await store.touchEmbeddings(modelId, page.images.map((i) => i.sha256)).catch(() => undefined);
     await store.putPage(page);
     for (const image of page.images) written.add(image.sha256);
     this.written.set(tab.tabId, written);
