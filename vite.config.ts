@@ -8,7 +8,7 @@ import { browserManifest, type Target, type Flavor } from './scripts/manifest.ts
 // scripts/build.ts sets EXT_TARGET and EXT_FLAVOR and calls vite once per output.
 const target = (process.env.EXT_TARGET ?? 'chrome') as Target;
 const flavor = (process.env.EXT_FLAVOR ?? 'release') as Flavor;
-const outDir = resolve(flavor === 'test' ? 'dist-test' : 'dist', target);
+const outDir = process.env.EXT_OUT_DIR ?? resolve(flavor === 'test' ? 'dist-test' : 'dist', target);
 const base = JSON.parse(readFileSync(resolve('manifest.json'), 'utf8'));
 
 export default defineConfig({

@@ -177,7 +177,7 @@ export interface ChromiumOptions {
   args?: string[];
   /** default true */
   headless?: boolean;
-  /** Use (and keep on close) this profile directory instead of a fresh temporary one: a restart with the same profile. */
+  /** Profile to use and keep on close (a browser restart with the same profile); default: a fresh temporary one, deleted on close. */
   userDataDir?: string;
 }
 
@@ -231,9 +231,10 @@ class PwHPage implements HPage {
 
 export async function launchChromium(extensionDir: string, opts: ChromiumOptions = {}): Promise<ChromiumHarness> {
   const t0 = Date.now();
-  const keepProfile = opts.userDataDir !== undefined;
   const userDataDir = opts.userDataDir ?? (await mkdtemp(join(tmpdir(), 'e2e-chromium-')));
-  const removeProfile = () => (keepProfile ? Promise.resolve() : rm(userDataDir, { recursive: true, force: true }));
+  const removeProfile = async (): Promise<void> => {
+    if (!opts.userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  };
   const args = [
     '--no-sandbox',
     '--disable-background-networking',

@@ -128,7 +128,20 @@ export interface TabView {
 
 export type ContentMessage =
   /** The frame's complete current list (replaces what the frame reported before). */
-  | { type: 'images-found'; pageUrl: string; images: FoundImage[]; hidden: number };
+  | { type: 'images-found'; pageUrl: string; images: FoundImage[]; hidden: number }
+  /** The person pinned (or unpinned) the highlights on the page: they stay when the popup closes. */
+  | { type: 'pin-highlights'; pinned: boolean }
+  /** The person cleared the highlights on the page (Esc, the bar's close): every frame's go, and stay gone. */
+  | { type: 'dismiss-highlights' }
+  /** The top frame's navigation bar went to a match another frame shows: reveal it there. */
+  | { type: 'reveal-match'; url: string }
+  /** A highlight badge was clicked in a child frame: the top frame's bar goes to this rank. */
+  | { type: 'nav-to'; rank: number };
+
+/** What the content script answers to `context-target`: the image under the last right-click, if any. */
+export interface ContextTargetResponse {
+  url: string | null;
+}
 
 // ---------------------------------------------------------------- popup/options → background (runtime.sendMessage)
 
@@ -236,10 +249,18 @@ export type ResponseFor<M extends RequestMessage> = ResponseMap[M['type']];
 // ---------------------------------------------------------------- background → content (tabs.sendMessage)
 
 export type PageCommand =
-  | { type: 'highlight'; results: { url: string; rank: number; score: number }[] }
+  /** `source`: the image find-similar ranked against, marked as such on the page. */
+  | { type: 'highlight'; results: { url: string; rank: number; score: number }[]; source?: string }
   | { type: 'clear-highlights' }
   | { type: 'reveal'; url: string }
-  | { type: 'show-classification'; url: string; labels: LabelProbability[]; error?: string }
+  /** The classification card: `pending` while the answer is being computed (labels empty then). */
+  | { type: 'show-classification'; url: string; labels: LabelProbability[]; error?: string; pending?: boolean }
+  /** Which image was under the pointer at the last right-click in this frame (a ContextTargetResponse). */
+  | { type: 'context-target' }
+  /** A short message near the last right-click (no image there, find similar failed). */
+  | { type: 'notice'; text: string }
+  /** The navigation bar (top frame) goes to the match of this rank. */
+  | { type: 'nav-to'; rank: number }
   | { type: 'rescan' }
   /**
    * The frame's pixels for one of its images, answered with a PageImageResponse: for images the
@@ -292,6 +313,7 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isTabId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 const isScope = (v: unknown): v is SearchScope | undefined => v === undefined || SEARCH_SCOPES.includes(v as SearchScope);
 const isPageUrl = (v: unknown): v is string => isStr(v, MAX_URL) && /^https?:\/\//i.test(v);
+const isRank = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
 
 export function isImageUrl(v: unknown): v is string {
   if (!isStr(v, MAX_URL) || v.length === 0) return false;
@@ -321,7 +343,23 @@ export function parseContentMessage(v: unknown): ContentMessage | null {
     if (!v.images.every(isFoundImage)) return null;
     return v as unknown as ContentMessage;
   }
-  return null;
+  switch (v.type) {
+    case 'pin-highlights':
+      return typeof v.pinned === 'boolean' ? { type: v.type, pinned: v.pinned } : null;
+    case 'dismiss-highlights':
+      return { type: v.type };
+    case 'reveal-match':
+      return isImageUrl(v.url) ? { type: v.type, url: v.url } : null;
+    case 'nav-to':
+      return isRank(v.rank) ? { type: v.type, rank: v.rank } : null;
+    default:
+      return null;
+  }
+}
+
+export function parseContextTargetResponse(v: unknown): ContextTargetResponse | null {
+  if (!isObj(v)) return null;
+  return v.url === null || isImageUrl(v.url) ? { url: v.url } : null;
 }
 
 export function parseRequestMessage(v: unknown): RequestMessage | null {
@@ -371,12 +409,18 @@ export function parsePageCommand(v: unknown): PageCommand | null {
   switch (v.type) {
     case 'highlight':
       return Array.isArray(v.results) &&
-        v.results.every((r) => isObj(r) && isImageUrl(r.url) && isNum(r.rank) && isNum(r.score))
+        v.results.every((r) => isObj(r) && isImageUrl(r.url) && isNum(r.rank) && isNum(r.score)) &&
+        (v.source === undefined || isImageUrl(v.source))
         ? (v as unknown as PageCommand)
         : null;
     case 'clear-highlights':
     case 'rescan':
+    case 'context-target':
       return { type: v.type };
+    case 'notice':
+      return isStr(v.text, 1_000) ? { type: v.type, text: v.text } : null;
+    case 'nav-to':
+      return isRank(v.rank) ? { type: v.type, rank: v.rank } : null;
     case 'reveal':
     case 'prepare-capture':
       return isImageUrl(v.url) ? (v as unknown as PageCommand) : null;
@@ -386,7 +430,8 @@ export function parsePageCommand(v: unknown): PageCommand | null {
       return isImageUrl(v.url) &&
         Array.isArray(v.labels) &&
         v.labels.every((l) => isObj(l) && isStr(l.label, 200) && isNum(l.probability)) &&
-        (v.error === undefined || isStr(v.error, 1_000))
+        (v.error === undefined || isStr(v.error, 1_000)) &&
+        (v.pending === undefined || typeof v.pending === 'boolean')
         ? (v as unknown as PageCommand)
         : null;
     default:

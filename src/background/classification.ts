@@ -1,9 +1,8 @@
-// Zero-shot classification of one image: the "Classify image" menu, the popup's Classify
-// button, and the label embeddings (mean over prompt templates) both use.
-import browser, { type Menus, type Tabs } from 'webextension-polyfill';
+// Zero-shot classification of one image, for the "Classify image" menu (page-menu.ts) and the
+// popup's Classify button, with the label embeddings (mean over prompt templates) both use.
 import { defaultLabels, labelPrompts, PROMPT_TEMPLATES } from '../engine/labels';
 import { classifyZeroShot, meanEmbedding } from '../engine/similarity';
-import type { LabelProbability } from '../messages';
+import type { LabelProbability, PageCommand } from '../messages';
 import { loadSettings } from '../settings';
 import { describe } from '../errors';
 import type { LoadedModel } from './engine-host';
@@ -12,7 +11,6 @@ import { sendToTab } from './page-commands';
 import { embedTexts } from './text-embeddings';
 import { getTab, type TabState } from './tabs';
 
-const MENU_CLASSIFY = 'classify-image';
 /** Labels shown on the page next to the image. */
 const SHOWN_ON_PAGE = 5;
 
@@ -35,29 +33,28 @@ export class Classifier {
     return classifyZeroShot(image.embedding, labels.map((label, i) => ({ label, embedding: vectors[i] })), model.spec.logitScale);
   }
 
-  /** The Classify command (menu or popup): the labels from the settings unless given, and the answer shown on the page. */
+  /**
+   * The Classify command (menu or popup): the labels from the settings unless given. The page's
+   * card shows at once, pending (the first use embeds the label set), then the answer or the failure.
+   */
   async classifyImage(tabId: number | null, url: string, labels?: string[], frameId?: number): Promise<LabelProbability[]> {
-    const tab = tabId === null ? undefined : getTab(tabId);
-    const model = await this.pipeline.model();
-    const settings = await loadSettings();
-    const labelSet = labels ?? (settings.labels.length > 0 ? settings.labels : defaultLabels(model.spec));
-    const result = await this.classify(url, labelSet, tab, frameId);
-    if (tabId !== null) {
-      sendToTab(tabId, { type: 'show-classification', url, labels: result.slice(0, SHOWN_ON_PAGE) }, frameId);
-      this.onClassified(tabId);
+    const show = (command: Omit<Extract<PageCommand, { type: 'show-classification' }>, 'type' | 'url'>) => {
+      if (tabId !== null) sendToTab(tabId, { type: 'show-classification', url, ...command }, frameId);
+    };
+    show({ labels: [], pending: true });
+    try {
+      const tab = tabId === null ? undefined : getTab(tabId);
+      const model = await this.pipeline.model();
+      const settings = await loadSettings();
+      const labelSet = labels ?? (settings.labels.length > 0 ? settings.labels : defaultLabels(model.spec));
+      const result = await this.classify(url, labelSet, tab, frameId);
+      show({ labels: result.slice(0, SHOWN_ON_PAGE) });
+      if (tabId !== null) this.onClassified(tabId);
+      return result;
+    } catch (error) {
+      show({ labels: [], error: `Could not classify this image: ${describe(error)}` });
+      throw error;
     }
-    return result;
-  }
-
-  /** The context menu's click: failures are shown on the page next to the image. */
-  onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | undefined): void {
-    if (info.menuItemId !== MENU_CLASSIFY || !info.srcUrl) return;
-    const url = info.srcUrl;
-    this.classifyImage(tab?.id ?? null, url, undefined, info.frameId).catch((error: unknown) => {
-      console.error('classify failed', error);
-      if (tab?.id !== undefined)
-        sendToTab(tab.id, { type: 'show-classification', url, labels: [], error: `Could not classify this image: ${describe(error)}` }, info.frameId);
-    });
   }
 
   private async labelVectors(model: LoadedModel, labels: string[], persist: boolean): Promise<Float32Array[]> {
@@ -70,10 +67,4 @@ export class Classifier {
     }
     return labels.map((l) => this.labelCache.get(key(l))!);
   }
-}
-
-export function createClassifyMenu(): void {
-  browser.contextMenus
-    .removeAll()
-    .then(() => browser.contextMenus.create({ id: MENU_CLASSIFY, title: 'Classify image', contexts: ['image'] }));
 }

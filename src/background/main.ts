@@ -6,10 +6,12 @@
 //   indexer.ts            the queue that indexes the tabs' images
 //   search.ts             queries, ranking, highlights
 //   classification.ts     "Classify image"
+//   page-menu.ts          the page's right-click menu (find similar, classify)
+//   page-highlights.ts    whether matches stay lit on the page (popup closed, pin, Esc)
 //   popup-views.ts        what popups show
 //   thumbnails.ts         previews for the popup
 //   memory.ts             the visual memory: stores, history, scopes, forget/usage/export
-import browser, { type Runtime, type Tabs } from 'webextension-polyfill';
+import browser, { type Menus, type Runtime, type Tabs } from 'webextension-polyfill';
 import {
   POPUP_PORT,
   parseContentMessage,
@@ -29,7 +31,9 @@ import { EmbeddingPipeline } from './embedding-pipeline';
 import { forgetTabLimits, loadImageBytes } from './image-source';
 import { Indexer } from './indexer';
 import { TabSearch } from './search';
-import { Classifier, createClassifyMenu } from './classification';
+import { Classifier } from './classification';
+import { handlePageMessage } from './page-highlights';
+import { createPageMenus, onMenuClicked, type PageMenuActions } from './page-menu';
 import { buildView, pushAllViews, pushView, servePopup } from './popup-views';
 import { sendToTab } from './page-commands';
 import { thumbnailFor } from './thumbnails';
@@ -66,11 +70,13 @@ engineHost.onStatus((status) => {
 
 const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<ResponseMap[T]> } = {
   search: async ({ tabId, query, scope }) => {
+    getTab(tabId)?.pageHighlights.show();
     await search.run(tabId, query);
     void memory.search.search(tabId, query, scope); // visual memory: other pages' results merge in later
     return { ok: true, view: buildView(tabId) };
   },
   similar: async ({ tabId, url, frameId, scope }) => {
+    getTab(tabId)?.pageHighlights.show();
     // visual memory: a picture of another page is not on this one (its similar ones may be)
     await search.similar(tabId, url, frameId).catch((e) => (memory.search.picture(tabId, url) ? undefined : Promise.reject(e)));
     void memory.search.similar(tabId, url, scope); // visual memory
@@ -136,6 +142,10 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
   if (sender.id !== browser.runtime.id) return undefined;
   const content = parseContentMessage(raw);
   if (content && sender.tab?.id !== undefined) {
+    if (content.type !== 'images-found') {
+      handlePageMessage(sender.tab.id, getTab(sender.tab.id)?.pageHighlights, content, { send: sendToTab, clearHighlights: (tabId) => search.clearHighlights(tabId) });
+      return undefined;
+    }
     const frameId = sender.frameId ?? 0;
     const tab = ensureTab(sender.tab.id, frameId === 0 ? content.pageUrl : (sender.tab.url ?? content.pageUrl), !!sender.tab.incognito);
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
@@ -154,12 +164,21 @@ browser.runtime.onConnect.addListener((port) => {
   servePopup(port, {
     opened(tabId, unavailable) {
       indexer.focus(tabId, true);
+      // The popup shows the tab's results again: so does the page.
+      const tab = getTab(tabId);
+      if (tab && !tab.pageHighlights.shown) {
+        tab.pageHighlights.show();
+        search.refreshSoon(tab);
+      }
       // The content script may not be there yet (tab opened before install): ask it, or inject it.
       if (!unavailable && !getTab(tabId)) sendToTab(tabId, { type: 'rescan' });
       // Opening the popup is the moment to start loading the model: searching should not wait for it.
       engineHost.get().catch(() => undefined);
     },
-    closed: (tabId) => indexer.focus(tabId, false),
+    closed(tabId) {
+      indexer.focus(tabId, false);
+      if (getTab(tabId)?.pageHighlights.popupClosed()) search.clearHighlights(tabId);
+    },
   });
 });
 
@@ -184,9 +203,19 @@ browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeI
   }
 });
 
-browser.runtime.onInstalled.addListener(createClassifyMenu);
-if (__TARGET__ === 'firefox') createClassifyMenu(); // Firefox event pages do not keep menus across restarts
-browser.contextMenus.onClicked.addListener((info, tab) => classifier.onMenuClicked(info, tab));
+const menuActions: PageMenuActions = {
+  similar: async (tabId, url, frameId) => {
+    getTab(tabId)?.pageHighlights.show();
+    await search.similar(tabId, url, frameId);
+  },
+  classify: (tabId, url, frameId) => classifier.classifyImage(tabId, url, undefined, frameId),
+};
+const handleMenuClick = (info: Menus.OnClickData, tab: Tabs.Tab | undefined) => onMenuClicked(info, tab, menuActions);
+browser.runtime.onInstalled.addListener(createPageMenus);
+if (__TARGET__ === 'firefox') createPageMenus(); // Firefox event pages do not keep menus across restarts
+browser.contextMenus.onClicked.addListener((info, tab) => {
+  handleMenuClick(info, tab).catch((error: unknown) => console.error('menu', error));
+});
 
 /** The settings the engine is built from: a change means a new engine and a re-index. */
 const engineKey = (s: Settings) => JSON.stringify([s.modelId, s.backend, s.modelBaseUrl]);
@@ -219,6 +248,7 @@ if (__TEST_BUILD__) {
   // Test builds expose the context-menu handler (headless browsers cannot click native menus)
   // and the decoder, to check the browser's decoding (EXIF orientation) where it really runs.
   (globalThis as Record<string, unknown>).__lensTest = {
+    onMenuClicked: handleMenuClick,
     classifyImage: (tabId: number | null, url: string, labels?: string[], frameId?: number) => classifier.classifyImage(tabId, url, labels, frameId),
     decodeImageBlob,
   };

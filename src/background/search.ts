@@ -106,10 +106,12 @@ export class TabSearch {
     const matches = results
       .filter((r) => r.match)
       .flatMap(({ url, rank: r, score }) => tab.copiesOf(url).map((copy) => ({ url: copy, rank: r, score })));
-    const highlights = JSON.stringify(matches);
-    if (highlights !== tab.sentHighlights) {
+    const source = tab.similarTo ?? undefined;
+    const highlights = JSON.stringify([matches, source]);
+    // Highlights the person cleared (Esc, the popup closed) stay cleared until results are asked for again.
+    if (highlights !== tab.sentHighlights && tab.pageHighlights.shown) {
       tab.sentHighlights = highlights;
-      sendToTab(tab.tabId, { type: 'highlight', results: matches });
+      sendToTab(tab.tabId, { type: 'highlight', results: matches, source });
     }
     this.onResults(tab.tabId);
   }

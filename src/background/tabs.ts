@@ -3,6 +3,7 @@
 // In the manner of uBlock Origin's page store, the tab object owns its entries' transitions:
 // nothing outside this class writes an entry's status.
 import type { FailureReason, FoundImage, SearchResult } from '../messages';
+import { PageHighlights } from './page-highlights';
 
 /**
  * An image's indexing lifecycle:
@@ -100,6 +101,8 @@ export class TabState {
    * reports may be a new document without our highlights.
    */
   sentHighlights = '';
+  /** Whether the matches are lit up on the page (popup closed, pinned, Esc). */
+  readonly pageHighlights = new PageHighlights();
 
   constructor(tabId: number, pageUrl: string, incognito: boolean) {
     this.tabId = tabId;

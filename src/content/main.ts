@@ -1,10 +1,12 @@
 // Content script (every frame): reports the frame's images to the background, answers its
 // requests for page-only pixels, and draws results. It never runs the model or touches storage.
 import browser from 'webextension-polyfill';
-import { parsePageCommand, type ContentMessage, type PageCommand } from '../messages';
+import { parsePageCommand, type ContentMessage, type ContextTargetResponse, type PageCommand } from '../messages';
 import { DEFAULT_SETTINGS, loadSettings, onSettingsChanged } from '../settings';
+import { ContextTargets } from './context-target';
 import { ImageScanner, type DiscoverOptions, type Placement } from './discover';
 import { Overlay } from './overlay';
+import { PageUi } from './page-ui';
 import { prepareCapture, readImage, type ReadSources } from './read-image';
 import { createRevealRelay, scrollBehavior } from './reveal-relay';
 import { watchPage } from './watch';
@@ -20,7 +22,6 @@ const overlay = new Overlay();
 let options: DiscoverOptions = { minSize: DEFAULT_SETTINGS.minImageSize, skipTrackingPixels: DEFAULT_SETTINGS.skipTrackingPixels };
 let sources: ReadSources = { placements: new Map(), longDataUrls: new Map() };
 let lastReport = '';
-let lastContextTarget: Element | null = null;
 const scanLog: object[] = [];
 
 const watcher = watchPage(document, scan);
@@ -64,46 +65,44 @@ function placementsFor(url: string): Placement[] {
   return sources.placements.get(url)?.filter((p) => p.element.isConnected) ?? [];
 }
 
-function elementFor(url: string): Element | undefined {
-  const all = placementsFor(url);
-  if (lastContextTarget?.isConnected) {
-    const hit = all.find((p) => p.element === lastContextTarget);
-    if (hit) return hit.element;
-  }
-  return all[0]?.element;
+const revealRelay = createRevealRelay();
+const contextTargets = new ContextTargets(() => sources.placements);
+
+/** Scrolls to this frame's element showing `url` and pulses it; false when another frame has it. */
+function revealHere(url: string): boolean {
+  const element = placementsFor(url)[0]?.element;
+  if (!element) return false;
+  element.scrollIntoView({ behavior: scrollBehavior(), block: 'center' });
+  revealRelay.askParentsToReveal();
+  overlay.pulse(element);
+  return true;
 }
 
-const revealRelay = createRevealRelay();
+const pageUi = new PageUi({ overlay, placementsFor, revealHere, contextTargets });
 
 function handleCommand(command: PageCommand): Promise<unknown> | undefined {
   switch (command.type) {
-    case 'highlight': {
-      // Every element showing a matching image lights up (the same picture can appear twice).
-      const matches = command.results.flatMap((r) => placementsFor(r.url).map((p) => ({ element: p.element, rank: r.rank, score: r.score })));
-      overlay.highlight(matches);
+    case 'highlight':
+      pageUi.highlight(command);
       return undefined;
-    }
     case 'clear-highlights':
-      overlay.clearHighlights();
-      overlay.destroy();
+      pageUi.clearHighlights();
       return undefined;
-    case 'reveal': {
-      const element = elementFor(command.url);
-      if (!element) {
-        // Another frame has it; if that frame is inside this one, bring the frame into view.
-        revealRelay.expectChildReveal();
-        return undefined;
-      }
-      element.scrollIntoView({ behavior: scrollBehavior(), block: 'center' });
-      revealRelay.askParentsToReveal();
-      overlay.pulse(element);
+    case 'reveal':
+      // Another frame has it; if that frame is inside this one, bring the frame into view.
+      if (!revealHere(command.url)) revealRelay.expectChildReveal();
       return undefined;
-    }
-    case 'show-classification': {
-      const element = elementFor(command.url) ?? (lastContextTarget?.isConnected ? lastContextTarget : undefined);
-      if (element) overlay.showClassification(element, command.labels, command.error);
+    case 'show-classification':
+      pageUi.showClassification(command);
       return undefined;
-    }
+    case 'notice':
+      pageUi.notice(command);
+      return undefined;
+    case 'nav-to':
+      pageUi.navTo(command);
+      return undefined;
+    case 'context-target':
+      return Promise.resolve({ url: contextTargets.resolve()?.url ?? null } satisfies ContextTargetResponse);
     case 'rescan':
       lastReport = '';
       scanner.markAll();
@@ -122,9 +121,7 @@ browser.runtime.onMessage.addListener((raw: unknown) => {
   return command ? handleCommand(command) : undefined;
 });
 
-addEventListener('contextmenu', (event) => {
-  lastContextTarget = event.target instanceof Element ? event.target : null;
-}, { capture: true, passive: true });
+addEventListener('contextmenu', (event) => contextTargets.record(event as MouseEvent), { capture: true, passive: true });
 
 // An iframe that is removed or navigated takes its images with it; a page restored from the
 // back/forward cache shows them again.

@@ -5,7 +5,9 @@
 // Page-provided strings (labels come from the model, URLs from the page) are only ever
 // set as textContent, never as HTML.
 
-import type { LabelProbability } from '../messages';
+import { CARD_STYLE, ClassifyCard, type CardState } from './classify-card';
+import { NAV_STYLE } from './page-nav';
+import { NOTICE_STYLE, Notice } from './notice';
 
 const STYLE = `
 :host { all: initial; }
@@ -13,21 +15,16 @@ const STYLE = `
 .box { position: fixed; box-sizing: border-box; border: 3px solid #2f6bff; border-radius: 6px;
   box-shadow: 0 0 0 2px rgba(255,255,255,.85), 0 2px 10px rgba(0,0,0,.35); transition: opacity .15s; }
 .box.top { border-color: #ff7a00; }
-.badge { position: absolute; top: -3px; left: -3px; font: 600 12px/1.2 system-ui, sans-serif; color: #fff;
-  background: #2f6bff; padding: 3px 6px; border-radius: 6px 0 6px 0; white-space: nowrap; }
-.box.top .badge { background: #ff7a00; }
+.badge { position: absolute; top: -3px; left: -3px; font: 600 12px/1.2 system-ui, sans-serif; color: #fff; border: 0; margin: 0;
+  background: #2456d6; padding: 3px 6px; border-radius: 6px 0 6px 0; white-space: nowrap; pointer-events: auto; cursor: pointer; }
+.box.top .badge { background: #b84f00; }
+.box.source { border-style: dashed; border-color: #1b1b1f; }
+.box.source .badge { background: #1b1b1f; }
 .box.pulse { animation: pulse .9s ease-out 2; }
 .box.reveal { border-color: #ff7a00; }
 @keyframes pulse { 0% { box-shadow: 0 0 0 0 rgba(255,122,0,.8); } 100% { box-shadow: 0 0 0 18px rgba(255,122,0,0); } }
-.card { position: fixed; pointer-events: auto; min-width: 180px; max-width: 280px; background: #fff; color: #1b1b1f;
-  font: 13px/1.35 system-ui, sans-serif; border-radius: 10px; box-shadow: 0 6px 24px rgba(0,0,0,.3); padding: 10px 12px; }
-.card h2 { font-size: 14px; margin: 0 24px 6px 0; }
-.card ol { margin: 0; padding: 0; list-style: none; }
-.card li { display: grid; grid-template-columns: 1fr auto; gap: 2px 8px; margin: 4px 0; }
-.card .bar { grid-column: 1 / 3; height: 4px; background: #e7e9f0; border-radius: 2px; overflow: hidden; }
-.card .bar i { display: block; height: 100%; background: #2f6bff; }
-.card button { position: absolute; top: 6px; right: 6px; border: 0; background: none; font-size: 16px; cursor: pointer; color: #555; }
-`;
+@media (prefers-reduced-motion: reduce) { .box.pulse { animation: none; border-width: 5px; } }
+${CARD_STYLE}${NAV_STYLE}${NOTICE_STYLE}`;
 
 /** How often highlights re-check where their elements are. */
 const FOLLOW_MS = 400;
@@ -39,11 +36,21 @@ interface Highlight {
   box: HTMLDivElement;
 }
 
+export interface HighlightMatch {
+  element: Element;
+  rank: number;
+  score: number;
+  /** The image find-similar ranked against. */
+  source?: boolean;
+}
+
 export class Overlay {
   private host: HTMLElement | null = null;
   private layer: HTMLDivElement | null = null;
   private highlights: Highlight[] = [];
-  private card: { element: Element; node: HTMLDivElement } | null = null;
+  private card: ClassifyCard | null = null;
+  private nav: HTMLElement | null = null;
+  private notice: Notice | null = null;
   private frame = 0;
   /** Layout can move an element without a scroll or resize (images loading above it). */
   private followTimer: ReturnType<typeof setInterval> | undefined;
@@ -70,18 +77,28 @@ export class Overlay {
     return this.layer;
   }
 
-  highlight(matches: { element: Element; rank: number; score: number }[]): void {
+  /** A highlight's badge was clicked (the navigation goes on from that match). */
+  onBadgeClick: (rank: number) => void = () => undefined;
+
+  highlight(matches: HighlightMatch[]): void {
     this.clearHighlights();
     if (matches.length === 0) return this.removeIfEmpty();
     const layer = this.ensureLayer();
     for (const match of matches) {
       const box = document.createElement('div');
-      box.className = match.rank === 1 ? 'box top' : 'box';
+      box.className = match.source ? 'box source' : match.rank === 1 ? 'box top' : 'box';
       box.setAttribute('data-testid', 'highlight');
       box.dataset.rank = String(match.rank);
-      const badge = document.createElement('span');
+      if (match.source) box.dataset.source = 'true';
+      // Not in the tab order (the bar is, and does the same); a click goes on to the next match.
+      const badge = document.createElement('button');
+      badge.type = 'button';
+      badge.tabIndex = -1;
       badge.className = 'badge';
-      badge.textContent = `#${match.rank} · ${match.score.toFixed(2)}`;
+      badge.setAttribute('data-testid', 'highlight-badge');
+      badge.textContent = match.source ? 'Source' : `#${match.rank} · ${match.score.toFixed(2)}`;
+      badge.setAttribute('aria-label', `${match.source ? 'Source image' : `Match ${match.rank}`}: go to the next match`);
+      badge.addEventListener('click', () => this.onBadgeClick(match.rank));
       box.append(badge);
       layer.append(box);
       this.highlights.push({ element: match.element, box });
@@ -124,42 +141,58 @@ export class Overlay {
     this.revealBox = null;
   }
 
-  showClassification(element: Element, labels: LabelProbability[], error?: string): void {
-    this.card?.node.remove();
-    const layer = this.ensureLayer();
-    const node = document.createElement('div');
-    node.className = 'card';
-    node.setAttribute('data-testid', 'classify-card');
-    const title = document.createElement('h2');
-    title.textContent = error ?? (labels[0] ? labels[0].label : 'No label');
-    title.setAttribute('data-testid', 'classify-top-label');
-    const list = document.createElement('ol');
-    for (const { label, probability } of labels.slice(0, 5)) {
-      const item = document.createElement('li');
-      const name = document.createElement('span');
-      name.textContent = label;
-      const value = document.createElement('span');
-      value.textContent = `${(probability * 100).toFixed(1)}%`;
-      const bar = document.createElement('span');
-      bar.className = 'bar';
-      const fill = document.createElement('i');
-      fill.style.width = `${Math.max(1, probability * 100)}%`;
-      bar.append(fill);
-      item.append(name, value, bar);
-      list.append(item);
+  /** Shows (or updates, for the same image) the classification card; returns it. */
+  showClassification(element: Element, state: CardState): ClassifyCard {
+    if (this.card?.element !== element) {
+      this.card?.close();
+      this.card = new ClassifyCard(element, (card) => {
+        if (this.card !== card) return;
+        this.card = null;
+        this.removeIfEmpty();
+      });
+      this.ensureLayer().append(this.card.node);
     }
-    const close = document.createElement('button');
-    close.textContent = '×';
-    close.title = 'Close';
-    close.addEventListener('click', () => {
-      node.remove();
-      this.card = null;
+    this.card.render(state);
+    this.position();
+    return this.card;
+  }
+
+  /** Closes the card; false when there was none. */
+  closeCard(): boolean {
+    if (!this.card) return false;
+    this.card.close();
+    return true;
+  }
+
+  /** Closes the notice; false when there was none. */
+  closeNotice(): boolean {
+    if (!this.notice) return false;
+    this.notice.dismiss();
+    return true;
+  }
+
+  /** The navigation bar (see page-nav.ts), or none (then the overlay goes when nothing else is shown). */
+  showNav(node: HTMLElement | null): void {
+    if (node && this.nav === node) return;
+    this.nav?.remove();
+    this.nav = node;
+    if (node) this.ensureLayer().append(node);
+    else this.removeIfEmpty();
+  }
+
+  showNotice(text: string, at: { x: number; y: number } | null): void {
+    this.notice?.dismiss();
+    this.notice = new Notice(text, at, (notice) => {
+      if (this.notice !== notice) return;
+      this.notice = null;
       this.removeIfEmpty();
     });
-    node.append(close, title, list);
-    layer.append(node);
-    this.card = { element, node };
-    this.position();
+    this.ensureLayer().append(this.notice.node);
+  }
+
+  /** Whether anything of ours is on the page (Esc then belongs to us). */
+  get showing(): boolean {
+    return this.highlights.length > 0 || !!this.card || !!this.nav || !!this.notice;
   }
 
   clearHighlights(): void {
@@ -171,7 +204,11 @@ export class Overlay {
     this.clearHighlights();
     this.clearReveal();
     clearInterval(this.followTimer);
-    this.card = null;
+    // Their close callbacks see they are no longer ours and do not come back here.
+    const { card, notice } = this;
+    this.card = this.nav = this.notice = null;
+    card?.close();
+    notice?.dismiss();
     this.host?.remove();
     this.host = this.layer = null;
     removeEventListener('scroll', this.schedule, { capture: true });
@@ -179,7 +216,7 @@ export class Overlay {
   }
 
   private removeIfEmpty(): void {
-    if (this.highlights.length === 0 && !this.card && !this.revealBox) this.destroy();
+    if (this.highlights.length === 0 && !this.card && !this.revealBox && !this.nav && !this.notice) this.destroy();
   }
 
   private schedule = (): void => {
@@ -199,12 +236,6 @@ export class Overlay {
       box.style.width = `${r.width + 6}px`;
       box.style.height = `${r.height + 6}px`;
     }
-    if (this.card) {
-      const r = this.card.element.getBoundingClientRect();
-      const left = Math.min(Math.max(8, r.left), innerWidth - 296);
-      const below = r.bottom + 8;
-      this.card.node.style.left = `${left}px`;
-      this.card.node.style.top = `${below + 160 < innerHeight ? below : Math.max(8, r.top + 8)}px`;
-    }
+    this.card?.position();
   }
 }

@@ -1,0 +1,117 @@
+// Baselines measured in the same run as the extension, on the same pictures and model bytes:
+//   bare onnxruntime-web, N threads   the ceiling of our hosting (cross-origin-isolated page)
+//   bare onnxruntime-web, 1 thread    what a host without WASM threads gets
+//   onnxruntime-node, N threads       the native ceiling for the same graph
+//   transformers.js                   the same job as a user of @huggingface/transformers writes it
+//   mci0 vs vitb16 (bare, N threads)  the seed's speed claim, in our runtime
+// Bare and node runs time inference only (pixels arrive preprocessed); transformers.js is timed
+// from the image URLs, as the extension is.
+import { join } from 'node:path';
+import * as ortNode from 'onnxruntime-node';
+import type { Page } from 'playwright-core';
+import { imagePath, pixelValues, type TestPage } from './images.ts';
+import type { PreparedModel } from './model.ts';
+import { packageDist } from './server.ts';
+
+export interface BaselineJob {
+  /** A tab of a plain Chromium (no extension) at a path of the bench server. */
+  openPage(path: string): Promise<Page>;
+  origin: string;
+  model: PreparedModel;
+  cache: string;
+  page: TestPage;
+  threads: number;
+  batch: number;
+}
+
+/** ms for the page's images, or why the baseline did not run. */
+export type Outcome = { ms: number; openMs?: number } | { skipped: string };
+
+interface BareModule {
+  open(a: { model: string; externalData?: { path: string; url: string }[]; threads: number }): Promise<{ openMs: number; crossOriginIsolated: boolean; threads: number }>;
+  load(a: { url: string; size: number; count: number }): Promise<void>;
+  run(a: { size: number; count: number; batch: number }): Promise<number>;
+}
+
+/**
+ * A fresh isolated page per configuration: onnxruntime-web fixes its thread count when its
+ * WASM module starts. The first run is a warm-up (WASM tier-up, thread pool, arena) and is not
+ * counted, as the extension's engine warms up before it reports ready.
+ */
+async function bareOrt(job: BaselineJob, o: { model: string; externalData?: { path: string; url: string }[]; size: number; count: number; threads: number }): Promise<Outcome & { ms: number }> {
+  const tab = await job.openPage('/bare.html');
+  try {
+    const opened = await tab.evaluate(async (a) => ((await import('/bare.js' as string)) as BareModule).open(a), { model: o.model, externalData: o.externalData, threads: o.threads });
+    if (o.threads > 1 && !opened.crossOriginIsolated) throw new Error('the bare-ORT page is not cross-origin isolated: no WASM threads');
+    const url = `${job.origin}${imagePath(job.page.index, `pre-${o.size}.rgb`)}`;
+    await tab.evaluate(async (a) => ((await import('/bare.js' as string)) as BareModule).load(a), { url, size: o.size, count: o.count });
+    const run = { size: o.size, count: Math.min(job.batch, o.count), batch: job.batch };
+    await tab.evaluate(async (a) => ((await import('/bare.js' as string)) as BareModule).run(a), run);
+    const ms = await tab.evaluate(async (a) => ((await import('/bare.js' as string)) as BareModule).run(a), { ...run, count: o.count });
+    return { ms, openMs: opened.openMs };
+  } finally {
+    await tab.close();
+  }
+}
+
+const visionUrl = (job: BaselineJob) => `${job.origin}/${job.model.spec.repo}/resolve/main/onnx/vision_model.onnx`;
+
+export function bareOrtBaseline(job: BaselineJob, threads: number): Promise<Outcome> {
+  const size = job.model.spec.imageSize;
+  return bareOrt(job, { model: visionUrl(job), size, count: job.page.images.length, threads });
+}
+
+/** The seed's claim: the S0 image tower against a ViT-B/16 one, same batch and threads, `count` images each. */
+export async function speedClaim(job: BaselineJob, count: number): Promise<{ mci0: number; vitb16: number }> {
+  const tower = (name: string, size: number) =>
+    bareOrt(job, { model: `${job.origin}/arch/${name}.onnx`, externalData: [{ path: `${name}.bin`, url: `${job.origin}/arch/${name}.bin` }], size, count, threads: job.threads });
+  return { mci0: (await tower('mci0', 256)).ms, vitb16: (await tower('vitb16', 224)).ms };
+}
+
+/** onnxruntime-node on the same bytes the extension loads (weights inline), same threads and batch. */
+export async function nodeBaseline(job: BaselineJob): Promise<Outcome> {
+  const size = job.model.spec.imageSize;
+  const count = job.page.images.length;
+  const pixels = pixelValues(job.cache, job.page.index, size, count);
+  const started = performance.now();
+  const session = await ortNode.InferenceSession.create(join(job.model.hfDir, 'onnx/vision_model.onnx'), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: job.threads,
+    interOpNumThreads: 1,
+  });
+  const openMs = performance.now() - started;
+  const plane = 3 * size * size;
+  const runBatch = async (start: number) => {
+    const n = Math.min(job.batch, count - start);
+    const input = new ortNode.Tensor('float32', pixels.subarray(start * plane, (start + n) * plane), [n, 3, size, size]);
+    await session.run({ [session.inputNames[0]]: input });
+  };
+  try {
+    await runBatch(0); // warm-up, as in the browser baselines
+    const t0 = performance.now();
+    for (let start = 0; start < count; start += job.batch) await runBatch(start);
+    return { ms: performance.now() - t0, openMs };
+  } finally {
+    await session.release();
+  }
+}
+
+interface TransformersModule {
+  open(a: { repo: string; threads: number }): Promise<{ openMs: number; crossOriginIsolated: boolean; threads: number }>;
+  run(a: { urls: string[]; batch: number }): Promise<number>;
+}
+
+/** Needs `@huggingface/transformers` as a devDependency; skipped with the reason otherwise. */
+export async function transformersBaseline(job: BaselineJob): Promise<Outcome> {
+  if (!packageDist('@huggingface/transformers')) return { skipped: '@huggingface/transformers is not installed (see bench/README.md)' };
+  const tab = await job.openPage('/bare.html');
+  try {
+    const opened = await tab.evaluate(async (a) => ((await import('/transformers.js' as string)) as TransformersModule).open(a), { repo: job.model.spec.repo, threads: job.threads });
+    const urls = job.page.images.map((img) => `${job.origin}${imagePath(job.page.index, img.file)}`);
+    await tab.evaluate(async (a) => ((await import('/transformers.js' as string)) as TransformersModule).run(a), { urls: urls.slice(0, job.batch), batch: job.batch });
+    const ms = await tab.evaluate(async (a) => ((await import('/transformers.js' as string)) as TransformersModule).run(a), { urls, batch: job.batch });
+    return { ms, openMs: opened.openMs };
+  } finally {
+    await tab.close();
+  }
+}

@@ -1,0 +1,166 @@
+// The extension as a person meets it, in headless Chromium with the release build: open a page of
+// pictures, open the popup, type a query; then come back to the page, then restart the browser.
+// Progress is read from the popup's DOM (popup-contract.ts), timed from Node, polled every 50 ms.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { launchChromium, popupPath, type ChromiumHarness, type HPage } from '../../e2e/browsers.ts';
+import type { TestPage } from './images.ts';
+import { NAME_SHIM, POPUP, readPopup, readStalls, SELECTORS, STALL_PROBE, submitQuery, timeQuery, type PopupState } from './popup-contract.ts';
+import { startProcSampler } from './proc-sampler.ts';
+
+const POLL_MS = 50;
+const TIMEOUT_MS = 15 * 60_000;
+export const QUERIES = ['a dog playing in the snow', 'red sneakers on a wooden floor'] as const;
+
+export interface ExtensionRun {
+  /** Chromium start until the extension's service worker runs. */
+  launchMs: number;
+  /** First popup open (fresh profile) until the popup shows a ready engine. */
+  coldStartMs: number;
+  /** Popup open until the query (submitted at once) shows any result. */
+  firstResultsMs: number;
+  /** Popup open until a query's results hold all the first-viewport images. */
+  visibleRankedMs: number;
+  /** Popup open until every image is indexed (or failed). */
+  pageIndexedMs: number;
+  images: number;
+  failed: number;
+  backend: string;
+  threads: number | null;
+  /** Chromium's CPU time (all processes) from popup open to page indexed, per image. */
+  cpuMsPerImage: number;
+  /** Peak VmRSS of the extension renderer processes during that window. */
+  peakExtensionMB: number;
+  /**
+   * Longest popup main-thread stalls (frame gap, 50 ms timer lateness) while the engine starts
+   * and afterwards while indexing. The popup shares its renderer's main thread with the other
+   * extension pages of that process.
+   */
+  stallFrameStartMs: number;
+  stallTimerStartMs: number;
+  stallFrameIndexingMs: number;
+  stallTimerIndexingMs: number;
+  newQueryMs: number;
+  repeatQueryMs: number;
+  /** Page and popup opened again, all cached, until a query ranks every image. */
+  revisitMs: number;
+  /** The same after closing Chromium and starting it on the same profile (launch excluded). */
+  restartRevisitMs: number;
+  restartLaunchMs: number;
+}
+
+interface PopupSession {
+  page: Page;
+  openedAt: number;
+  state(): Promise<PopupState>;
+}
+
+/** Opens the popup for `tabId` as a tab, with the stall probe installed before its scripts. */
+async function openPopup(harness: ChromiumHarness, tabId: number): Promise<PopupSession> {
+  const page = await harness.context.newPage();
+  await page.addInitScript(NAME_SHIM);
+  await page.addInitScript(STALL_PROBE);
+  const openedAt = performance.now();
+  await page.goto(new URL(popupPath(tabId, POPUP), harness.extensionBaseUrl).href);
+  return { page, openedAt, state: () => page.evaluate(readPopup, SELECTORS) };
+}
+
+/** Polls the popup until `ok`; returns ms since the popup opened, or throws with what was last seen. */
+async function until(popup: PopupSession, what: string, ok: (s: PopupState) => boolean): Promise<number> {
+  const deadline = performance.now() + TIMEOUT_MS;
+  for (;;) {
+    const s = await popup.state();
+    if (ok(s)) return performance.now() - popup.openedAt;
+    if (s.modelMessage && /error|could not|failed/i.test(s.modelMessage)) throw new Error(`popup shows: ${s.modelMessage}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; popup: ${JSON.stringify({ ...s, results: s.results.length })}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+const engineReady = (s: PopupState) => s.backend !== '' && s.backend !== '–' && !s.modelBusy;
+const allRanked = (count: number) => (s: PopupState) => s.results.length >= count;
+
+/** Opens the page and its popup, asks the first query at once and waits until `ranked` images rank (those the first visit indexed). */
+async function revisit(harness: ChromiumHarness, origin: string, page: TestPage, ranked: number): Promise<number> {
+  const tab: HPage = await harness.openPage(`${origin}${page.path}`);
+  const popup = await openPopup(harness, await harness.tabIdOf(tab));
+  try {
+    await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[0] });
+    return await until(popup, `${ranked} images ranked`, allRanked(ranked));
+  } finally {
+    await popup.page.close();
+    await tab.close();
+  }
+}
+
+export async function measureExtension(extensionDir: string, origin: string, page: TestPage, log: (line: string) => void): Promise<ExtensionRun> {
+  const profile = await mkdtemp(join(tmpdir(), 'bench-page-profile-'));
+  const count = page.images.length;
+  const visible = page.visible.map((p) => `${origin}${p}`);
+  try {
+    let harness = await launchChromium(extensionDir, { userDataDir: profile });
+    const launchMs = harness.launchMs;
+    let run: Omit<ExtensionRun, 'revisitMs' | 'restartRevisitMs' | 'restartLaunchMs'>;
+    let revisitMs: number;
+    try {
+      const tab = await harness.openPage(`${origin}${page.path}`);
+      const tabId = await harness.tabIdOf(tab);
+      const sampler = startProcSampler(profile);
+      const popup = await openPopup(harness, tabId);
+      await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[0] });
+      // One poll loop records every milestone as it passes, so none waits for another.
+      const seen: { cold?: number; first?: number; visible?: number } = {};
+      const pageIndexedMs = await until(popup, `${count} images indexed`, (s) => {
+        const now = performance.now() - popup.openedAt;
+        if (seen.cold === undefined && engineReady(s)) seen.cold = now;
+        if (seen.first === undefined && s.results.length > 0) seen.first = now;
+        if (seen.visible === undefined && visible.every((v) => s.results.includes(v))) seen.visible = now;
+        return s.found === count && s.done === count && seen.cold !== undefined;
+      });
+      const window = sampler.stop();
+      // The popup's clock starts at its navigation, a little after openedAt: the split is approximate by that much.
+      const stalls = await popup.page.evaluate(readStalls, seen.cold!);
+      const final = await popup.state();
+      const visibleRankedMs = seen.visible ?? (await until(popup, 'the visible images ranked', (s) => visible.every((v) => s.results.includes(v))));
+      const newQueryMs = await popup.page.evaluate(timeQuery, { sel: SELECTORS, query: QUERIES[1] });
+      const repeatQueryMs = await popup.page.evaluate(timeQuery, { sel: SELECTORS, query: QUERIES[0] });
+      const threads = /(\d+) thread/.exec(final.threads)?.[1];
+      run = {
+        launchMs,
+        coldStartMs: seen.cold!,
+        firstResultsMs: seen.first ?? pageIndexedMs,
+        visibleRankedMs,
+        pageIndexedMs,
+        images: count,
+        failed: final.failed,
+        backend: final.backend,
+        threads: threads ? Number(threads) : null,
+        cpuMsPerImage: (window.cpuSeconds * 1000) / (count - final.failed || 1),
+        peakExtensionMB: window.peakExtensionRss / 2 ** 20,
+        stallFrameStartMs: stalls.frameBefore,
+        stallTimerStartMs: stalls.timerBefore,
+        stallFrameIndexingMs: stalls.frameAfter,
+        stallTimerIndexingMs: stalls.timerAfter,
+        newQueryMs,
+        repeatQueryMs,
+      };
+      log(`  indexed ${count} images in ${(pageIndexedMs / 1000).toFixed(1)} s (${final.backend}${final.threads}), ${final.failed} failed`);
+      await popup.page.close();
+      await tab.close();
+      revisitMs = await revisit(harness, origin, page, count - final.failed);
+    } finally {
+      await harness.close();
+    }
+    harness = await launchChromium(extensionDir, { userDataDir: profile });
+    try {
+      const restartRevisitMs = await revisit(harness, origin, page, run.images - run.failed);
+      return { ...run, revisitMs, restartRevisitMs, restartLaunchMs: harness.launchMs };
+    } finally {
+      await harness.close();
+    }
+  } finally {
+    await rm(profile, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,102 @@
+// Turns the samples of a page-benchmark run into the printed table and the JSON record.
+// Every figure is a median with its range over all samples (runs × pages); ratios are taken
+// per sample against the baseline measured in the same run, then summarised the same way.
+import type { ExtensionRun } from './extension.ts';
+
+export interface Sample {
+  run: number;
+  page: number;
+  extension: ExtensionRun;
+  /** Total ms for the page's images; undefined when skipped. */
+  bareThreads?: number;
+  bareOne?: number;
+  node?: number;
+  transformers?: number;
+}
+
+export interface ClaimSample {
+  images: number;
+  mci0: number;
+  vitb16: number;
+}
+
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export function stat(xs: number[]): Stat | undefined {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = v.length >> 1;
+  return { median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, min: v[0], max: v[v.length - 1], n: v.length };
+}
+
+interface Row {
+  label: string;
+  unit: string;
+  value: (s: Sample) => number | undefined;
+}
+
+const perImage = (ms: number | undefined, s: Sample) => (ms === undefined ? undefined : ms / s.extension.images);
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+
+const ROWS: Row[] = [
+  { label: 'popup open → page indexed', unit: 's', value: (s) => s.extension.pageIndexedMs / 1000 },
+  { label: '  per image', unit: 'ms', value: (s) => perImage(s.extension.pageIndexedMs, s) },
+  { label: 'popup open → first results', unit: 's', value: (s) => s.extension.firstResultsMs / 1000 },
+  { label: 'popup open → 12 visible ranked', unit: 's', value: (s) => s.extension.visibleRankedMs / 1000 },
+  { label: 'cold start (first popup → engine ready)', unit: 's', value: (s) => s.extension.coldStartMs / 1000 },
+  { label: 'revisit, all cached → all ranked', unit: 's', value: (s) => s.extension.revisitMs / 1000 },
+  { label: 'after browser restart → all ranked', unit: 's', value: (s) => s.extension.restartRevisitMs / 1000 },
+  { label: '  browser restart until worker runs', unit: 's', value: (s) => s.extension.restartLaunchMs / 1000 },
+  { label: 'new query → results', unit: 'ms', value: (s) => s.extension.newQueryMs },
+  { label: 'repeated query → results', unit: 'ms', value: (s) => s.extension.repeatQueryMs },
+  { label: 'CPU per image (all Chromium processes)', unit: 'ms', value: (s) => s.extension.cpuMsPerImage },
+  { label: 'peak extension memory (RSS)', unit: 'MB', value: (s) => s.extension.peakExtensionMB },
+  { label: 'popup stall while engine starts: frame gap', unit: 'ms', value: (s) => s.extension.stallFrameStartMs },
+  { label: 'popup stall while engine starts: timer lag', unit: 'ms', value: (s) => s.extension.stallTimerStartMs },
+  { label: 'popup stall while indexing: frame gap', unit: 'ms', value: (s) => s.extension.stallFrameIndexingMs },
+  { label: 'popup stall while indexing: timer lag', unit: 'ms', value: (s) => s.extension.stallTimerIndexingMs },
+  { label: 'bare onnxruntime-web, N threads / image', unit: 'ms', value: (s) => perImage(s.bareThreads, s) },
+  { label: 'bare onnxruntime-web, 1 thread / image', unit: 'ms', value: (s) => perImage(s.bareOne, s) },
+  { label: 'onnxruntime-node, N threads / image', unit: 'ms', value: (s) => perImage(s.node, s) },
+  { label: 'transformers.js (URL → embedding) / image', unit: 'ms', value: (s) => perImage(s.transformers, s) },
+  { label: 'extension page time ÷ bare ORT N threads', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.bareThreads) },
+  { label: 'extension page time ÷ bare ORT 1 thread', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.bareOne) },
+  { label: 'extension page time ÷ onnxruntime-node', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.node) },
+  { label: 'extension page time ÷ transformers.js', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.transformers) },
+  {
+    label: 'share outside inference (est. 1 − bare/extension)',
+    unit: '%',
+    value: (s) => (s.bareThreads === undefined ? undefined : 100 * (1 - s.bareThreads / s.extension.pageIndexedMs)),
+  },
+];
+
+const fmt = (x: number, unit: string) => (unit === 's' || unit === '×' ? x.toFixed(2) : x.toFixed(unit === '%' ? 0 : 1));
+
+export function summarise(samples: Sample[], claims: ClaimSample[]): Record<string, Stat & { unit: string }> {
+  const out: Record<string, Stat & { unit: string }> = {};
+  for (const row of ROWS) {
+    const s = stat(samples.map(row.value).filter((x): x is number => x !== undefined));
+    if (s) out[row.label.trim()] = { ...s, unit: row.unit };
+  }
+  const claim = (f: (c: ClaimSample) => number, label: string, unit: string) => {
+    const s = stat(claims.map(f));
+    if (s) out[label] = { ...s, unit };
+  };
+  claim((c) => c.mci0 / c.images, 'speed claim: mci0 (S0 image tower) / image', 'ms');
+  claim((c) => c.vitb16 / c.images, 'speed claim: vitb16 (ViT-B/16 image tower) / image', 'ms');
+  claim((c) => c.vitb16 / c.mci0, 'speed claim: vitb16 ÷ mci0', '×');
+  return out;
+}
+
+export function printTable(summary: Record<string, Stat & { unit: string }>, skipped: string[]): void {
+  const rows = Object.entries(summary).map(([label, s]) => [label, s.unit, fmt(s.median, s.unit), `${fmt(s.min, s.unit)} – ${fmt(s.max, s.unit)}`, String(s.n)]);
+  const all = [['measure', 'unit', 'median', 'range', 'n'], ...rows];
+  const widths = all[0].map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  for (const r of all) console.log(r.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
+  for (const reason of skipped) console.log(`skipped: ${reason}`);
+}
