@@ -55,4 +55,39 @@ describe('browser decoding in the background (Chromium)', () => {
     expect(pixel[2]).toBeGreaterThan(250); // premultiplied would read ~128
     expect(Math.abs(pixel[3] - 128)).toBeLessThan(2);
   });
+
+  it('bounds decoding: a 20000x20000 PNG is refused from its header, an over-budget image is shrunk, empty pixels fail', async () => {
+    const outcome = await harness.evalInExtension(async () => {
+      type Decode = (b: Blob, o?: { maxPixels?: number; targetSize?: number }) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
+      const decode = (globalThis as any).__lensTest.decodeImageBlob as Decode;
+      const attempt = (blob: Blob, options?: { maxPixels?: number; targetSize?: number }) =>
+        decode(blob, options).then(
+          (image) => ({ width: image.width, height: image.height, pixel: Array.from(image.data.subarray(0, 4)) }),
+          (error: Error) => ({ error: error.message }),
+        );
+      // A real 1000x800 PNG, then its IHDR rewritten to 20000x20000: the decoder is never asked.
+      const canvas = new OffscreenCanvas(1000, 800);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#0a0';
+      ctx.fillRect(0, 0, 1000, 800);
+      const png = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      const bomb = png.slice();
+      new DataView(bomb.buffer).setUint32(16, 20000);
+      new DataView(bomb.buffer).setUint32(20, 20000);
+      const empty = new OffscreenCanvas(50, 50);
+      empty.getContext('2d'); // nothing drawn: fully transparent
+      const blank = await empty.convertToBlob({ type: 'image/png' });
+      return {
+        bomb: await attempt(new Blob([bomb], { type: 'image/png' })),
+        shrunk: await attempt(new Blob([png], { type: 'image/png' }), { maxPixels: 200_000, targetSize: 64 }),
+        tooNarrow: await attempt(new Blob([png], { type: 'image/png' }), { maxPixels: 200_000, targetSize: 600 }),
+        blank: await attempt(blank),
+      };
+    });
+    expect(outcome.bomb).toEqual({ error: 'too many pixels to decode safely: 20000x20000 (400 MP)' });
+    expect(outcome.shrunk).toMatchObject({ width: 500, height: 400 });
+    expect((outcome.shrunk as { pixel: number[] }).pixel).toEqual([0, 170, 0, 255]);
+    expect(outcome.tooNarrow).toMatchObject({ error: expect.stringContaining('too narrow to shrink') });
+    expect(outcome.blank).toMatchObject({ error: expect.stringContaining('pixels could not be read') });
+  });
 });

@@ -14,11 +14,18 @@
  *   /img/solid/<colour>.svg      the same as an SVG document (same query parameters)
  *   /img/solid/<colour>.png?once=<token>  served the first time only, 410 Gone afterwards (an
  *                                expiring signed URL: only the page that loaded it has the pixels)
+ *   /img/solid/<colour>.png?delay=<ms>  answered after <ms> (at most 10 s): a slow image host
  *   /img/etag/<colour>.png       the solid PNG with an ETag and Last-Modified; a matching
  *                                If-None-Match / If-Modified-Since gets 304 without a body. Every
  *                                request of this route is logged in `validatorLog` (see validatorRoute)
  *   /healthz                     "ok"
- * Every response has Cache-Control: no-store.
+ *   /set-cookies                 sets lens_strict (SameSite=Strict), lens_lax (Lax) and lens_none
+ *                                (None; Secure) on the host, for the request-privacy audit
+ *   /generated/images.html?n=<count>  a page of <count> distinct small lazy <img>s (max 20,000) that
+ *                                records its long tasks and long animation frames (window.__longTasks/__longFrames)
+ *   /generated/page.html?meta=<policy>&img=<url>[&img=<url>|<referrerpolicy>]  a page with an
+ *                                optional <meta name=referrer> and the given images
+ * Every response has Cache-Control: no-store. Every image request is logged (see TestServer.log).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -71,15 +78,62 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
   res.end(body);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** One image request as the server saw it: what the browser (or the extension) sent along. */
+export interface LoggedRequest {
+  /** The server's own origin, e.g. http://127.0.0.1:41234 */
+  server: string;
+  /** Path and query. */
+  url: string;
+  cookie: string | null;
+  referer: string | null;
+  /** 'image' for the page's own <img> loads, 'empty' for fetch() (the extension's background). */
+  dest: string | null;
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function generatedPage(path: string, url: URL): string | null {
+  if (path === '/generated/images.html') {
+    const n = Math.min(20_000, Math.max(1, Number.parseInt(url.searchParams.get('n') ?? '100', 10) || 100));
+    const imgs: string[] = [];
+    // Distinct colours: no two images share bytes (or URLs).
+    for (let i = 0; i < n; i++) imgs.push(`<img src="/img/solid/${(i * 2654435761 % 0xffffff >>> 0).toString(16).padStart(6, '0')}.png?w=48&amp;h=48&amp;i=${i}" width="48" height="48" loading="lazy" alt="">`);
+    // Long tasks and long animation frames from the start, for e2e/long-tasks.test.ts.
+    const observe = `<script>window.__longTasks=[];window.__longFrames=[];
+new PerformanceObserver((l)=>{for(const e of l.getEntries())__longTasks.push({start:e.startTime,duration:e.duration})}).observe({type:'longtask',buffered:true});
+try{new PerformanceObserver((l)=>{for(const e of l.getEntries())__longFrames.push({start:e.startTime,duration:e.duration,scripts:e.scripts.map((s)=>({url:s.sourceURL,invoker:s.invoker,duration:s.duration,forcedStyleAndLayout:s.forcedStyleAndLayoutDuration}))})}).observe({type:'long-animation-frame',buffered:true})}catch{}</script>`;
+    return `<!doctype html><html><head><meta charset="utf-8"><title>${n} images</title>${observe}<style>img{margin:2px}</style></head><body>${imgs.join('')}</body></html>`;
+  }
+  if (path === '/generated/page.html') {
+    const meta = url.searchParams.get('meta');
+    const imgs = url.searchParams.getAll('img').map((spec) => {
+      const [src, policy] = spec.split('|');
+      const attr = policy ? ` referrerpolicy="${escapeHtml(policy)}"` : '';
+      return `<img src="${escapeHtml(src)}"${attr} width="120" height="90" alt="">`;
+    });
+    const head = meta ? `<meta name="referrer" content="${escapeHtml(meta)}">` : '';
+    return `<!doctype html><html><head><meta charset="utf-8">${head}<title>generated</title></head><body>${imgs.join('\n')}</body></html>`;
+  }
+  return null;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, self: string, log: LoggedRequest[]): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const path = decodeURIComponent(url.pathname);
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
   if (path === '/healthz') return send(res, 200, 'text/plain', 'ok');
+  if (path === '/set-cookies') {
+    res.setHeader('Set-Cookie', ['lens_strict=1; Path=/; SameSite=Strict', 'lens_lax=1; Path=/; SameSite=Lax', 'lens_none=1; Path=/; SameSite=None; Secure']);
+    return send(res, 200, 'text/html; charset=utf-8', '<!doctype html><title>cookies set</title>cookies set');
+  }
+  const generated = generatedPage(path, url);
+  if (generated !== null) return send(res, 200, MIME['.html'], generated);
   if (validatorRoute(req, res, url)) return;
 
   const img = /^\/img\/solid\/([A-Za-z0-9]+)\.(png|svg)$/.exec(path);
   if (img) {
+    const header = (name: string) => (req.headers[name] as string | undefined) ?? null;
+    log.push({ server: self, url: req.url ?? '', cookie: header('cookie'), referer: header('referer'), dest: header('sec-fetch-dest') });
     const rgb = parseColour(img[1]);
     if (!rgb) return send(res, 404, 'text/plain', `unknown colour ${img[1]}`);
     // Hotlink protection as image hosts do it: only pages of the named origin may show the image.
@@ -90,6 +144,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       if (usedOnceTokens.has(once)) return send(res, 410, 'text/plain', 'this address has expired');
       usedOnceTokens.add(once);
     }
+    const delay = Math.min(10_000, Number(url.searchParams.get('delay')) || 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const w = clampInt(url.searchParams.get('w'), 160);
     const h = clampInt(url.searchParams.get('h'), 120);
     const extra: Record<string, string> = url.searchParams.get('cors') === '1' ? { 'Access-Control-Allow-Origin': '*' } : {};
@@ -192,23 +248,29 @@ export interface TestServer {
   origin: string;
   /** a second origin serving the same content (different port) */
   crossOrigin: string;
+  /** Image requests both servers received, oldest first. */
+  log: LoggedRequest[];
   close(): Promise<void>;
 }
 
 export async function startServer(): Promise<TestServer> {
-  const make = (): Server =>
+  const log: LoggedRequest[] = [];
+  const selves: string[] = [];
+  const make = (index: number): Server =>
     createServer((req, res) => {
-      handle(req, res).catch((err: unknown) => {
+      handle(req, res, selves[index], log).catch((err: unknown) => {
         if (!res.headersSent) send(res, 500, 'text/plain', String(err));
         else res.destroy();
       });
     });
-  const a = make();
-  const b = make();
+  const a = make(0);
+  const b = make(1);
   const [origin, crossOrigin] = await Promise.all([listen(a), listen(b)]);
+  selves.push(origin, crossOrigin);
   return {
     origin,
     crossOrigin,
+    log,
     close: async () => {
       await Promise.all([closeServer(a), closeServer(b)]);
     },

@@ -2,6 +2,8 @@
 // the Firefox add-on, where the popup lives, and polling for a state to appear.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startServer, type TestServer } from './server';
 
 export const CHROME_DIR = process.env.E2E_CHROME_DIR ?? resolve('dist-test/chrome');
 export const FIREFOX_DIR = resolve('dist-test/firefox');
@@ -25,4 +27,29 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T>, ok: (v
 export function requireTestBuild(): void {
   if (!existsSync(resolve(CHROME_DIR, 'manifest.json')) || !existsSync(resolve(FIREFOX_DIR, 'manifest.json')))
     throw new Error('dist-test/ is missing: run `npm run build:test` first (npm test does).');
+}
+
+/**
+ * A local test server and one browser for the tests of the calling describe block: started
+ * before them, closed after. Read them through the getters inside the tests.
+ */
+export function useServerAndBrowser<H extends { close(): Promise<void> }>(launch: () => Promise<H>): { server: () => TestServer; harness: () => H } {
+  let server: TestServer | undefined;
+  let harness: H | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+    harness = await launch();
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await server?.close();
+  });
+  return {
+    server: () => server ?? fail('the test server did not start'),
+    harness: () => harness ?? fail('the browser did not start'),
+  };
+}
+
+function fail(why: string): never {
+  throw new Error(why);
 }

@@ -6,7 +6,13 @@ type Manifest = Record<string, any>;
 
 export function browserManifest(base: Manifest, target: Target, flavor: Flavor): Manifest {
   const m: Manifest = structuredClone(base);
-  if (flavor === 'test') m.name = `${m.name} (test build)`;
+  if (flavor === 'test') {
+    m.name = `${m.name} (test build)`;
+    // Headless browsers show no permission prompt: test builds get the optional permissions at
+    // install, so the popup's permissions.request answers "granted" at once and downloads run.
+    m.permissions = [...m.permissions, ...(m.optional_permissions ?? [])];
+    delete m.optional_permissions;
+  }
   if (target === 'chrome') {
     delete m.browser_specific_settings;
   } else {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isImageUrl, parseBackgroundPortMessage, parseContentMessage, parsePageCommand, parsePopupPortMessage, parseRequestMessage, parseResponse } from './messages';
+import { isImageUrl, MAX_IMAGES_PER_MESSAGE, parseBackgroundPortMessage, parseContentMessage, parsePageCommand, parsePopupPortMessage, parseRequestMessage, parseResponse } from './messages';
 
 const image = { url: 'https://example.com/a.jpg', kind: 'img', width: 100, height: 80, top: 10, visible: true, alt: 'a cat' };
 
@@ -10,9 +10,23 @@ describe('message validators', () => {
     expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: [{ ...image, kind: 'script' }], hidden: 0 })).toBeNull();
     expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: [{ ...image, width: Infinity }], hidden: 0 })).toBeNull();
     expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: 'nope', hidden: 0 })).toBeNull();
-    expect(parseContentMessage({ type: 'images-found', pageUrl: 'x', images: new Array(2001).fill(image), hidden: 0 })).toBeNull();
+    expect(parseContentMessage({ type: 'images-found', pageUrl: 'x', images: new Array(MAX_IMAGES_PER_MESSAGE).fill(image), hidden: 0 })).not.toBeNull();
+    expect(parseContentMessage({ type: 'images-found', pageUrl: 'x', images: new Array(MAX_IMAGES_PER_MESSAGE + 1).fill(image), hidden: 0 })).toBeNull();
     expect(parseContentMessage({ type: 'search', tabId: 1, query: 'x' })).toBeNull();
     expect(parseContentMessage(null)).toBeNull();
+  });
+
+  it('takes a referrer policy token per image and a count of images left out, nothing else', () => {
+    const report = (extra: object, imageExtra: object = {}) => parseContentMessage({ type: 'images-found', pageUrl: 'x', images: [{ ...image, ...imageExtra }], hidden: 0, ...extra });
+    expect(report({}, { referrerPolicy: 'no-referrer' })).not.toBeNull();
+    expect(report({}, { referrerPolicy: 'strict-origin-when-cross-origin' })).not.toBeNull();
+    expect(report({}, { referrerPolicy: 'never' })).toBeNull(); // legacy keywords are mapped in the page, not here
+    expect(report({}, { referrerPolicy: '' })).toBeNull();
+    expect(report({}, { referrerPolicy: 3 })).toBeNull();
+    expect(report({ omitted: 5 })).not.toBeNull();
+    expect(report({ omitted: -1 })).toBeNull();
+    expect(report({ omitted: 1.5 })).toBeNull();
+    expect(report({ omitted: '5' })).toBeNull();
   });
 
   it('accepts only image URLs of safe schemes', () => {

@@ -4,6 +4,7 @@
 // and a popup may be stale after an update.
 
 import type { Backend } from './engine/types';
+import { isReferrerPolicy, type ReferrerPolicyToken } from './referrer-policy';
 
 // ---------------------------------------------------------------- shared shapes
 
@@ -24,16 +25,21 @@ export interface FoundImage {
   /** Rendered and in the viewport or reachable by scrolling (not display:none / zero opacity). */
   visible: boolean;
   alt: string;
+  /** The policy the page's own request uses (element attribute, else `<meta name=referrer>`); absent: the default. */
+  referrerPolicy?: ReferrerPolicyToken;
 }
 
 export interface SearchResult {
   url: string;
+  /** Raw cosine similarity to the query. */
   score: number;
+  /** 0..1 on the model's calibrated scale (engine/relevance.ts): what the popup shows. */
+  relevance: number;
   rank: number;
   alt: string;
   width: number;
   height: number;
-  /** Stands out from this page's scores (see background/search.ts); highlighted on the page. */
+  /** Passes the model's floor and stands out from this page's scores (engine/relevance.ts); highlighted on the page. */
   match: boolean;
   /** Set on results from another page (other tab or history): where the picture was seen. */
   pageUrl?: string;
@@ -101,7 +107,12 @@ export const FAILURE_REASONS: readonly FailureReason[] = ['model', 'needs-visibl
 /** What the popup shows for one tab; sent whole on every change (a reconnecting popup needs no replay). */
 export interface TabView {
   tabId: number;
+  /** The top frame's address (for exports); '' before the page reported. */
+  pageUrl: string;
+  /** Images, counting identical copies once (see `merged`). */
   found: number;
+  /** Images found at another address with the same bytes as one in `found`, shown once (merge setting). */
+  merged: number;
   hidden: number;
   indexed: number;
   failed: number;
@@ -128,7 +139,7 @@ export interface TabView {
 
 export type ContentMessage =
   /** The frame's complete current list (replaces what the frame reported before). */
-  | { type: 'images-found'; pageUrl: string; images: FoundImage[]; hidden: number }
+  | { type: 'images-found'; pageUrl: string; images: FoundImage[]; hidden: number; /** Shown images past MAX_IMAGES_PER_MESSAGE, not listed. */ omitted?: number }
   /** The person pinned (or unpinned) the highlights on the page: they stay when the popup closes. */
   | { type: 'pin-highlights'; pinned: boolean }
   /** The person cleared the highlights on the page (Esc, the bar's close): every frame's go, and stay gone. */
@@ -296,7 +307,8 @@ export type BackgroundPortMessage = { type: 'view'; view: TabView };
 // ---------------------------------------------------------------- validators
 
 const MAX_URL = 16_384; // long enough for reasonable data: URLs of thumbnails, short enough to bound memory
-export const MAX_IMAGES_PER_MESSAGE = 2_000;
+/** A frame lists at most this many images (visible first, then down the page) and counts the rest. */
+export const MAX_IMAGES_PER_MESSAGE = 10_000;
 /** Scheme of names for page-only pixels (see FoundImage.url). */
 export const LOCAL_IMAGE_SCHEME = 'lens-local:';
 /** Largest image a frame may send as a data: URL (base64: 4 characters per 3 bytes). */
@@ -331,7 +343,8 @@ function isFoundImage(v: unknown): v is FoundImage {
     isNum(v.height) &&
     isNum(v.top) &&
     typeof v.visible === 'boolean' &&
-    isStr(v.alt, 2_000)
+    isStr(v.alt, 2_000) &&
+    (v.referrerPolicy === undefined || isReferrerPolicy(v.referrerPolicy))
   );
 }
 
@@ -339,6 +352,7 @@ export function parseContentMessage(v: unknown): ContentMessage | null {
   if (!isObj(v)) return null;
   if (v.type === 'images-found') {
     if (!isStr(v.pageUrl, MAX_URL) || !isNum(v.hidden)) return null;
+    if (v.omitted !== undefined && !(Number.isInteger(v.omitted) && (v.omitted as number) >= 0)) return null;
     if (!Array.isArray(v.images) || v.images.length > MAX_IMAGES_PER_MESSAGE) return null;
     if (!v.images.every(isFoundImage)) return null;
     return v as unknown as ContentMessage;

@@ -2,6 +2,8 @@
 import browser from 'webextension-polyfill';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
+/** The popup's own size: compact fits small screens, roomy shows more results per row. */
+export type PopupSize = 'compact' | 'roomy';
 
 export interface Settings {
   modelId: string;
@@ -19,6 +21,7 @@ export interface Settings {
   mergeDuplicates: boolean;
   /** Where models are downloaded from (Hugging Face layout). */
   modelBaseUrl: string;
+  popupSize: PopupSize;
   // ---- visual memory (see background/memory.ts)
   /** Opt-in: remember the pages whose images were indexed (title, address, thumbnails) for "Everything seen". */
   historyEnabled: boolean;
@@ -38,6 +41,7 @@ export const DEFAULT_SETTINGS: Settings = {
   skipTrackingPixels: true,
   mergeDuplicates: true,
   modelBaseUrl: 'https://huggingface.co',
+  popupSize: 'compact',
   historyEnabled: false,
   historyExcludedSites: [],
   memoryBudgetMB: 500,
@@ -75,6 +79,7 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (typeof r.skipTrackingPixels === 'boolean') s.skipTrackingPixels = r.skipTrackingPixels;
   if (typeof r.mergeDuplicates === 'boolean') s.mergeDuplicates = r.mergeDuplicates;
   if (typeof r.modelBaseUrl === 'string' && /^https?:\/\//.test(r.modelBaseUrl)) s.modelBaseUrl = r.modelBaseUrl.replace(/\/+$/, '');
+  if (r.popupSize === 'compact' || r.popupSize === 'roomy') s.popupSize = r.popupSize;
   if (typeof r.historyEnabled === 'boolean') s.historyEnabled = r.historyEnabled;
   if (Array.isArray(r.historyExcludedSites)) {
     s.historyExcludedSites = r.historyExcludedSites

@@ -33,19 +33,21 @@ function indexedTab(tabId: number, pageUrl: string, axes: number[], base: number
 }
 
 const result = (url: string, score: number, match: boolean, pageUrl?: string): SearchResult => ({
-  url, score, rank: 0, alt: '', width: 1, height: 1, match, ...(pageUrl ? { pageUrl, pageTitle: 't', favicon: null } : {}),
+  url, score, relevance: 0, rank: 0, alt: '', width: 1, height: 1, match, ...(pageUrl ? { pageUrl, pageTitle: 't', favicon: null } : {}),
 });
+const scale = { unrelated: 0.1, floor: 0.15, clear: 0.3 };
 
 describe('merging results of other pages', () => {
-  it('ranks all together, and other pages match when they score like the page\'s matches', () => {
-    const merged = mergeResults([result('https://p/1', 0.3, true), result('https://p/2', 0.1, false)], [result('https://o/1', 0.35, false, 'https://o/'), result('https://o/2', 0.2, false, 'https://o/')]);
+  it('ranks all together, and judges other pages\' results on the model\'s scale', () => {
+    const merged = mergeResults([result('https://p/1', 0.3, true), result('https://p/2', 0.1, false)], [result('https://o/1', 0.35, false, 'https://o/'), result('https://o/2', 0.2, false, 'https://o/')], scale);
     expect(merged.map((r) => [r.url, r.rank, r.match])).toEqual([
       ['https://o/1', 1, true],
       ['https://p/1', 2, true],
       ['https://o/2', 3, false],
       ['https://p/2', 4, false],
     ]);
-    expect(mergeResults([], [result('https://o/1', 0.2, false, 'https://o/')])[0].match).toBe(true);
+    expect(mergeResults([], [result('https://o/1', 0.2, false, 'https://o/')], scale)[0].match).toBe(true);
+    expect(mergeResults([], [result('https://o/1', 0.12, false, 'https://o/')], scale)[0].match).toBe(false); // under the floor
   });
 });
 

@@ -7,6 +7,8 @@
 //   memorySearch.search(tabId, query, scope)   after TabSearch.run: adds other pages' results
 //   memorySearch.similar(tabId, url, scope)    after TabSearch.similar: the same, image → image
 //   scopedView(view)                           the view with scope state and merged results
+import { relevanceOf } from '../engine/registry';
+import { compareScores, judgeMatches, relevance, type RelevanceScale } from '../engine/relevance';
 import { dot } from '../engine/similarity';
 import { VectorIndex } from '../engine/vector-index';
 import type { MemoryView, SearchResult, SearchScope } from '../messages';
@@ -75,6 +77,8 @@ interface ScopeState {
   pictures: Map<string, { sha256: string; incognito: boolean }>;
   loading: boolean;
   error: string | null;
+  /** The model's scale for the last search's kind (text or image): other pages' matches are judged on it. */
+  scale?: RelevanceScale;
   /** The history index the last 'all' search used (its size and other-model count are shown). */
   history?: HistoryIndex;
   /** Bumped by every request: an older computation that finishes late is dropped. */
@@ -150,6 +154,7 @@ export class MemorySearch {
     const model = await this.deps.pipeline.model();
     const vector = await queryVector(model, query.trim(), !tab.incognito);
     if (!vector) return this.finish(tabId, state, []);
+    state.scale = relevanceOf(model.spec).text;
     await this.rankOthers(tab, state, model, vector);
   }
 
@@ -164,6 +169,7 @@ export class MemorySearch {
       ? await this.deps.storeFor(picture.incognito).getEmbedding(model.spec.id, picture.sha256)
       : await this.deps.pipeline.embed({ url, tab }).then((r) => (r.kind === 'embedding' ? r.embedding : tab.embeddingEntry(url)?.embedding));
     if (!vector) throw new Error('This image has no embedding yet.');
+    state.scale = relevanceOf(model.spec).image;
     await this.rankOthers(tab, state, model, vector);
   }
 
@@ -234,7 +240,7 @@ export class MemorySearch {
     for (const image of fromTabs) onThisPage.add(pictures.get(image.url)!.sha256);
     const fromHistory = await this.historyResults(index, tab, query, onThisPage, pictures);
     if (generation !== state.generation) return;
-    const merged = [...fromTabs, ...fromHistory].sort((a, b) => b.score - a.score).slice(0, MAX_OTHER_RESULTS);
+    const merged = [...fromTabs, ...fromHistory].sort((a, b) => compareScores(a.score, b.score)).slice(0, MAX_OTHER_RESULTS);
     this.finish(tab.tabId, state, merged);
   }
 
@@ -256,10 +262,10 @@ export class MemorySearch {
         info ??= await this.deps.tabInfo(other.tabId).catch(() => ({ title: other.pageUrl, favicon: null }));
         const { alt, width, height } = entry.found;
         pictures.set(entry.url, { sha256: entry.sha256, incognito: other.incognito });
-        out.push(otherResult(entry.url, dot(query, entry.embedding), { alt, width, height }, other.pageUrl, info));
+        out.push(otherResult(entry.url, dot(query, entry.embedding), { alt, width, height }, other.pageUrl, info, stateOf(tab.tabId).scale));
       }
     }
-    return out.sort((a, b) => b.score - a.score);
+    return out.sort((a, b) => compareScores(a.score, b.score));
   }
 
   private async historyResults(
@@ -278,7 +284,7 @@ export class MemorySearch {
       const image = page?.images.find((i) => i.sha256 === sha256);
       if (!page || !image || pictures.has(image.src)) continue;
       pictures.set(image.src, { sha256, incognito: tab.incognito });
-      out.push(otherResult(image.src, score, image, page.url, { title: page.title, favicon: page.favicon }));
+      out.push(otherResult(image.src, score, image, page.url, { title: page.title, favicon: page.favicon }, stateOf(tab.tabId).scale));
     }
     await history.store.touchEmbeddings(history.modelId, out.map((r) => pictures.get(r.url)!.sha256)).catch(() => undefined);
     return out;
@@ -295,23 +301,21 @@ function otherResult(
   { alt, width, height }: { alt: string; width: number; height: number },
   pageUrl: string,
   info: { title: string; favicon: string | null },
+  scale: RelevanceScale | undefined,
 ): SearchResult {
-  return { url, score, rank: 0, alt, width, height, match: false, pageUrl, pageTitle: info.title || pageUrl, favicon: info.favicon };
+  const relevant = scale ? relevance(score, scale) : 0;
+  return { url, score, relevance: relevant, rank: 0, alt, width, height, match: false, pageUrl, pageTitle: info.title || pageUrl, favicon: info.favicon };
 }
 
-/** The page's results and other pages', ranked together; the others' matches stand out as the page's do. */
-export function mergeResults(page: readonly SearchResult[], others: readonly SearchResult[]): SearchResult[] {
-  if (others.length === 0) return [...page];
-  const pageMatches = page.filter((r) => r.match).map((r) => r.score);
-  let threshold: number;
-  if (pageMatches.length > 0) threshold = Math.min(...pageMatches);
-  else {
-    const scores = others.map((r) => r.score);
-    const mean = scores.reduce((s, x) => s + x, 0) / scores.length;
-    threshold = mean + Math.sqrt(scores.reduce((s, x) => s + (x - mean) ** 2, 0) / scores.length);
-  }
-  const marked = others.map((r, i) => ({ ...r, match: r.score >= threshold || (page.length === 0 && i === 0) }));
-  return [...page, ...marked].sort((a, b) => b.score - a.score).map((r, i) => ({ ...r, rank: i + 1 }));
+/**
+ * The page's results and other pages', ranked together. The page keeps its own matches; other
+ * pages' results are judged on the model's scale among all the scores (relevance.ts).
+ */
+export function mergeResults(page: readonly SearchResult[], others: readonly SearchResult[], scale: RelevanceScale | undefined): SearchResult[] {
+  if (others.length === 0 || !scale) return [...page];
+  const judged = judgeMatches([...page, ...others].map((r) => r.score), scale).slice(page.length);
+  const marked = others.map((r, i) => ({ ...r, match: judged[i] }));
+  return [...page, ...marked].sort((a, b) => compareScores(a.score, b.score)).map((r, i) => ({ ...r, rank: i + 1 }));
 }
 
 /** Whether history is on and which model is current: the view's memory fields read them (set by memory.ts). */
@@ -334,5 +338,5 @@ export function scopedResults(tabId: number, pageResults: readonly SearchResult[
     error: state?.error ?? null,
   };
   const others = state && state.scope !== 'page' && tab && (tab.query || tab.similarTo) ? state.others : [];
-  return { results: mergeResults(pageResults, others), memory };
+  return { results: mergeResults(pageResults, others, state?.scale), memory };
 }

@@ -17,14 +17,19 @@ export class ImageFetchError extends Error {}
 /** A conditional request (see revalidate.ts) answered 304: the stored bytes are still current. */
 export class NotModifiedError extends ImageFetchError {}
 
-/**
- * `referrer` is the exact Referer to send (already reduced by the page's referrer policy, see
- * referrerFor), or null for none.
- */
-export async function fetchImage(
-  url: string,
-  options: { referrer?: string | null; signal?: AbortSignal; headers?: Record<string, string> } = {},
-): Promise<FetchedImage> {
+/** How to ask: from imageRequestFor (image-request.ts), which decides cookies, cache and Referer. */
+export interface FetchOptions {
+  /** The exact Referer to send (already reduced by the page's referrer policy), or null for none. */
+  referrer?: string | null;
+  /** Cookies only where the page itself could send them; none by default. */
+  credentials?: 'omit' | 'include';
+  cache?: 'force-cache' | 'no-store';
+  signal?: AbortSignal;
+  /** Extra request headers: the validators of a conditional request (revalidate.ts). */
+  headers?: Record<string, string>;
+}
+
+export async function fetchImage(url: string, options: FetchOptions = {}): Promise<FetchedImage> {
   const timeout = AbortSignal.timeout(FETCH_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const referrer = options.referrer && /^https?:/.test(options.referrer) ? options.referrer : null;
@@ -34,12 +39,11 @@ export async function fetchImage(
       fetch(url, {
         signal,
         headers: options.headers,
-        // The user sees the image with their cookies; fetch the same bytes.
-        credentials: 'include',
+        credentials: options.credentials ?? 'omit',
         // Firefox honours this from extension pages; Chrome ignores it (the rule sets the header).
         referrer: referrer ?? undefined,
         referrerPolicy: referrer ? 'unsafe-url' : 'no-referrer',
-        cache: 'force-cache',
+        cache: options.cache ?? 'no-store',
       }),
     );
   } catch (error) {

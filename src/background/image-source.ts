@@ -1,6 +1,9 @@
 // Where an image's bytes come from, by address:
-//   http(s)   the background fetches them (host permissions: no CORS; the page's Referer);
-//             SVG documents go to the page to be drawn (workers cannot decode SVG);
+//   http(s)   the background fetches them (host permissions: no CORS) asking no more than the page
+//             could (image-request.ts: cookies only for the page's own site, its referrer policy);
+//             SVG documents go to the page to be drawn (workers cannot decode SVG), but bytes
+//             fetched with cookies only to a frame of the image's own origin; any other frame
+//             gets the document as fetched without cookies, or draws its own copy;
 //             if the fetch fails (403, expired URL, offline), the page gives the pixels it shows,
 //             and failing that a screenshot crop does.
 //   data:     decoded here (SVG ones drawn by the page);
@@ -10,7 +13,7 @@ import { Limiter } from '../concurrency';
 import { LOCAL_IMAGE_SCHEME } from '../messages';
 import { dataUrlToImage, fetchImage, ImageFetchError, isSvg, type FetchedImage } from './image-bytes';
 import { captureFromScreen, PageReadError, readFromPage } from './page-bytes';
-import { referrerFor } from './referrer-rules';
+import { imageRequestFor } from './image-request';
 import type { TabState } from './tabs';
 import { describe } from '../errors';
 
@@ -57,12 +60,15 @@ export async function loadImageBytes({ url, tab, frameId = 0 }: ImageRequest): P
   if (url.startsWith('blob:') || url.startsWith(LOCAL_IMAGE_SCHEME) || /^data:image\/svg/i.test(url)) return fromPage();
   if (url.startsWith('data:')) return dataUrlToImage(url);
 
-  // Images in about:blank and srcdoc frames are requested with their parent page as referrer.
-  const frameUrl = tab?.frameUrls.get(frameId);
-  const referrer = referrerFor(frameUrl && /^https?:/.test(frameUrl) ? frameUrl : tab?.pageUrl, url);
+  const plan = imageRequestFor(url, {
+    pageUrl: tab?.pageUrl,
+    frameUrl: tab?.frameUrls.get(frameId),
+    incognito: tab?.incognito ?? false,
+    referrerPolicy: tab?.entry(url)?.found.referrerPolicy,
+  });
   let fetched: FetchedImage;
   try {
-    fetched = await limits.network.run(() => fetchImage(url, { referrer }));
+    fetched = await limits.network.run(() => fetchImage(url, plan));
   } catch (fetchError) {
     if (!tab) throw fetchError;
     // The page shows the image, so its pixels exist there even when the site refuses us.
@@ -75,5 +81,8 @@ export async function loadImageBytes({ url, tab, frameId = 0 }: ImageRequest): P
   }
   if (!isSvg(fetched)) return fetched;
   if (!tab) throw new ImageFetchError('SVG images can only be read on their page');
-  return fromPage(await fetched.blob.text());
+  if (plan.frameMayHaveBytes) return fromPage(await fetched.blob.text());
+  // Bytes fetched with the user's cookies go to no other origin's renderer: what anyone could fetch does.
+  const anonymous = await limits.network.run(() => fetchImage(url, { ...plan, credentials: 'omit' })).catch(() => null);
+  return anonymous && isSvg(anonymous) ? fromPage(await anonymous.blob.text()) : fromPage();
 }

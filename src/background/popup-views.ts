@@ -16,19 +16,24 @@ const timers = new Map<number, ReturnType<typeof setTimeout>>();
 /** Why a tab cannot be searched at all, from its address; null when it can. */
 export function unavailableReason(url: string | undefined): string | null {
   if (!url) return null;
-  if (/^(chrome|edge|about|moz-extension|chrome-extension|view-source|devtools):/.test(url) && !url.startsWith('about:blank'))
-    return 'Browser pages cannot be searched.';
+  if (/^about:blank([?#]|$)/.test(url)) return 'This is a blank page: it has no images to search.';
+  if (/^(chrome|edge|about|moz-extension|chrome-extension|view-source|devtools):/.test(url)) return 'Browser pages cannot be searched.';
   if (/^https:\/\/(chromewebstore\.google\.com|chrome\.google\.com\/webstore|addons\.mozilla\.org)\//.test(url))
     return 'Extension store pages cannot be searched: browsers protect them from all extensions.';
+  if (/^[a-z]+:[^?#]*\.pdf([?#]|$)/i.test(url)) return "PDF documents open in the browser's own viewer, which extensions cannot read.";
   return null;
 }
 
-export function buildView(tabId: number, unavailable: string | null = null): TabView {
+/** Each subscribed tab's reason it cannot be searched, found when its popup subscribed: every later view keeps it. */
+const unavailableByTab = new Map<number, string | null>();
+
+export function buildView(tabId: number, unavailable: string | null = unavailableByTab.get(tabId) ?? null): TabView {
   const tab = getTab(tabId);
-  const counts = tab?.counts() ?? { found: 0, hidden: 0, indexed: 0, failed: 0, pending: 0 };
+  const counts = tab?.counts() ?? { found: 0, merged: 0, hidden: 0, indexed: 0, failed: 0, pending: 0 };
   const errors = (tab?.failures(MAX_ERRORS_SHOWN) ?? []).map(({ url, failure }) => ({ url, reason: failure.reason, error: failure.detail }));
   return {
     tabId,
+    pageUrl: tab?.pageUrl ?? '',
     ...counts,
     errors,
     stats: tab?.stats ?? { embedded: 0, fromCache: 0 },
@@ -77,6 +82,7 @@ export function servePopup(port: Runtime.Port, hooks: PopupHooks): void {
     ports.get(subscribed)!.add(port);
     const tab = await browser.tabs.get(subscribed).catch(() => undefined);
     const unavailable = unavailableReason(tab?.url);
+    unavailableByTab.set(subscribed, unavailable);
     port.postMessage({ type: 'view', view: buildView(subscribed, unavailable) } satisfies BackgroundPortMessage);
     hooks.opened(subscribed, unavailable);
   });
@@ -85,6 +91,7 @@ export function servePopup(port: Runtime.Port, hooks: PopupHooks): void {
     ports.get(subscribed)?.delete(port);
     if (!ports.get(subscribed)?.size) {
       ports.delete(subscribed);
+      unavailableByTab.delete(subscribed);
       hooks.closed(subscribed);
     }
   });

@@ -36,6 +36,37 @@ describe('referrer policy', () => {
     expect(referrerFor(undefined, 'https://cdn.test/7.jpg')).toBeNull();
   });
 
+  it('follows the page\'s policy, as the spec\'s "determine request\'s referrer" does', () => {
+    const page = 'https://shop.test/item/7?ref=x#top';
+    const same = 'https://shop.test/img/7.jpg';
+    const cross = 'https://cdn.test/7.jpg';
+    const down = 'http://cdn.test/7.jpg';
+    const full = 'https://shop.test/item/7?ref=x';
+    const origin = 'https://shop.test/';
+    const table: [string, (string | null)[]][] = [
+      //                                   same    cross   downgrade
+      ['no-referrer', [null, null, null]],
+      ['origin', [origin, origin, origin]],
+      ['unsafe-url', [full, full, full]],
+      ['strict-origin', [origin, origin, null]],
+      ['same-origin', [full, null, null]],
+      ['origin-when-cross-origin', [full, origin, origin]],
+      ['no-referrer-when-downgrade', [full, full, null]],
+      ['strict-origin-when-cross-origin', [full, origin, null]],
+    ];
+    for (const [policy, expected] of table) {
+      const got = [same, cross, down].map((image) => referrerFor(page, image, policy as never));
+      expect({ policy, got }).toEqual({ policy, got: expected });
+    }
+    // Loopback addresses count as secure: http://127.0.0.1 → http://example.test is a downgrade.
+    expect(referrerFor('http://127.0.0.1:8080/p', 'http://example.test/a.png', 'strict-origin')).toBeNull();
+    expect(referrerFor('http://127.0.0.1:8080/p', 'http://localhost:9/a.png', 'strict-origin')).toBe('http://127.0.0.1:8080/');
+    // Different ports are different origins: only the origin goes.
+    expect(referrerFor('http://127.0.0.1:8080/p?q', 'http://127.0.0.1:9090/a.png')).toBe('http://127.0.0.1:8080/');
+    // An overlong page URL is cut to its origin.
+    expect(referrerFor(`https://shop.test/${'a'.repeat(5000)}`, same, 'unsafe-url')).toBe(origin);
+  });
+
   it('filters exactly one URL, special characters widened to the wildcard', () => {
     expect(exactUrlFilter('https://a.test/x.png?w=1')).toBe('|https://a.test/x.png?w=1|');
     expect(exactUrlFilter('https://a.test/x*^|.png')).toBe('|https://a.test/x***.png|');

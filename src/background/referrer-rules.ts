@@ -5,6 +5,7 @@
 // scoped to requests the extension itself makes (its own origin as initiator, no tab), sets the
 // header in Chrome and Firefox alike; pages' own requests are never touched.
 import browser from 'webextension-polyfill';
+import type { ReferrerPolicyToken } from '../referrer-policy';
 
 /** Rule ids this module owns; any left over from a previous background instance are removed. */
 const FIRST_RULE_ID = 1_000_000;
@@ -20,12 +21,23 @@ function dnr(): Dnr | undefined {
   return (browser as { declarativeNetRequest?: Dnr }).declarativeNetRequest;
 }
 
+/** Longer referrers are cut to their origin, as browsers do. */
+const MAX_REFERRER_LENGTH = 4096;
+
+/** https, wss and the loopback hosts: a referrer from these is not sent to plain-http addresses. */
+function isTrustworthy(url: URL): boolean {
+  if (url.protocol === 'https:' || url.protocol === 'wss:') return true;
+  const host = url.hostname;
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
+}
+
 /**
- * The Referer a browser sends for an image on `pageUrl` under its default policy
- * (strict-origin-when-cross-origin): the page URL for same-origin images, the page's origin for
- * cross-origin ones, nothing from https to http or from non-web pages.
+ * The Referer a browser sends for an image on `pageUrl` under `policy` (the element's
+ * referrerpolicy attribute, else the document's; the default is strict-origin-when-cross-origin),
+ * following "determine request's referrer" of the Referrer Policy spec. Null for none, and for
+ * non-web pages.
  */
-export function referrerFor(pageUrl: string | undefined, imageUrl: string): string | null {
+export function referrerFor(pageUrl: string | undefined, imageUrl: string, policy: ReferrerPolicyToken = 'strict-origin-when-cross-origin'): string | null {
   if (!pageUrl) return null;
   let page: URL;
   let image: URL;
@@ -36,12 +48,31 @@ export function referrerFor(pageUrl: string | undefined, imageUrl: string): stri
     return null;
   }
   if (!/^https?:$/.test(page.protocol) || !/^https?:$/.test(image.protocol)) return null;
-  if (page.protocol === 'https:' && image.protocol === 'http:') return null;
-  if (page.origin !== image.origin) return `${page.origin}/`;
   page.hash = '';
   page.username = '';
   page.password = '';
-  return page.href;
+  const origin = `${page.origin}/`;
+  const full = page.href.length > MAX_REFERRER_LENGTH ? origin : page.href;
+  const sameOrigin = page.origin === image.origin;
+  const downgrade = isTrustworthy(page) && !isTrustworthy(image);
+  switch (policy) {
+    case 'no-referrer':
+      return null;
+    case 'origin':
+      return origin;
+    case 'unsafe-url':
+      return full;
+    case 'strict-origin':
+      return downgrade ? null : origin;
+    case 'same-origin':
+      return sameOrigin ? full : null;
+    case 'origin-when-cross-origin':
+      return sameOrigin ? full : origin;
+    case 'no-referrer-when-downgrade':
+      return downgrade ? null : full;
+    case 'strict-origin-when-cross-origin':
+      return sameOrigin ? full : downgrade ? null : origin;
+  }
 }
 
 /**

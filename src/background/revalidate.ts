@@ -11,7 +11,7 @@
 import type { UrlRecord } from '../store/schema';
 import { fetchImage, isSvg, NotModifiedError, type FetchedImage } from './image-bytes';
 import type { ImageRequest } from './image-source';
-import { referrerFor } from './referrer-rules';
+import { imageRequestFor } from './image-request';
 
 export type Revalidation = { kind: 'unchanged' } | { kind: 'fetched'; fetched: FetchedImage } | { kind: 'unknown'; reason: string };
 
@@ -35,11 +35,15 @@ export async function revalidate(
   const headers = conditionalHeaders(record);
   if (!headers) return { kind: 'unknown', reason: 'no validators stored' };
   if (record.url !== url || !/^https?:/i.test(url)) return { kind: 'unknown', reason: 'not a web address' };
-  // The Referer the image loader would send: hotlink-protected hosts answer 304 only to it.
-  const frameUrl = tab?.frameUrls.get(frameId);
-  const referrer = referrerFor(frameUrl && /^https?:/.test(frameUrl) ? frameUrl : tab?.pageUrl, url);
+  // Asked as the image loader asks (cookies, cache, Referer): hosts answer 304 only to that.
+  const plan = imageRequestFor(url, {
+    pageUrl: tab?.pageUrl,
+    frameUrl: tab?.frameUrls.get(frameId),
+    incognito: tab?.incognito ?? false,
+    referrerPolicy: tab?.entry(url)?.found.referrerPolicy,
+  });
   try {
-    const fetched = await deps.fetchImage(url, { referrer, headers });
+    const fetched = await deps.fetchImage(url, { ...plan, headers });
     // SVG documents are drawn by their page: the usual loader does that.
     return isSvg(fetched) ? { kind: 'unknown', reason: 'SVG' } : { kind: 'fetched', fetched };
   } catch (error) {

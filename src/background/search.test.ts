@@ -18,9 +18,12 @@ describe('rank', () => {
     tab.markIndexed(a, Float32Array.from([0.1, Math.sqrt(0.99)]), 'm');
     tab.markIndexed(b, Float32Array.from([0.3, Math.sqrt(0.91)]), 'm');
     tab.markIndexed(c, Float32Array.from([0.9, Math.sqrt(0.19)]), 'other');
-    const results = rank(tab, Float32Array.from([1, 0]), 'm');
+    const spec = { id: 'm', relevance: { text: { unrelated: 0.1, floor: 0.18, clear: 0.3 }, image: { unrelated: 0.5, floor: 0.7, clear: 0.9 } } };
+    const results = rank(tab, Float32Array.from([1, 0]), spec as never, 'text');
     expect(results.map((r) => [r.url, r.rank])).toEqual([[urls[1], 1], [urls[0], 2]]);
-    expect(results[0]).toMatchObject({ alt: 'image 1', width: 100, height: 120, match: true });
+    expect(results[0]).toMatchObject({ alt: 'image 1', width: 100, height: 120, match: true, relevance: 1 });
+    expect(results[1].match).toBe(false);
+    expect(results[1].relevance).toBeCloseTo(0, 6);
     expect(results[0].score).toBeCloseTo(0.3, 6);
   });
 });
@@ -34,7 +37,7 @@ describe('find similar', () => {
     tab.claim(3).forEach((entry, i) => tab.markIndexed(entry, vectors[i], 'm'));
     let embedCalls = 0;
     const pipeline = {
-      model: async () => ({ spec: { id: 'm' } }),
+      model: async () => ({ spec: { id: 'm', relevance: { text: { unrelated: 0, floor: 0.15, clear: 0.3 }, image: { unrelated: 0.5, floor: 0.7, clear: 0.78 } } } }),
       embed: async ({ url }: { url: string }) => {
         embedCalls++;
         const entry = tab.embeddingEntry(url)!;
@@ -50,6 +53,8 @@ describe('find similar', () => {
     expect(tab.query).toBe('');
     expect(tab.results.map((r) => r.url)).toEqual(urls);
     expect(tab.results[0].score).toBeCloseTo(1, 6);
+    // Judged on the image scale: the source and the pink (a clear match on that scale) match, the blue does not.
+    expect(tab.results.map((r) => r.match)).toEqual([true, true, false]);
     expect(changed).toEqual([7]);
     expect(sent).toHaveLength(1);
     // A text query replaces the similarity ranking.

@@ -1,7 +1,9 @@
 // Text queries → the tab's ranked images, their highlights on the page, and live refresh of
 // the results while more images get indexed.
 import { hasPositiveTerm, parseQuery } from '../engine/query-syntax';
+import { relevanceOf } from '../engine/registry';
 import { combineQueries, rankMatches } from '../engine/similarity';
+import type { ModelSpec } from '../engine/types';
 import type { SearchResult } from '../messages';
 import type { LoadedModel } from './engine-host';
 import type { EmbeddingPipeline } from './embedding-pipeline';
@@ -21,14 +23,20 @@ export async function queryVector(model: LoadedModel, query: string, persist: bo
   return combineQueries(terms.map((t, i) => ({ embedding: vectors[i], sign: t.sign })));
 }
 
-/** The tab's indexed images (of this model) ranked against a query vector (text or image); matches stand out from this page's scores. */
-export function rank(tab: TabState, query: Float32Array, modelId: string): SearchResult[] {
-  const items = [...tab.allEntries()].flatMap((entry) =>
-    entry.status === 'indexed' && entry.embedding && entry.modelId === modelId ? [{ entry, embedding: entry.embedding }] : [],
-  );
-  return rankMatches(query, items).map(({ item: { entry }, score, match }, i) => ({
+/**
+ * The tab's indexed images (of this model) ranked against a query vector: a text query, or an
+ * image's embedding (find similar), each judged on the model's scale for that kind (relevance.ts).
+ * Images enter in page order (top to bottom, then document order), so equal scores keep the order people see.
+ */
+export function rank(tab: TabState, query: Float32Array, spec: ModelSpec, kind: 'text' | 'image'): SearchResult[] {
+  const items = [...tab.allEntries()]
+    .flatMap((entry) => (entry.status === 'indexed' && entry.embedding && entry.modelId === spec.id ? [{ entry, embedding: entry.embedding }] : []))
+    // Stable sort: images on one row keep the order the page reported them in (document order).
+    .sort((a, b) => a.entry.found.top - b.entry.found.top);
+  return rankMatches(query, items, relevanceOf(spec)[kind]).map(({ item: { entry }, score, match, relevance }, i) => ({
     url: entry.url,
     score,
+    relevance,
     rank: i + 1,
     alt: entry.found.alt,
     width: entry.found.width,
@@ -61,7 +69,7 @@ export class TabSearch {
     const model = await this.pipeline.model();
     const vector = await queryVector(model, tab.query, !tab.incognito);
     if (tab.query !== query.trim() || tab.similarTo !== null) return; // a newer request arrived meanwhile
-    this.publish(tab, vector ? rank(tab, vector, model.spec.id) : []);
+    this.publish(tab, vector ? rank(tab, vector, model.spec, 'text') : []);
   }
 
   /**
@@ -78,7 +86,7 @@ export class TabSearch {
     const embedding = source.kind === 'embedding' ? source.embedding : tab.embeddingEntry(url)?.embedding;
     if (!embedding) throw new Error('This image has no embedding yet.');
     const model = await this.pipeline.model();
-    this.publish(tab, rank(tab, embedding, model.spec.id));
+    this.publish(tab, rank(tab, embedding, model.spec, 'image'));
   }
 
   /** Results cover whatever is indexed so far: recompute them soon after the tab changed. */

@@ -50,6 +50,8 @@ type MutableEntry = { -readonly [K in keyof ImageEntry]: ImageEntry[K] };
 
 export interface TabCounts {
   found: number;
+  /** Copies with the same bytes as a found image, counted and shown once. */
+  merged: number;
   hidden: number;
   indexed: number;
   failed: number;
@@ -278,7 +280,7 @@ export class TabState {
     }
     let hidden = 0;
     for (const n of this.hiddenByFrame.values()) hidden += n;
-    return { found: this.entries.size - duplicates, hidden, indexed, failed, pending };
+    return { found: this.entries.size - duplicates, merged: duplicates, hidden, indexed, failed, pending };
   }
 
   failures(limit: number): { url: string; failure: ImageFailure }[] {

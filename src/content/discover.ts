@@ -4,9 +4,9 @@
 // Cost on big pages: extracting sources needs getComputedStyle, so it runs once per element and
 // afterwards only for elements that changed (the caller marks subtrees dirty from a
 // MutationObserver), in time slices that yield to the page. Measuring (boxes, visibility) runs
-// on every scan, but only over the elements known to show an image.
+// on every scan, but only over the elements known to show an image, and also in time slices.
 import { MAX_IMAGES_PER_MESSAGE, type FoundImage } from '../messages';
-import { imageSourcesOf, type ImageSource, type SourceContext } from './sources';
+import { documentReferrerPolicy, imageSourcesOf, type ImageSource, type SourceContext } from './sources';
 import { walkElements } from './walk';
 
 export interface DiscoverOptions {
@@ -23,6 +23,8 @@ export interface Placement {
 
 export interface Discovery {
   images: FoundImage[];
+  /** Shown images left out of `images` (past MAX_IMAGES_PER_MESSAGE: the furthest down the page). */
+  omitted: number;
   /** Distinct images present but not shown (display:none, invisible, off the page). */
   hidden: number;
   placements: Map<string, Placement[]>;
@@ -33,10 +35,6 @@ export interface Discovery {
 export interface ExtractStats {
   /** Elements whose sources were (re-)read. */
   extracted: number;
-  /** Main-thread time spent reading them (the wall time also includes the page's turns in between). */
-  busyMs: number;
-  /** Uninterrupted stretches of work: the page ran in between. */
-  slices: number;
   /** Set when a large re-read was put off (see LARGE_REREAD): scan again after this long. */
   retryInMs?: number;
 }
@@ -70,6 +68,41 @@ function yieldToPage(): Promise<void> {
   });
 }
 
+/**
+ * One scan's time on the page's main thread, cut into stretches of about SLICE_MS with the page's
+ * turns in between. Shared by extract() and measure() and stopped by the caller once it has
+ * reported: a stretch runs from one yield to the next, whichever step it spans.
+ */
+export class TimeSlicer {
+  /** Main-thread time in all (the wall time also includes the page's turns in between). */
+  busyMs = 0;
+  /** Uninterrupted stretches of work. */
+  slices = 1;
+  /** The longest stretch: what the page waited for at most. */
+  longestMs = 0;
+  private stretchStart = performance.now();
+  private count = 0;
+
+  /** Call after each unit of work; checks the clock every 32 units. */
+  async tick(): Promise<void> {
+    if ((++this.count & 31) !== 0 || performance.now() - this.stretchStart <= SLICE_MS) return;
+    this.endStretch();
+    await yieldToPage();
+    this.slices++;
+    this.stretchStart = performance.now();
+  }
+
+  stop(): void {
+    this.endStretch();
+  }
+
+  private endStretch(): void {
+    const ms = performance.now() - this.stretchStart;
+    this.busyMs += ms;
+    this.longestMs = Math.max(this.longestMs, ms);
+  }
+}
+
 export class ImageScanner {
   private readonly sources = new WeakMap<Element, ImageSource[]>();
   private readonly imageElements = new Set<Element>();
@@ -98,7 +131,7 @@ export class ImageScanner {
   }
 
   /** Re-extracts sources for what changed, yielding to the page every few milliseconds. */
-  async extract(): Promise<ExtractStats> {
+  async extract(slicer: TimeSlicer): Promise<ExtractStats> {
     const everything = this.everything;
     const roots = everything ? [this.doc.documentElement] : [...this.dirty];
     const pending: Element[] = [];
@@ -107,7 +140,7 @@ export class ImageScanner {
     }
     const sinceLarge = performance.now() - this.lastLargeRereadAt;
     if (pending.length > LARGE_REREAD) {
-      if (this.firstDone && sinceLarge < LARGE_REREAD_GAP_MS) return { extracted: 0, busyMs: 0, slices: 0, retryInMs: LARGE_REREAD_GAP_MS - sinceLarge };
+      if (this.firstDone && sinceLarge < LARGE_REREAD_GAP_MS) return { extracted: 0, retryInMs: LARGE_REREAD_GAP_MS - sinceLarge };
       this.lastLargeRereadAt = performance.now();
     }
     this.firstDone = true;
@@ -115,11 +148,7 @@ export class ImageScanner {
     this.everything = false;
     this.dirty.clear();
     const context: SourceContext = { devicePixelRatio: devicePixelRatio || 1, longDataUrls: this.longDataUrls };
-    let sliceStart = performance.now();
-    let busyMs = 0;
-    let slices = 1;
-    for (let i = 0; i < pending.length; i++) {
-      const element = pending[i];
+    for (const element of pending) {
       const found = imageSourcesOf(element, context);
       if (found.length > 0) {
         this.sources.set(element, found);
@@ -128,29 +157,28 @@ export class ImageScanner {
       } else if (this.imageElements.delete(element)) {
         this.sources.delete(element);
       }
-      if ((i & 31) === 31 && performance.now() - sliceStart > SLICE_MS) {
-        busyMs += performance.now() - sliceStart;
-        await yieldToPage();
-        slices++;
-        sliceStart = performance.now();
-      }
+      await slicer.tick();
     }
-    busyMs += performance.now() - sliceStart;
-    return { extracted: pending.length, busyMs, slices };
+    return { extracted: pending.length };
   }
 
-  /** Boxes, visibility, filters and de-duplication by URL, over the elements showing images. */
-  measure(options: DiscoverOptions): Discovery {
+  /**
+   * Boxes, visibility, filters and de-duplication by URL, over the elements showing images, in
+   * slices like extract(). Scroll position is read per slice: boxes are in the viewport then.
+   */
+  async measure(options: DiscoverOptions, slicer: TimeSlicer): Promise<Discovery> {
     const view = this.doc.defaultView!;
-    const scrollX = view.scrollX;
-    const scrollY = view.scrollY;
-    // A frame with no viewport (an iframe that is display:none or zero-sized) shows nothing.
-    const frameShown = view.innerWidth > 0 && view.innerHeight > 0;
+    const documentPolicy = documentReferrerPolicy(this.doc);
     const shown = new Map<string, FoundImage>();
     const placements = new Map<string, Placement[]>();
     const hiddenUrls = new Set<string>();
 
-    for (const element of this.imageElements) {
+    for (const element of [...this.imageElements]) {
+      await slicer.tick();
+      const scrollX = view.scrollX;
+      const scrollY = view.scrollY;
+      // A frame with no viewport (an iframe that is display:none or zero-sized) shows nothing.
+      const frameShown = view.innerWidth > 0 && view.innerHeight > 0;
       if (!element.isConnected) {
         this.imageElements.delete(element);
         this.sources.delete(element);
@@ -185,17 +213,19 @@ export class ImageScanner {
           top: Math.round(rect.top + scrollY),
           visible: rect.bottom > 0 && rect.top < view.innerHeight && rect.right > 0 && rect.left < view.innerWidth,
           alt: source.alt,
+          ...((source.referrerPolicy ?? documentPolicy) && { referrerPolicy: source.referrerPolicy ?? documentPolicy }),
         });
       }
     }
     let hidden = 0;
     for (const url of hiddenUrls) if (!shown.has(url)) hidden++;
     let images = [...shown.values()];
-    if (images.length > MAX_IMAGES_PER_MESSAGE) {
-      // What the person is looking at first, then down the page.
+    const omitted = Math.max(0, images.length - MAX_IMAGES_PER_MESSAGE);
+    if (omitted > 0) {
+      // What the person is looking at first, then down the page; the rest is counted, not dropped silently.
       images = images.sort((a, b) => Number(b.visible) - Number(a.visible) || a.top - b.top).slice(0, MAX_IMAGES_PER_MESSAGE);
     }
-    return { images, hidden, placements, longDataUrls: this.longDataUrls };
+    return { images, omitted, hidden, placements, longDataUrls: this.longDataUrls };
   }
 
   get knownImageElements(): number {

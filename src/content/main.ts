@@ -1,10 +1,10 @@
 // Content script (every frame): reports the frame's images to the background, answers its
 // requests for page-only pixels, and draws results. It never runs the model or touches storage.
 import browser from 'webextension-polyfill';
-import { parsePageCommand, type ContentMessage, type ContextTargetResponse, type PageCommand } from '../messages';
+import { parsePageCommand, type ContentMessage, type ContextTargetResponse, type FoundImage, type PageCommand } from '../messages';
 import { DEFAULT_SETTINGS, loadSettings, onSettingsChanged } from '../settings';
 import { ContextTargets } from './context-target';
-import { ImageScanner, type DiscoverOptions, type Placement } from './discover';
+import { ImageScanner, TimeSlicer, type DiscoverOptions, type Placement } from './discover';
 import { Overlay } from './overlay';
 import { PageUi } from './page-ui';
 import { prepareCapture, readImage, type ReadSources } from './read-image';
@@ -30,30 +30,40 @@ watcher.attach(scanner);
 
 async function scan(): Promise<void> {
   const started = performance.now();
-  const extraction = await scanner.extract();
+  const slicer = new TimeSlicer();
+  const extraction = await scanner.extract(slicer);
   if (extraction.retryInMs !== undefined) watcher.scanSoon(extraction.retryInMs);
   const extractedAt = performance.now();
-  const { images, hidden, placements, longDataUrls } = scanner.measure(options);
+  const { images, omitted, hidden, placements, longDataUrls } = await scanner.measure(options, slicer);
+  const measuredAt = performance.now();
   sources = { placements, longDataUrls };
+  report(images, hidden, omitted);
+  slicer.stop();
   if (__TEST_BUILD__) {
     // Test builds leave the last scans' timings where e2e tests can read them (release builds touch no page DOM).
+    const ms = (n: number) => Math.round(n * 10) / 10;
     scanLog.push({
       extracted: extraction.extracted,
-      slices: extraction.slices,
-      busyMs: Math.round(extraction.busyMs * 10) / 10,
+      slices: slicer.slices,
+      busyMs: ms(slicer.busyMs),
+      longestSliceMs: ms(slicer.longestMs),
       imageElements: scanner.knownImageElements,
-      extractMs: Math.round((extractedAt - started) * 10) / 10,
-      measureMs: Math.round((performance.now() - extractedAt) * 10) / 10,
+      extractMs: ms(extractedAt - started),
+      measureMs: ms(measuredAt - extractedAt),
       images: images.length,
+      omitted,
       hidden,
     });
     document.documentElement.dataset.lensScans = JSON.stringify(scanLog.slice(-20));
   }
-  // Unchanged lists are not re-sent: pages mutate constantly (carousels, ads, timers).
-  const key = JSON.stringify([images.map((i) => [i.url, i.visible]), hidden]);
+}
+
+/** Sends the frame's list, unless unchanged: pages mutate constantly (carousels, ads, timers). */
+function report(images: FoundImage[], hidden: number, omitted: number): void {
+  const key = JSON.stringify([images.map((i) => [i.url, i.visible, i.referrerPolicy]), hidden, omitted]);
   if (key === lastReport) return;
   lastReport = key;
-  const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images, hidden };
+  const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images, hidden, ...(omitted > 0 && { omitted }) };
   browser.runtime.sendMessage(message).catch(() => {
     // The background may be restarting (extension update): report again shortly.
     lastReport = '';

@@ -9,6 +9,8 @@ import { CARD_STYLE, ClassifyCard, type CardState } from './classify-card';
 import { NAV_STYLE } from './page-nav';
 import { NOTICE_STYLE, Notice } from './notice';
 
+declare const __TEST_BUILD__: boolean;
+
 const STYLE = `
 :host { all: initial; }
 .layer { position: fixed; inset: 0; pointer-events: none; z-index: 2147483646; }
@@ -62,8 +64,9 @@ export class Overlay {
     if (this.layer && this.host?.isConnected) return this.layer;
     this.host = document.createElement('mobileclip-lens-overlay');
     this.host.setAttribute('data-testid', 'lens-overlay');
-    // Open so tests (and assistive tools) can read it; it holds nothing secret.
-    const root = this.host.attachShadow({ mode: 'open' });
+    // Closed in release builds: ranks, scores and labels are the person's, and would let the page
+    // infer the query. Test builds leave it open, since e2e tests drive it as the page would.
+    const root = this.host.attachShadow({ mode: __TEST_BUILD__ ? 'open' : 'closed' });
     const style = document.createElement('style');
     style.textContent = STYLE;
     this.layer = document.createElement('div');

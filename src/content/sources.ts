@@ -2,6 +2,7 @@
 // once per scan in discover.ts); the only costly call is getComputedStyle, made once per element
 // when it is new or changed, never on every scan.
 import type { FoundImage } from '../messages';
+import { isReferrerPolicy, metaReferrerPolicy, type ReferrerPolicyToken } from '../referrer-policy';
 import { cssImageUrls } from './css-images';
 import { contentKey, elementKey } from './local-keys';
 import { chooseCandidate, parseSrcset } from './srcset';
@@ -18,6 +19,19 @@ export interface ImageSource {
   intrinsic?: { width: number; height: number };
   /** An <img> whose (lazy) load has not happened: no size yet, neither shown nor hidden. */
   loading?: boolean;
+  /** The element's own referrerpolicy attribute, when valid (it overrides the document's). */
+  referrerPolicy?: ReferrerPolicyToken;
+}
+
+/**
+ * The policy the document's `<meta name=referrer>` elements set (the last valid one wins, as
+ * each applies when inserted), or undefined. A Referrer-Policy response header is invisible to
+ * scripts: pages that set theirs only by header are treated as having the default.
+ */
+export function documentReferrerPolicy(doc: Document): ReferrerPolicyToken | undefined {
+  let policy: ReferrerPolicyToken | undefined;
+  for (const meta of doc.querySelectorAll<HTMLMetaElement>('meta[name="referrer" i]')) policy = metaReferrerPolicy(meta.content) ?? policy;
+  return policy;
 }
 
 /** Browsers accept these in <img>; anything else (javascript:, about:) is not an image. */
@@ -119,6 +133,8 @@ function imgSource(img: HTMLImageElement, context: SourceContext): ImageSource |
     alt: (img.alt || img.title || img.getAttribute('aria-label') || '').slice(0, 300),
     intrinsic: loaded ? { width: img.naturalWidth, height: img.naturalHeight } : attrWidth && attrHeight ? { width: attrWidth, height: attrHeight } : undefined,
     loading: !loaded,
+    // The IDL attribute reads "" for a missing or invalid value.
+    referrerPolicy: isReferrerPolicy(img.referrerPolicy) ? img.referrerPolicy : undefined,
   };
 }
 

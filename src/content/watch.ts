@@ -10,7 +10,7 @@ export const SCAN_INTERVAL_MS = 300;
 
 const WATCHED_ATTRIBUTES = [
   'src', 'srcset', 'sizes', 'style', 'class', 'id', 'hidden', 'open', 'type', 'media', 'poster', 'href', 'width', 'height',
-  'data-src', 'data-srcset', 'data-lazy-src', 'data-lazy-srcset', 'data-original', 'data-lazy',
+  'referrerpolicy', 'data-src', 'data-srcset', 'data-lazy-src', 'data-lazy-srcset', 'data-original', 'data-lazy',
 ];
 
 export interface PageWatcher {

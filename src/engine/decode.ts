@@ -1,8 +1,27 @@
 // Browser-side image decoding (pages, workers, offscreen documents): bytes -> RGBAImage for
 // preprocess.ts. Uses only web platform APIs, no extension APIs. Node has no
 // createImageBitmap; the CLI and Node tests decode PNGs with png.ts instead.
+//
+// Every decode is bounded (image-budget.ts): the header's size is read first, and an image over
+// the pixel budget is decoded straight to a smaller size, or refused with the reason.
 
+import { checkReadBack, decodePlan, MAX_DECODE_PIXELS, type DecodePlan, type Size } from './image-budget';
+import { readImageHeader } from './image-header';
 import type { RGBAImage } from './preprocess';
+import { MODELS } from './registry';
+
+export interface DecodeOptions {
+  /** Pixel budget of the decoded image (default MAX_DECODE_PIXELS). */
+  maxPixels?: number;
+  /** The shortest side a downscaled image keeps (default: the largest model input). */
+  targetSize?: number;
+}
+
+export class ImageDecodeError extends Error {}
+
+const LARGEST_MODEL_INPUT = Math.max(...MODELS.map((m) => m.imageSize));
+/** Enough for a JPEG's SOF after large EXIF and ICC segments; other formats need a few bytes. */
+const HEADER_BYTES = 1 << 20;
 
 /**
  * Decodes any image format the browser supports. The browser's decoders also take care of
@@ -11,21 +30,49 @@ import type { RGBAImage } from './preprocess';
  * embedded colour profiles (colorSpaceConversion 'default' converts to sRGB, as displayed).
  * premultiplyAlpha 'none' asks for straight alpha, which is what preprocess expects.
  */
-export async function decodeImageBlob(blob: Blob): Promise<RGBAImage> {
-  const bitmap = await createImageBitmap(blob, {
-    imageOrientation: 'from-image',
-    premultiplyAlpha: 'none',
-    colorSpaceConversion: 'default',
-  });
+export async function decodeImageBlob(blob: Blob, options: DecodeOptions = {}): Promise<RGBAImage> {
+  const limits = { maxPixels: options.maxPixels ?? MAX_DECODE_PIXELS };
+  const targetSize = options.targetSize ?? LARGEST_MODEL_INPUT;
+  const header = readImageHeader(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
+  // Sizes are planned as shown: createImageBitmap's resize applies after the EXIF rotation.
+  const shown = header && (header.swapsAxes ? { width: header.height, height: header.width } : header);
+  let plan: DecodePlan = shown ? decodePlan(shown, targetSize, limits) : { kind: 'full' };
+  if (plan.kind === 'refuse') throw new ImageDecodeError(plan.reason);
+
+  let bitmap = await createImageBitmap(blob, bitmapOptions(plan));
+  if (!shown) {
+    // A format whose header we do not read: the browser decoded it; bound what is read back.
+    plan = decodePlan(bitmap, targetSize, limits);
+    if (plan.kind === 'refuse') {
+      bitmap.close();
+      throw new ImageDecodeError(plan.reason);
+    }
+    if (plan.kind === 'downscale') {
+      const large = bitmap;
+      bitmap = await createImageBitmap(large, bitmapOptions(plan)).finally(() => large.close());
+    }
+  }
   try {
-    const { width, height } = bitmap;
-    const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
-    if (!context) throw new Error('OffscreenCanvas 2d context unavailable');
-    context.drawImage(bitmap, 0, 0);
-    const { data } = context.getImageData(0, 0, width, height);
-    return { data, width, height };
+    return readPixels(bitmap);
   } finally {
     // Bitmaps hold decoded pixels outside the JS heap until closed or collected.
     bitmap.close();
   }
+}
+
+function bitmapOptions(plan: DecodePlan): ImageBitmapOptions {
+  const options: ImageBitmapOptions = { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'default' };
+  if (plan.kind === 'downscale') Object.assign(options, { resizeWidth: plan.width, resizeHeight: plan.height, resizeQuality: 'high' });
+  return options;
+}
+
+function readPixels(bitmap: ImageBitmap): RGBAImage {
+  const { width, height } = bitmap;
+  const size: Size = { width, height };
+  const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+  if (!context) throw new ImageDecodeError(`no canvas for ${width}x${height} pixels`);
+  context.drawImage(bitmap, 0, 0);
+  const { data } = context.getImageData(0, 0, width, height);
+  checkReadBack(data, size);
+  return { data, width, height };
 }

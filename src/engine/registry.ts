@@ -16,10 +16,39 @@
 // - Logit scale: CLIP training clamps the learned temperature at 100 and the released MobileCLIP
 //   checkpoints sit at that cap; Apple's examples multiply cosine similarity by 100.
 
+import type { ModelRelevance } from './relevance.ts';
 import type { Backend, ModelSpec } from './types.ts';
 
 const CLIP_CONTEXT = 77;
 const LOGIT_SCALE = 100;
+
+/**
+ * Relevance scales of the MobileCLIP variants (see relevance.ts). NOT measured on MobileCLIP:
+ * real weights cannot run in this project's tests, so these are conservative estimates to revisit
+ * with measured cosines. Where they come from:
+ * - text → image: CLIP-family image/caption cosines sit in a narrow band; LAION filtered its
+ *   datasets at a cosine of 0.28 with OpenAI CLIP ViT-B/32 (LAION-400M / LAION-5B papers) to keep
+ *   only pairs that match, and short search phrases score below full captions. So 0.30 reads as a
+ *   clear match, and the floor is set low (0.18) so that real matches are not hidden; unrelated
+ *   pairs land around 0.10.
+ * - image → image: unrelated photos already score around 0.4-0.5 with CLIP image towers and near
+ *   copies above 0.9; the floor (0.65) asks for clearly shared content.
+ */
+const MOBILECLIP_RELEVANCE: ModelRelevance = {
+  text: { unrelated: 0.1, floor: 0.18, clear: 0.3 },
+  image: { unrelated: 0.45, floor: 0.65, clear: 0.9 },
+};
+
+/**
+ * The fixture's scales follow from how scripts/make-fixture-model.ts builds it (measured with the
+ * CLI on its outputs): a colour word and its solid colour image score 1 / (1 + 1.5²) ≈ 0.31,
+ * unrelated colours and non-colour words (e.g. "xyzzy") within about ±0.06 of 0; two different
+ * colour images score 0.69 (their shared modality offset), the same colour 1.
+ */
+const FIXTURE_RELEVANCE: ModelRelevance = {
+  text: { unrelated: 0, floor: 0.15, clear: 0.3 },
+  image: { unrelated: 0.69, floor: 0.85, clear: 1 },
+};
 
 /**
  * File choice for the Xenova MobileCLIP v1 exports.
@@ -57,6 +86,7 @@ function mobileclipV1(id: string, label: string, repo: string, imageSize: number
     logitScale: LOGIT_SCALE,
     contextLength: CLIP_CONTEXT,
     files: xenovaFiles(),
+    relevance: MOBILECLIP_RELEVANCE,
   };
 }
 
@@ -70,6 +100,7 @@ function mobileclip2(id: string, label: string, sizeDir: string, imageSize: numb
     logitScale: LOGIT_SCALE,
     contextLength: CLIP_CONTEXT,
     files: mobileclip2Files(sizeDir),
+    relevance: MOBILECLIP_RELEVANCE,
   };
 }
 
@@ -106,6 +137,7 @@ function fixture(id: string, label: string): ModelSpec {
       text: { wasm: 'onnx/text_model.onnx', webgpu: 'onnx/text_model.onnx' },
       tokenizer: 'bpe_simple_vocab_16e6.txt.gz',
     },
+    relevance: FIXTURE_RELEVANCE,
     testOnly: true,
   };
 }
@@ -136,6 +168,11 @@ export function requireModel(id: string): ModelSpec {
 /** Models a person may choose (test-only entries excluded). */
 export function publicModels(): ModelSpec[] {
   return MODELS.filter((m) => !m.testOnly);
+}
+
+/** The spec's relevance scales (see relevance.ts); the MobileCLIP estimate for specs made outside the registry. */
+export function relevanceOf(spec: ModelSpec): ModelRelevance {
+  return spec.relevance ?? MOBILECLIP_RELEVANCE;
 }
 
 /** The three files a backend loads. */

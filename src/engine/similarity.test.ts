@@ -77,18 +77,17 @@ describe('rankBySimilarity', () => {
 describe('rankMatches', () => {
   /** An embedding whose cosine with the query [1, 0] is exactly `score`. */
   const items = (scores: number[]) => scores.map((score, id) => ({ id, embedding: [score, Math.sqrt(1 - score * score)] }));
-  const matches = (scores: number[]) => rankMatches([1, 0], items(scores)).filter((r) => r.match).map((r) => r.item.id);
+  const scale = { unrelated: 0.1, floor: 0.18, clear: 0.3 };
 
-  it('ranks by cosine and marks the items that stand out from the rest, at least the best one', () => {
-    const ranked = rankMatches([2, 0], items([0.1, 0.3, 0.2]));
+  it('ranks by cosine, judges matches on the scale and gives each a relevance', () => {
+    const ranked = rankMatches([2, 0], items([0.1, 0.3, 0.2]), scale);
     expect(ranked.map((r) => r.item.id)).toEqual([1, 2, 0]);
     expect(ranked[0].score).toBeCloseTo(0.3, 6);
-    // Typical CLIP cosines: two clear hits among a flat background of unrelated images.
-    expect(matches([0.14, 0.29, 0.12, 0.3, 0.13, 0.15, 0.12])).toEqual([3, 1]);
-    // Nothing stands out: only the best counts; two items: only the best.
-    expect(matches([0.2, 0.2, 0.2, 0.21])).toEqual([3]);
-    expect(matches([0.5, 0.1])).toEqual([0]);
-    expect(rankMatches([1, 0], [])).toEqual([]);
+    expect(ranked.map((r) => r.match)).toEqual([true, false, false]);
+    expect(ranked.map((r) => +r.relevance.toFixed(3))).toEqual([1, 0.5, 0]);
+    // Nothing above the floor: no match at all, not even the best.
+    expect(rankMatches([1, 0], items([0.12, 0.16, 0.11]), scale).some((r) => r.match)).toBe(false);
+    expect(rankMatches([1, 0], [], scale)).toEqual([]);
   });
 });
 

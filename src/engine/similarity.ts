@@ -4,6 +4,8 @@
 // Everything that compares two embeddings uses cosine similarity, so callers may pass raw or
 // unit vectors alike; the background ranks and classifies with these functions only.
 
+import { compareScores, judgeMatches, relevance, type RelevanceScale } from './relevance';
+
 /** Any dense vector: model output rows, decoded stored vectors, plain arrays in tests. */
 export type Vector = ArrayLike<number>;
 
@@ -58,31 +60,26 @@ export interface Ranked<T> {
   score: number;
 }
 
-/** Items ordered by cosine similarity to query, best first (ties keep input order). */
+/** Items ordered by cosine similarity to query, best first (equal scores keep input order, see compareScores). */
 export function rankBySimilarity<T extends { embedding: Vector }>(query: Vector, items: readonly T[]): Ranked<T>[] {
   const q = l2normalize(query);
   const ranked = items.map((item, index) => ({ item, index, score: cosine(q, item.embedding) }));
   // Array.prototype.sort is stable, so equal scores stay in input order.
-  return ranked.sort((x, y) => y.score - x.score);
+  return ranked.sort((x, y) => compareScores(x.score, y.score));
 }
 
 export interface RankedMatch<T> extends Ranked<T> {
-  /** Stands out from the other items' scores (see rankMatches). */
+  /** Passes the model's floor and stands out from the other items' scores (see relevance.ts). */
   match: boolean;
+  /** 0..1 on the model's calibrated scale (see relevance.ts). */
+  relevance: number;
 }
 
-/**
- * rankBySimilarity, plus which items stand out. What counts as a match is relative to these
- * scores: CLIP cosines sit in a narrow band whose level depends on the model and the page, so a
- * fixed threshold would be wrong on most pages. A match stands clearly above the typical score
- * (mean + 1 standard deviation, with more than two items), and the best item always counts.
- */
-export function rankMatches<T extends { embedding: Vector }>(query: Vector, items: readonly T[]): RankedMatch<T>[] {
+/** rankBySimilarity, plus which items are matches and how relevant each reads (rule in relevance.ts). */
+export function rankMatches<T extends { embedding: Vector }>(query: Vector, items: readonly T[], scale: RelevanceScale): RankedMatch<T>[] {
   const ranked = rankBySimilarity(query, items);
-  const n = Math.max(1, ranked.length);
-  const mean = ranked.reduce((s, r) => s + r.score, 0) / n;
-  const sd = Math.sqrt(ranked.reduce((s, r) => s + (r.score - mean) ** 2, 0) / n);
-  return ranked.map((r, i) => ({ ...r, match: i === 0 || (ranked.length > 2 && r.score >= mean + sd) }));
+  const matches = judgeMatches(ranked.map((r) => r.score), scale);
+  return ranked.map((r, i) => ({ ...r, match: matches[i], relevance: relevance(r.score, scale) }));
 }
 
 /** Numerically stable softmax (subtracts the maximum before exponentiating). */

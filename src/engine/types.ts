@@ -1,6 +1,8 @@
 // Types shared across the engine. Plain TypeScript: no browser-extension APIs here,
 // so everything in src/engine runs in Node tests and the CLI as well.
 
+import type { ModelRelevance } from './relevance';
+
 export type Backend = 'webgpu' | 'wasm';
 
 /** One MobileCLIP variant (or the test fixture) as the registry describes it. */
@@ -29,6 +31,12 @@ export interface ModelSpec {
     /** tokenizer.json (Hugging Face) or bpe_simple_vocab_16e6.txt.gz (OpenAI merges). */
     tokenizer: string;
   };
+  /**
+   * Cosines that make a match and a readable relevance, per kind of comparison (see relevance.ts).
+   * Every registry entry has them; specs built elsewhere (benchmarks, test hubs) may leave them out
+   * and get the MobileCLIP estimate through relevanceOf() in registry.ts.
+   */
+  relevance?: ModelRelevance;
   /** Only test builds and the offline demo know about test-only entries. */
   testOnly?: boolean;
 }

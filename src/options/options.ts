@@ -1,7 +1,7 @@
 // Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
 import { DEFAULT_MODEL_ID, MODELS, publicModels, getModel } from '../engine/registry';
 import { defaultLabels } from '../engine/labels';
-import { loadSettings, saveSettings, type BackendPreference } from '../settings';
+import { loadSettings, saveSettings, type BackendPreference, type PopupSize } from '../settings';
 import { sendRequest } from '../send-request';
 import { mountMemorySettings } from './memory-settings'; // visual memory
 
@@ -15,6 +15,7 @@ const minSize = $<HTMLInputElement>('min-size');
 const skipTracking = $<HTMLInputElement>('skip-tracking');
 const mergeDuplicates = $<HTMLInputElement>('merge-duplicates');
 const labels = $<HTMLTextAreaElement>('labels');
+const popupSize = $<HTMLSelectElement>('popup-size');
 const saved = $('saved');
 
 async function showCacheStats(): Promise<void> {
@@ -51,6 +52,7 @@ async function init(): Promise<void> {
   skipTracking.checked = settings.skipTrackingPixels;
   mergeDuplicates.checked = settings.mergeDuplicates;
   labels.value = settings.labels.join('\n');
+  popupSize.value = settings.popupSize;
   await showCacheStats();
 }
 
@@ -67,6 +69,7 @@ $('settings').addEventListener('submit', async (event) => {
       skipTrackingPixels: skipTracking.checked,
       mergeDuplicates: mergeDuplicates.checked,
       labels: labels.value.split('\n'),
+      popupSize: popupSize.value as PopupSize,
     });
     saved.textContent = 'Saved.';
   } catch (error) {

@@ -1,26 +1,40 @@
-// Popup: shows the tab's index state, takes queries, lists ranked results.
-// It holds no state of its own: the background sends the whole view on every change.
+// Popup: shows the tab's index state, takes queries, lists ranked results and acts on them.
+// It holds no search state of its own: the background sends the whole view on every change.
 // Openable as a page (popup.html?tab=<tabId>) for tests and for people who want it larger.
+//   status.ts          counts, model state, empty-state sentences
+//   results-grid.ts    the tiles and their stable order
+//   keyboard.ts        arrows / Enter / Esc
+//   result-actions.ts  open, copy, download
+//   export.ts          CSV / JSON
 import browser from 'webextension-polyfill';
-import { POPUP_PORT, parseBackgroundPortMessage, type SearchResult, type TabView } from '../messages';
+import { POPUP_PORT, parseBackgroundPortMessage, type TabView } from '../messages';
 import { sendRequest } from '../send-request';
-import { decorateResult, mountScope } from './scope'; // visual memory
+import { loadSettings } from '../settings';
+import { describe } from '../errors';
+import { emptyStateText, renderStatus } from './status';
+import { ResultsGrid } from './results-grid';
+import { attachKeyboard } from './keyboard';
+import { copyAddress, copyImage, downloadImages, openInNewTab, requestDownloads } from './result-actions';
+import { exportFileName, resultsToCsv, resultsToJson, saveTextFile } from './export';
+import { showThumbnail } from './thumbnail';
+import { decorateResults, mountScope } from './scope'; // visual memory
 
 const SEARCH_DELAY_MS = 180;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const search = $<HTMLInputElement>('search');
-const resultsList = $<HTMLOListElement>('results');
-const progress = $<HTMLProgressElement>('progress');
 const modelMessage = $<HTMLParagraphElement>('model-message');
-const empty = $<HTMLParagraphElement>('empty');
+const actionMessage = $<HTMLParagraphElement>('action-message');
 
 const scope = mountScope($('search-form'), () => void runSearch()); // visual memory
 let tabId: number;
+let grid: ResultsGrid;
 let view: TabView | null = null;
 let searchTimer: ReturnType<typeof setTimeout> | undefined;
-/** Classification answers shown under results, kept across re-renders. */
-const classified = new Map<string, string>();
+/** The last text query, to go back to from "similar to". */
+let lastQuery = '';
+/** Until the first view, the box takes the tab's query (reopening the popup restores it). */
+let restored = false;
 
 async function resolveTabId(): Promise<number> {
   const param = new URLSearchParams(location.search).get('tab');
@@ -33,176 +47,69 @@ async function resolveTabId(): Promise<number> {
   return active.id;
 }
 
-function renderStatus(v: TabView): void {
-  $('image-count').textContent = String(v.found);
-  const parts = [`${v.indexed} indexed`];
-  if (v.pending) parts.push(`${v.pending} waiting`);
-  if (v.failed) parts.push(`${v.failed} failed`);
-  if (v.hidden) parts.push(`${v.hidden} hidden`);
-  $('indexed-line').textContent = parts.join(' · ');
-  renderStats(v.stats);
-  $('model-name').textContent = v.model.label || 'model';
-  $('backend').textContent = v.model.backend ?? '–';
-  const threads = v.model.backend === 'wasm' ? v.model.threads : null;
-  $('threads').textContent = threads ? ` · ${threads} thread${threads === 1 ? '' : 's'}` : '';
-  $('fixture-banner').hidden = !v.model.testOnly;
-  const unavailable = $('unavailable');
-  unavailable.hidden = !v.unavailable;
-  unavailable.textContent = v.unavailable ?? '';
-
-  const { phase } = v.model;
-  modelMessage.hidden = phase === 'ready' || phase === 'idle';
-  modelMessage.classList.toggle('error', phase === 'error');
-  modelMessage.replaceChildren();
-  if (phase === 'downloading') {
-    modelMessage.textContent = `Downloading ${v.model.label} (one time only)…${downloadAmount(v.model)}`;
-    progress.value = v.model.progress ?? 0;
-  } else if (phase === 'loading') {
-    modelMessage.textContent = `Starting ${v.model.label}…`;
-  } else if (phase === 'error') {
-    // The background words the error as a whole sentence (which model, which file, what to do).
-    modelMessage.textContent = v.model.error ?? 'The model could not load.';
-    const retry = document.createElement('button');
-    retry.textContent = 'Retry';
-    retry.setAttribute('data-testid', 'retry');
-    retry.addEventListener('click', () => {
-      retry.disabled = true;
-      retryModel();
-    });
-    modelMessage.append(retry);
-  }
-  if (phase !== 'downloading') progress.value = v.found > 0 ? (v.indexed + v.failed) / v.found : 0;
-  progress.dataset.done = String(v.indexed + v.failed);
-  progress.dataset.total = String(v.found);
-
-  const errors = $<HTMLDetailsElement>('errors');
-  errors.hidden = v.errors.length === 0;
-  $('errors-summary').textContent = `${v.failed} image${v.failed === 1 ? '' : 's'} could not be read`;
-  $('error-list').replaceChildren(
-    ...v.errors.map((e) => {
-      const li = document.createElement('li');
-      li.textContent = `${e.error}: ${e.url.startsWith('data:') ? 'inline image' : e.url}`;
-      return li;
-    }),
-  );
+function say(text: string, error = false): void {
+  actionMessage.hidden = false;
+  actionMessage.classList.toggle('error', error);
+  actionMessage.textContent = text;
 }
 
-/** How many images the model ran on for this page, and how many the caches answered. */
-function renderStats({ embedded, fromCache }: TabView['stats']): void {
-  const stats = $('index-stats');
-  stats.dataset.embedded = String(embedded);
-  stats.dataset.fromCache = String(fromCache);
-  stats.hidden = embedded + fromCache === 0;
-  stats.textContent = `${embedded} embedded · ${fromCache} from cache`;
-}
-
-const thumbnails = new Map<string, Promise<string>>();
-
-/**
- * Web addresses load directly; blob:, page-local and data: images (and any web image the popup
- * may not load: hotlink protection, expired links) show the background's preview instead.
- */
-function showThumbnail(img: HTMLImageElement, url: string): void {
-  const usePreview = () => {
-    img.onerror = null;
-    if (!thumbnails.has(url)) thumbnails.set(url, sendRequest({ type: 'thumbnail', tabId, url }).then((r) => r.dataUrl));
-    thumbnails.get(url)!.then((dataUrl) => (img.src = dataUrl), () => img.classList.add('missing'));
-  };
-  if (/^https?:/i.test(url) && !thumbnails.has(url)) {
-    img.onerror = usePreview;
-    img.src = url;
-  } else usePreview();
-}
-
-function resultItem(r: SearchResult): HTMLLIElement {
-  const li = document.createElement('li');
-  li.setAttribute('data-testid', 'result');
-  li.dataset.src = r.url;
-  li.dataset.score = r.score.toFixed(4);
-  li.dataset.rank = String(r.rank);
-  li.className = r.match ? 'match' : 'weak';
-  li.tabIndex = 0;
-  li.title = r.alt ? `${r.alt}\nClick to show on the page` : 'Click to show on the page';
-  const img = document.createElement('img');
-  showThumbnail(img, r.url);
-  img.alt = r.alt;
-  img.loading = 'lazy';
-  img.referrerPolicy = 'no-referrer';
-  const meta = document.createElement('div');
-  meta.className = 'meta';
-  const rank = document.createElement('span');
-  rank.className = 'rank';
-  rank.textContent = `#${r.rank} · ${r.score.toFixed(3)}`;
-  const classify = document.createElement('button');
-  classify.className = 'classify';
-  classify.textContent = 'Classify';
-  classify.setAttribute('data-testid', 'classify-button');
-  meta.append(rank, classify);
-  li.append(img, meta);
-  const answer = classified.get(r.url);
-  if (answer) {
-    const labels = document.createElement('div');
-    labels.className = 'labels';
-    labels.setAttribute('data-testid', 'classify-label');
-    labels.textContent = answer;
-    li.append(labels);
-  }
-  decorateResult(li, r); // visual memory: results of other pages
-  const reveal = () => sendRequest({ type: 'reveal', tabId, url: r.url }).catch(() => undefined);
-  li.addEventListener('click', (event) => {
-    if (event.target !== classify) reveal();
-  });
-  li.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter') reveal();
-  });
-  classify.addEventListener('click', async () => {
-    classify.disabled = true;
-    classify.textContent = '…';
-    try {
-      const response = await sendRequest({ type: 'classify', tabId, url: r.url });
-      const top = response.labels[0];
-      classified.set(r.url, top ? `${top.label} (${(top.probability * 100).toFixed(0)}%)` : 'no label');
-    } catch (error) {
-      classified.set(r.url, `Could not classify: ${(error as Error).message}`);
-    }
-    if (view) renderResults(view, true);
-  });
-  return li;
-}
-
-let renderedKey = '';
-
-function renderResults(v: TabView, force = false): void {
-  // Views arrive many times a second while indexing; rebuilding unchanged results would
-  // reload thumbnails and pull buttons out from under the pointer.
-  const key = JSON.stringify(v.results.map((r) => [r.url, r.score, r.match]));
-  if (force || key !== renderedKey) resultsList.replaceChildren(...v.results.map(resultItem));
-  renderedKey = key;
-  empty.hidden = true;
-  if (v.unavailable) return;
-  if (v.query && v.results.length === 0) {
-    empty.hidden = false;
-    empty.textContent = v.indexed === 0 ? 'Nothing indexed yet — results appear as images are processed.' : 'No images to rank.';
-  } else if (!v.query && v.found === 0) {
-    empty.hidden = false;
-    empty.textContent = 'No images found on this page yet.';
-  } else if (!v.query) {
-    empty.hidden = false;
-    empty.textContent = 'Type what you are looking for. Combine ideas with + and −, e.g. “beach + dog - people”.';
-  }
+/** Runs an action and reports its sentence, or its failure in words. */
+function act(action: () => Promise<string>): void {
+  action().then(say, (error: unknown) => say(describe(error), true));
 }
 
 function render(v: TabView): void {
   view = v;
-  renderStatus(v);
+  if (!restored) {
+    restored = true;
+    if (!search.value && v.query) search.value = v.query;
+  }
+  if (v.query) lastQuery = v.query;
+  renderStatus(v, retryModel);
+  search.disabled = v.unavailable !== null;
+  grid.render(v);
   scope.render(v); // visual memory
-  renderResults(v);
-  if (document.activeElement !== search && search.value === '' && v.query) search.value = v.query;
+  decorateResults($('results'), v.results); // visual memory: results of other pages
+  renderAround(v);
 }
 
-async function runSearch(): Promise<void> {
+/** Everything around the grid that depends on it: messages, toolbar, the similar bar. */
+function renderAround(v: TabView): void {
+  const empty = $('empty');
+  const text = emptyStateText(v);
+  empty.hidden = text === null;
+  empty.textContent = text ?? '';
+  const matches = grid.matches().length;
+  const searching = v.query !== '' || v.similarTo !== null;
+  const noMatch = $('no-match');
+  noMatch.hidden = !(searching && v.results.length > 0 && matches === 0);
+  noMatch.textContent = v.similarTo
+    ? 'No other image here is clearly similar.'
+    : `No good match for “${v.query}” among ${v.results.length} image${v.results.length === 1 ? '' : 's'}.`;
+  $('toolbar').hidden = v.results.length === 0;
+  $('match-count').textContent = `${matches} match${matches === 1 ? '' : 'es'}`;
+  const showAll = $<HTMLButtonElement>('show-all');
+  showAll.hidden = matches === v.results.length;
+  showAll.textContent = grid.showAll ? 'Matches only' : `Show all ${v.results.length}`;
+  showAll.setAttribute('aria-pressed', String(grid.showAll));
+  $<HTMLButtonElement>('select-matches').disabled = matches === 0;
+  const download = $<HTMLButtonElement>('download-selected');
+  download.disabled = grid.selected.size === 0;
+  download.textContent = grid.selected.size ? `Download ${grid.selected.size}` : 'Download';
+  $('held').hidden = !grid.held;
+
+  const bar = $('similar-bar');
+  bar.hidden = v.similarTo === null;
+  if (v.similarTo && bar.dataset.src !== v.similarTo) {
+    bar.dataset.src = v.similarTo;
+    showThumbnail($<HTMLImageElement>('similar-source'), tabId, v.similarTo);
+  }
+  $('similar-back').textContent = lastQuery ? `Back to “${lastQuery}”` : 'Back to search';
+}
+
+async function runSearch(query = search.value): Promise<void> {
   try {
-    const response = await sendRequest({ type: 'search', tabId, query: search.value, scope: scope.value() });
+    const response = await sendRequest({ type: 'search', tabId, query, scope: scope.value() });
     if (response.view.query === search.value.trim()) render(response.view);
   } catch (error) {
     modelMessage.hidden = false;
@@ -211,26 +118,39 @@ async function runSearch(): Promise<void> {
   }
 }
 
-/** " 42% of 86 MB" once the size is known, else " 12 MB" so far; empty before the first byte. */
-function downloadAmount(model: TabView['model']): string {
-  const d = model.downloaded;
-  if (!d) return model.progress === null ? '' : ` ${Math.floor(model.progress * 100)}%`;
-  if (d.total) return ` ${Math.floor((d.loaded / d.total) * 100)}% of ${megabytes(d.total)}`;
-  return ` ${megabytes(d.loaded)}`;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+async function findSimilar(url: string): Promise<void> {
+  clearTimeout(searchTimer);
+  try {
+    render((await sendRequest({ type: 'similar', tabId, url })).view);
+  } catch (error) {
+    say(`Find similar failed: ${describe(error)}`, true);
+  }
 }
 
 /** Loads the model again; the background also re-queues the images that failed because of it. */
 function retryModel(): void {
   // Results for the current query refresh by themselves as the images get indexed again.
   sendRequest({ type: 'retry-model' }).catch((error: Error) => {
-      modelMessage.hidden = false;
-      modelMessage.classList.add('error');
-      modelMessage.textContent = `Retry failed: ${error.message}`;
-    });
+    modelMessage.hidden = false;
+    modelMessage.classList.add('error');
+    modelMessage.textContent = `Retry failed: ${error.message}`;
+  });
+}
+
+function exportResults(kind: 'csv' | 'json'): void {
+  if (!view) return;
+  const now = new Date();
+  const text = kind === 'csv' ? resultsToCsv(view.results, view.pageUrl) : resultsToJson(view, now);
+  saveTextFile(exportFileName(view.pageUrl, kind, now), text, kind === 'csv' ? 'text/csv' : 'application/json');
+  say(`Exported ${view.results.length} results as ${kind.toUpperCase()}.`);
+}
+
+/** The permission request must come first in the click: browsers only grant it during the gesture. */
+function download(urls: string[]): void {
+  act(async () => {
+    if (!(await requestDownloads())) return 'Downloading needs the “downloads” permission; nothing was downloaded.';
+    return downloadImages(urls);
+  });
 }
 
 function connect(): void {
@@ -250,23 +170,74 @@ function connect(): void {
   port.postMessage({ type: 'subscribe', tabId });
 }
 
-search.addEventListener('input', () => {
-  clearTimeout(searchTimer);
-  searchTimer = setTimeout(runSearch, SEARCH_DELAY_MS);
-});
-$('search-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  clearTimeout(searchTimer);
-  runSearch();
-});
+function wire(): void {
+  grid = new ResultsGrid($<HTMLOListElement>('results'), tabId, {
+    reveal: (url) => void sendRequest({ type: 'reveal', tabId, url }).catch(() => undefined),
+    similar: (url) => void findSimilar(url),
+    classify: async (url) => {
+      try {
+        const top = (await sendRequest({ type: 'classify', tabId, url })).labels[0];
+        return top ? `${top.label} (${(top.probability * 100).toFixed(0)}%)` : 'no label';
+      } catch (error) {
+        return `Could not classify: ${describe(error)}`;
+      }
+    },
+    open: (url) => act(() => openInNewTab(url)),
+    copyAddress: (url) => act(() => copyAddress(url)),
+    copyImage: (url) => act(() => copyImage(tabId, url)),
+    download: (url) => download([url]),
+    selectionChanged: () => view && renderAround(view),
+    settled: () => view && renderAround(view),
+  });
+  attachKeyboard(search, $('results'), {
+    tiles: () => grid.visibleTiles(),
+    reveal: (tile) => void sendRequest({ type: 'reveal', tabId, url: tile.dataset.src ?? '' }).catch(() => undefined),
+    clear: () => {
+      if (!search.value && !view?.query && !view?.similarTo) return false;
+      clearTimeout(searchTimer);
+      search.value = '';
+      lastQuery = '';
+      runSearch('');
+      return true;
+    },
+  });
+  search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, SEARCH_DELAY_MS);
+  });
+  $('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearTimeout(searchTimer);
+    runSearch();
+  });
+  $('show-all').addEventListener('click', () => {
+    grid.setShowAll(!grid.showAll);
+    if (view) renderAround(view);
+  });
+  $('select-matches').addEventListener('click', () => grid.selectMatches());
+  $('download-selected').addEventListener('click', () => download([...grid.selected]));
+  $('export-csv').addEventListener('click', () => exportResults('csv'));
+  $('export-json').addEventListener('click', () => exportResults('json'));
+  $('similar-back').addEventListener('click', () => {
+    search.value = lastQuery;
+    runSearch(lastQuery);
+    search.focus();
+  });
+}
+
 $('options').addEventListener('click', (event) => {
   event.preventDefault();
   browser.runtime.openOptionsPage();
 });
 
+loadSettings()
+  .then((settings) => (document.body.dataset.size = settings.popupSize))
+  .catch(() => undefined); // the default size stays
+
 resolveTabId()
   .then((id) => {
     tabId = id;
+    wire();
     connect();
     search.focus();
   })

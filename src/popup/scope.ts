@@ -4,7 +4,7 @@
 // Self-contained: popup.ts mounts it, passes each view to render(), and decorates each result.
 //
 //   const scope = mountScope(form, rerun);   scope.value() → 'page' | 'tabs' | 'all'
-//   scope.render(view);                      decorateResult(li, result);
+//   scope.render(view);                      decorateResults(resultsList, view.results);
 import type { SearchResult, SearchScope, TabView } from '../messages';
 import { SEARCH_SCOPES } from '../messages';
 import { sendRequest } from '../send-request';
@@ -87,9 +87,18 @@ export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch 
   };
 }
 
+/** Marks the tiles of results from other pages (each once; tiles are kept across views). */
+export function decorateResults(list: HTMLElement, results: readonly SearchResult[]): void {
+  const byUrl = new Map(results.filter((r) => r.pageUrl).map((r) => [r.url, r]));
+  for (const li of list.querySelectorAll<HTMLLIElement>('li[data-testid=result]')) {
+    const r = byUrl.get(li.dataset.src ?? '');
+    if (r && li.dataset.pageUrl !== r.pageUrl) decorateResult(li, r);
+  }
+}
+
 /** Marks a result of another page: where it was seen, and a click that opens that page. */
-export function decorateResult(li: HTMLLIElement, r: SearchResult): void {
-  if (!r.pageUrl) return;
+function decorateResult(li: HTMLLIElement, r: SearchResult): void {
+  if (!r.pageUrl || li.dataset.pageUrl) return;
   const pageUrl = r.pageUrl;
   li.dataset.pageUrl = pageUrl;
   li.classList.add('other-page');

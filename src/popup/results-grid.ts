@@ -1,0 +1,232 @@
+// The result grid. It keeps one element per image across views (thumbnails load once) and owns
+// the order people see: while the pointer is over the grid or focus is in it, tiles already shown
+// stay where they are and new arrivals only join at the end; the ranking settles once the person
+// moves away. Non-matches hide behind "Show all" (see engine/relevance.ts for what matches).
+import type { SearchResult, TabView } from '../messages';
+import { showThumbnail } from './thumbnail';
+
+/** How long after the pointer or focus left the grid the order settles to the ranking. */
+const SETTLE_MS = 600;
+
+export interface GridActions {
+  reveal(url: string): void;
+  similar(url: string): void;
+  classify(url: string): Promise<string>;
+  open(url: string): void;
+  copyAddress(url: string): void;
+  copyImage(url: string): void;
+  download(url: string): void;
+  /** The selection changed (checkboxes, "select all matches"). */
+  selectionChanged(): void;
+  /** The held order settled (the popup refreshes what depends on it). */
+  settled(): void;
+}
+
+function button(testid: string, label: string, title: string): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.dataset.testid = testid;
+  b.textContent = label;
+  b.title = title;
+  b.setAttribute('aria-label', title);
+  return b;
+}
+
+export class ResultsGrid {
+  private readonly tiles = new Map<string, HTMLLIElement>();
+  private results = new Map<string, SearchResult>();
+  private context = '';
+  private pointerInside = false;
+  private focusInside = false;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  private latest: TabView | null = null;
+  /** Whether the grid shows the order of an earlier view (the person is interacting). */
+  held = false;
+  showAll = false;
+  readonly selected = new Set<string>();
+
+  constructor(
+    private readonly list: HTMLOListElement,
+    private readonly tabId: number,
+    private readonly actions: GridActions,
+  ) {
+    list.addEventListener('pointerenter', () => (this.pointerInside = true));
+    list.addEventListener('pointerleave', () => {
+      this.pointerInside = false;
+      this.settleSoon();
+    });
+    list.addEventListener('focusin', () => (this.focusInside = true));
+    list.addEventListener('focusout', (event) => {
+      if (list.contains(event.relatedTarget as Node | null)) return;
+      // The window lost focus (another window or tab came forward): the tile is still the
+      // focused one and comes back focused, so it still must not move.
+      if (!document.hasFocus() && list.contains(document.activeElement)) return;
+      this.focusInside = false;
+      this.settleSoon();
+    });
+  }
+
+  get interacting(): boolean {
+    return this.pointerInside || this.focusInside;
+  }
+
+  /** Tiles as shown, in grid order (hidden ones excluded). */
+  visibleTiles(): HTMLLIElement[] {
+    return [...this.list.children].filter((el): el is HTMLLIElement => el instanceof HTMLLIElement && !el.hidden);
+  }
+
+  matches(): SearchResult[] {
+    return [...this.results.values()].filter((r) => r.match);
+  }
+
+  setShowAll(on: boolean): void {
+    this.showAll = on;
+    if (this.latest) this.render(this.latest, true);
+  }
+
+  selectMatches(): void {
+    for (const r of this.matches()) this.selected.add(r.url);
+    for (const [url, tile] of this.tiles) tile.querySelector<HTMLInputElement>('[data-testid=select]')!.checked = this.selected.has(url);
+    this.actions.selectionChanged();
+  }
+
+  /** Shows a view's results; `force` re-sorts even while the person interacts (their own toggle). */
+  render(view: TabView, force = false): void {
+    this.latest = view;
+    const context = view.similarTo ? `similar\n${view.similarTo}` : `query\n${view.query}`;
+    const fresh = context !== this.context;
+    if (fresh) {
+      this.context = context;
+      this.showAll = false;
+      this.selected.clear();
+    }
+    this.results = new Map(view.results.map((r) => [r.url, r]));
+    for (const [url, tile] of this.tiles) {
+      if (this.results.has(url)) continue;
+      tile.remove();
+      this.tiles.delete(url);
+      this.selected.delete(url);
+    }
+    const hold = this.interacting && !fresh && !force;
+    const order: HTMLLIElement[] = [];
+    for (const r of view.results) {
+      const known = this.tiles.get(r.url);
+      const tile = known ?? this.createTile(r.url);
+      this.updateTile(tile, r, view.similarTo === r.url);
+      // Held: a tile already there keeps its place and its visibility; new ones join at the end.
+      if (!hold || !known) tile.hidden = !(r.match || this.showAll);
+      order.push(tile);
+    }
+    if (hold) {
+      for (const tile of order) if (!tile.isConnected) this.list.append(tile);
+      this.held = order.some((tile, i) => this.list.children[i] !== tile);
+    } else {
+      // Fewest moves: a tile already in place is not touched.
+      order.forEach((tile, i) => {
+        if (this.list.children[i] !== tile) this.list.insertBefore(tile, this.list.children[i] ?? null);
+      });
+      this.held = false;
+    }
+  }
+
+  private settleSoon(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      if (this.interacting || !this.latest) return;
+      this.render(this.latest);
+      this.actions.settled();
+    }, SETTLE_MS);
+  }
+
+  private createTile(url: string): HTMLLIElement {
+    const li = document.createElement('li');
+    li.dataset.testid = 'result';
+    li.tabIndex = 0;
+    const img = document.createElement('img');
+    img.alt = '';
+    showThumbnail(img, this.tabId, url);
+
+    const pick = document.createElement('input');
+    pick.type = 'checkbox';
+    pick.className = 'pick';
+    pick.dataset.testid = 'select';
+    pick.title = 'Select (for download)';
+    pick.setAttribute('aria-label', 'Select for download');
+    pick.addEventListener('change', () => {
+      if (pick.checked) this.selected.add(url);
+      else this.selected.delete(url);
+      this.actions.selectionChanged();
+    });
+
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    const rank = document.createElement('span');
+    rank.className = 'rank';
+    const score = document.createElement('span');
+    score.className = 'relevance';
+    score.dataset.testid = 'relevance';
+    const bar = document.createElement('span');
+    bar.className = 'bar';
+    const fill = document.createElement('span');
+    bar.append(fill);
+    const percent = document.createElement('span');
+    percent.className = 'percent';
+    score.append(bar, percent);
+    meta.append(rank, score);
+
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    const similar = button('similar', 'Similar', 'Find similar images on this page');
+    const classify = button('classify-button', 'Classify', 'Classify this image');
+    const open = button('open', 'Open', 'Open image in a new tab');
+    const copyUrl = button('copy-address', 'Link', 'Copy image address');
+    const copyImg = button('copy-image', 'Copy', 'Copy image');
+    const download = button('download', 'Save', 'Download image');
+    actions.append(similar, classify, open, copyUrl, copyImg, download);
+    const labels = document.createElement('div');
+    labels.className = 'labels';
+    labels.hidden = true;
+
+    li.append(img, pick, meta, actions, labels);
+    similar.addEventListener('click', () => this.actions.similar(url));
+    open.addEventListener('click', () => this.actions.open(url));
+    copyUrl.addEventListener('click', () => this.actions.copyAddress(url));
+    copyImg.addEventListener('click', () => this.actions.copyImage(url));
+    download.addEventListener('click', () => this.actions.download(url));
+    classify.addEventListener('click', async () => {
+      classify.disabled = true;
+      classify.textContent = '…';
+      labels.textContent = await this.actions.classify(url);
+      labels.dataset.testid = 'classify-label';
+      labels.hidden = false;
+      classify.disabled = false;
+      classify.textContent = 'Classify';
+    });
+    li.addEventListener('click', (event) => {
+      if (!(event.target as Element).closest('button, input')) this.actions.reveal(url);
+    });
+    this.tiles.set(url, li);
+    return li;
+  }
+
+  private updateTile(li: HTMLLIElement, r: SearchResult, isSource: boolean): void {
+    const percent = Math.round(r.relevance * 100);
+    li.dataset.src = r.url;
+    li.dataset.score = r.score.toFixed(4);
+    li.dataset.relevance = String(percent);
+    li.dataset.rank = String(r.rank);
+    li.dataset.match = String(r.match);
+    if (isSource) li.dataset.source = 'true';
+    else delete li.dataset.source;
+    li.classList.toggle('match', r.match);
+    li.classList.toggle('weak', !r.match);
+    const label = `${isSource ? 'The image you started from. ' : ''}Relevance ${percent}% (cosine ${r.score.toFixed(3)})`;
+    li.title = `${r.alt ? `${r.alt}\n` : ''}${label}\nClick or press Enter to show it on the page`;
+    li.setAttribute('aria-label', `#${r.rank}${r.alt ? `, ${r.alt}` : ''}, ${label}`);
+    (li.querySelector('img') as HTMLImageElement).alt = r.alt;
+    li.querySelector('.rank')!.textContent = isSource ? 'source' : `#${r.rank}`;
+    li.querySelector('.percent')!.textContent = `${percent}%`;
+    (li.querySelector('.bar > span') as HTMLElement).style.width = `${percent}%`;
+    li.querySelector<HTMLInputElement>('[data-testid=select]')!.checked = this.selected.has(r.url);
+  }
+}

@@ -1,0 +1,98 @@
+// The popup's status area: counts, model state, failures, and the sentences for empty states.
+import type { TabView } from '../messages';
+
+const $ = (id: string) => document.getElementById(id) as HTMLElement;
+
+export function renderStatus(v: TabView, onRetry: () => void): void {
+  $('image-count').textContent = String(v.found);
+  const parts = [`${v.indexed} indexed`];
+  if (v.pending) parts.push(`${v.pending} waiting`);
+  if (v.failed) parts.push(`${v.failed} failed`);
+  if (v.hidden) parts.push(`${v.hidden} hidden`);
+  $('indexed-line').textContent = parts.join(' · ');
+  const merged = $('merged');
+  merged.hidden = v.merged === 0;
+  merged.dataset.merged = String(v.merged);
+  merged.textContent = `${v.found + v.merged} images, ${v.merged} shown once: identical copies merged`;
+  renderStats(v.stats);
+  $('model-name').textContent = v.model.label || 'model';
+  $('backend').textContent = v.model.backend ?? '–';
+  const threads = v.model.backend === 'wasm' ? v.model.threads : null;
+  $('threads').textContent = threads ? ` · ${threads} thread${threads === 1 ? '' : 's'}` : '';
+  $('fixture-banner').hidden = !v.model.testOnly;
+  const unavailable = $('unavailable');
+  unavailable.hidden = !v.unavailable;
+  unavailable.textContent = v.unavailable ?? '';
+
+  const progress = $('progress') as HTMLProgressElement;
+  const modelMessage = $('model-message');
+  const { phase } = v.model;
+  modelMessage.hidden = phase === 'ready' || phase === 'idle';
+  modelMessage.classList.toggle('error', phase === 'error');
+  modelMessage.replaceChildren();
+  if (phase === 'downloading') {
+    modelMessage.textContent = `Downloading ${v.model.label} (one time only)…${downloadAmount(v.model)}`;
+    progress.value = v.model.progress ?? 0;
+  } else if (phase === 'loading') {
+    modelMessage.textContent = `Starting ${v.model.label}…`;
+  } else if (phase === 'error') {
+    // The background words the error as a whole sentence (which model, which file, what to do).
+    modelMessage.textContent = v.model.error ?? 'The model could not load.';
+    const retry = document.createElement('button');
+    retry.textContent = 'Retry';
+    retry.setAttribute('data-testid', 'retry');
+    retry.addEventListener('click', () => {
+      retry.disabled = true;
+      onRetry();
+    });
+    modelMessage.append(retry);
+  }
+  if (phase !== 'downloading') progress.value = v.found > 0 ? (v.indexed + v.failed) / v.found : 0;
+  progress.dataset.done = String(v.indexed + v.failed);
+  progress.dataset.total = String(v.found);
+
+  const errors = $('errors');
+  errors.hidden = v.errors.length === 0;
+  $('errors-summary').textContent = `${v.failed} image${v.failed === 1 ? '' : 's'} could not be read`;
+  $('error-list').replaceChildren(
+    ...v.errors.map((e) => {
+      const li = document.createElement('li');
+      li.textContent = `${e.error}: ${e.url.startsWith('data:') ? 'inline image' : e.url}`;
+      return li;
+    }),
+  );
+}
+
+/** How many images the model ran on for this page, and how many the caches answered. */
+function renderStats({ embedded, fromCache }: TabView['stats']): void {
+  const stats = $('index-stats');
+  stats.dataset.embedded = String(embedded);
+  stats.dataset.fromCache = String(fromCache);
+  stats.hidden = embedded + fromCache === 0;
+  stats.textContent = `${embedded} embedded · ${fromCache} from cache`;
+}
+
+/** The sentence under the search box when there are no results to show; null when there are. */
+export function emptyStateText(v: TabView): string | null {
+  if (v.unavailable) return null;
+  const searching = v.query !== '' || v.similarTo !== null;
+  if (v.pageUrl === '') return 'Looking for images on this page…';
+  if (v.found === 0) return 'No images found on this page.';
+  if (!searching) return null;
+  if (v.results.length > 0) return null;
+  if (v.pending > 0) return 'Indexing… results appear as images are processed.';
+  if (v.indexed === 0) return 'None of the images on this page could be read (see below).';
+  return 'No images to rank.';
+}
+
+/** " 42% of 86 MB" once the size is known, else " 12 MB" so far; empty before the first byte. */
+function downloadAmount(model: TabView['model']): string {
+  const d = model.downloaded;
+  if (!d) return model.progress === null ? '' : ` ${Math.floor(model.progress * 100)}%`;
+  if (d.total) return ` ${Math.floor((d.loaded / d.total) * 100)}% of ${megabytes(d.total)}`;
+  return ` ${megabytes(d.loaded)}`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+}
