@@ -3,6 +3,7 @@ import { DEFAULT_MODEL_ID, MODELS, publicModels, getModel } from '../engine/regi
 import { defaultLabels } from '../engine/labels';
 import { loadSettings, saveSettings, type BackendPreference, type PopupSize } from '../settings';
 import { sendRequest } from '../send-request';
+import { mountMemorySettings } from './memory-settings'; // visual memory
 
 declare const __TEST_BUILD__: boolean;
 
@@ -81,6 +82,8 @@ $('clear-cache').addEventListener('click', async () => {
   await sendRequest({ type: 'clear-cache' }).catch((error: Error) => alert(`Could not clear the cache: ${error.message}`));
   await showCacheStats();
 });
+
+mountMemorySettings($('memory')).catch((error: Error) => ($('memory').textContent = `Could not show the memory settings: ${error.message}`)); // visual memory
 
 init().catch((error: Error) => {
   saved.textContent = `Could not load settings: ${error.message}`;

@@ -17,6 +17,7 @@ import { attachKeyboard } from './keyboard';
 import { copyAddress, copyImage, downloadImages, openInNewTab, requestDownloads } from './result-actions';
 import { exportFileName, resultsToCsv, resultsToJson, saveTextFile } from './export';
 import { showThumbnail } from './thumbnail';
+import { decorateResults, mountScope } from './scope'; // visual memory
 
 const SEARCH_DELAY_MS = 180;
 
@@ -25,6 +26,7 @@ const search = $<HTMLInputElement>('search');
 const modelMessage = $<HTMLParagraphElement>('model-message');
 const actionMessage = $<HTMLParagraphElement>('action-message');
 
+const scope = mountScope($('search-form'), () => void runSearch()); // visual memory
 let tabId: number;
 let grid: ResultsGrid;
 let view: TabView | null = null;
@@ -66,6 +68,8 @@ function render(v: TabView): void {
   renderStatus(v, retryModel);
   search.disabled = v.unavailable !== null;
   grid.render(v);
+  scope.render(v); // visual memory
+  decorateResults($('results'), v.results); // visual memory: results of other pages
   renderAround(v);
 }
 
@@ -105,7 +109,7 @@ function renderAround(v: TabView): void {
 
 async function runSearch(query = search.value): Promise<void> {
   try {
-    const response = await sendRequest({ type: 'search', tabId, query });
+    const response = await sendRequest({ type: 'search', tabId, query, scope: scope.value() });
     if (response.view.query === search.value.trim()) render(response.view);
   } catch (error) {
     modelMessage.hidden = false;
