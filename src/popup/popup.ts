@@ -121,7 +121,7 @@ async function runSearch(query = search.value): Promise<void> {
 async function findSimilar(url: string): Promise<void> {
   clearTimeout(searchTimer);
   try {
-    render((await sendRequest({ type: 'similar', tabId, url })).view);
+    render((await sendRequest({ type: 'similar', tabId, url, scope: scope.value() })).view);
   } catch (error) {
     say(`Find similar failed: ${describe(error)}`, true);
   }
