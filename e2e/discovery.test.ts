@@ -148,7 +148,7 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
       // Results that are no match wait behind "Show all N".
       await popup.click('[data-testid=show-all]');
       await popup.click(`[data-testid=result][data-rank="${weakest!.rank}"]`);
-      const revealed = await waitUntil(`the ${weakest!.colour} image outlined`, () => outline(harness, page, weakest!.colour, 'reveal'), (o) => !!o?.outlined, 20_000);
+      const revealed = await waitUntil(`the ${weakest!.colour} image outlined`, () => outline(harness, page, weakest!.colour, 'reveal'), (o) => !!o?.outlined && o.inView, 20_000);
       expect(revealed).toMatchObject({ pulsing: true, inView: true });
       await popup.close();
       await page.close();
