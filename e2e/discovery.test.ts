@@ -145,8 +145,10 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
         return index < 0 ? null : { rank: items[index].dataset.rank!, colour: /\/img\/solid\/(\w+)\.png/.exec(items[index].dataset.src!)![1] };
       });
       expect(weakest).not.toBeNull();
+      // Results that are no match wait behind "Show all N".
+      await popup.click('[data-testid=show-all]');
       await popup.click(`[data-testid=result][data-rank="${weakest!.rank}"]`);
-      const revealed = await waitUntil(`the ${weakest!.colour} image outlined`, () => outline(harness, page, weakest!.colour, 'reveal'), (o) => !!o?.outlined, 20_000);
+      const revealed = await waitUntil(`the ${weakest!.colour} image outlined`, () => outline(harness, page, weakest!.colour, 'reveal'), (o) => !!o?.outlined && o.inView, 20_000);
       expect(revealed).toMatchObject({ pulsing: true, inView: true });
       await popup.close();
       await page.close();

@@ -1,9 +1,9 @@
-// Chrome's WASM engine in the offscreen document (src/offscreen: main.ts serves, client.ts + document.ts in the worker),
+// Chrome's WASM engine in the offscreen document (src/offscreen: engine-worker.ts serves in a Worker of main.ts's document; client.ts + document.ts in the service worker),
 // with the fixture model bundled in dist-test/chrome:
 // - WASM answers from a cross-origin-isolated offscreen document with a thread per core (up to 4),
 //   and the popup's thumbnails of cross-origin images still load under the manifest's COEP;
-// - a closed offscreen document is created again on the next request, and a restarted service
-//   worker finds the model still open in the document it left behind.
+// - an idle document stays while a popup is open, a closed one is created again on the next
+//   request, and a restarted service worker finds the model still open in the document it left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -114,6 +114,8 @@ describe('Chromium: WASM engine in the offscreen document', () => {
 
   it('still shows thumbnails of cross-origin images in the popup (COEP credentialless)', async () => {
     await searchRanking(popup, 'blue');
+    // Results that are no match wait behind "Show all N"; their thumbnails load once shown.
+    await popup.click('[data-testid=show-all]');
     const thumbs = () =>
       popup.evaluate(() =>
         [...document.querySelectorAll<HTMLImageElement>('[data-testid=result] img')].map((img) => ({
@@ -138,10 +140,18 @@ describe('Chromium: WASM engine in the offscreen document', () => {
     expect((await modelStatus(popup, tabId)).threads).toBe(Math.min(4, await popup.evaluate(() => navigator.hardwareConcurrency)));
   });
 
-  it('closes the document once it reports itself idle, and opens a new one when needed', async () => {
+  it('keeps an idle document while a popup is open, closes it once none is, and opens a new one when needed', async () => {
     // What the document sends after IDLE_CLOSE_MS without requests (minutes: not waited for here).
-    await inOffscreenDocument(harness, popup, `chrome.runtime.sendMessage({ type: ${JSON.stringify(IDLE)} })`);
+    const reportIdle = () => inOffscreenDocument(harness, page, `chrome.runtime.sendMessage({ type: ${JSON.stringify(IDLE)} })`);
+    const [before] = await offscreenDocuments(harness);
+    await reportIdle();
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await offscreenDocuments(harness)).toEqual([before]);
+
+    await popup.close();
+    await reportIdle();
     await waitUntil('the idle document closed', () => offscreenDocuments(harness), (d) => d.length === 0, 20_000);
+    popup = await harness.openPage(popupPath(tabId, POPUP));
     expect(colourOf((await searchRanking(popup, 'white'))[0])).toBe('white');
     expect(await offscreenDocuments(harness)).toHaveLength(1);
   });

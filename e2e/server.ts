@@ -15,6 +15,9 @@
  *   /img/solid/<colour>.png?once=<token>  served the first time only, 410 Gone afterwards (an
  *                                expiring signed URL: only the page that loaded it has the pixels)
  *   /img/solid/<colour>.png?delay=<ms>  answered after <ms> (at most 10 s): a slow image host
+ *   /img/etag/<colour>.png       the solid PNG with an ETag and Last-Modified; a matching
+ *                                If-None-Match / If-Modified-Since gets 304 without a body. Every
+ *                                request of this route is logged in `validatorLog` (see validatorRoute)
  *   /healthz                     "ok"
  *   /set-cookies                 sets lens_strict (SameSite=Strict), lens_lax (Lax) and lens_none
  *                                (None; Secure) on the host, for the request-privacy audit
@@ -125,6 +128,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, self: string, l
   }
   const generated = generatedPage(path, url);
   if (generated !== null) return send(res, 200, MIME['.html'], generated);
+  if (validatorRoute(req, res, url)) return;
 
   const img = /^\/img\/solid\/([A-Za-z0-9]+)\.(png|svg)$/.exec(path);
   if (img) {
@@ -158,6 +162,48 @@ async function handle(req: IncomingMessage, res: ServerResponse, self: string, l
   } catch {
     return send(res, 404, 'text/plain', 'not found');
   }
+}
+
+export interface ValidatorLogEntry {
+  path: string;
+  status: 200 | 304;
+  /** Image bytes sent (0 for 304). */
+  bytes: number;
+  conditional: boolean;
+  /** Sec-Fetch-Dest: 'image' for the page's own <img> loads, 'empty' for the extension's fetch(). */
+  dest: string;
+}
+/** Requests of /img/etag/ (both origins), oldest first; tests clear it with `validatorLog.length = 0`. */
+export const validatorLog: ValidatorLogEntry[] = [];
+const VALIDATOR_LAST_MODIFIED = 'Mon, 01 Jan 2024 00:00:00 GMT';
+
+/** Images with HTTP validators, for revisits by conditional request. True when it answered. */
+function validatorRoute(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  const m = /^\/img\/etag\/([A-Za-z0-9]+)\.png$/.exec(url.pathname);
+  if (!m) return false;
+  const rgb = parseColour(m[1]);
+  if (!rgb) {
+    send(res, 404, 'text/plain', `unknown colour ${m[1]}`);
+    return true;
+  }
+  const w = clampInt(url.searchParams.get('w'), 160);
+  const h = clampInt(url.searchParams.get('h'), 120);
+  const etag = `"${m[1]}-${w}x${h}"`;
+  const validators = { ETag: etag, 'Last-Modified': VALIDATOR_LAST_MODIFIED };
+  const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined;
+  const unchanged = req.headers['if-none-match'] === etag || (req.headers['if-none-match'] === undefined && req.headers['if-modified-since'] === VALIDATOR_LAST_MODIFIED);
+  const path = url.pathname + url.search;
+  const dest = String(req.headers['sec-fetch-dest'] ?? '');
+  if (unchanged) {
+    validatorLog.push({ path, status: 304, bytes: 0, conditional, dest });
+    res.writeHead(304, { 'Cache-Control': 'no-store', ...validators });
+    res.end();
+    return true;
+  }
+  const body = solidPng(w, h, rgb);
+  validatorLog.push({ path, status: 200, bytes: body.length, conditional, dest });
+  send(res, 200, 'image/png', body, validators);
+  return true;
 }
 
 /** Tokens of ?once= URLs already served (by either origin). */

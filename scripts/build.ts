@@ -5,10 +5,11 @@
 // fetched models; default models/), --out DIR (default dist/ or dist-test/; the benchmark builds
 // a release with replica weights there, so it never lands where `npm run package` looks).
 import { build } from 'vite';
-import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getModel } from '../src/engine/registry';
+import { getModel, requireModel } from '../src/engine/registry';
+import { bundleModel } from './bundle-model';
 import { makeFixtureModel } from './make-fixture-model';
 import type { Flavor, Target } from './manifest';
 
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
     process.env.EXT_OUT_DIR = out;
     await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
     // (ORT's WASM binary needs no copying: vite emits it as an asset from ORT's `new URL(..., import.meta.url)`.)
-    for (const id of bundled) cpSync(join(modelsDir, id), join(out, 'models', id), { recursive: true });
+    // Only the files a backend of this browser loads (bundle-model.ts).
+    for (const id of bundled) bundleModel(requireModel(id), join(modelsDir, id), join(out, 'models', id), target);
     writeFileSync(join(out, 'bundled-models.json'), JSON.stringify(bundled));
     console.log(`built ${out} (${flavor}${bundled.length ? `, models: ${bundled.join(', ')}` : ', no bundled model'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

@@ -21,7 +21,7 @@ describe('page navigation, context menu and card messages', () => {
   });
 
   it('validates the page commands of the bar, the card and the menu', () => {
-    const results = [{ url: 'https://a.b/c.png', rank: 1, score: 1 }];
+    const results = [{ url: 'https://a.b/c.png', rank: 1, score: 1, relevance: 1 }];
     expect(parsePageCommand({ type: 'highlight', results, source: 'https://a.b/c.png' })).not.toBeNull();
     expect(parsePageCommand({ type: 'highlight', results, source: 'javascript:x' })).toBeNull();
     expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [], pending: true })).not.toBeNull();

@@ -57,8 +57,9 @@ describe('message validators', () => {
   });
 
   it('validates page commands and port messages', () => {
-    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: 1, score: 0.3 }] })).not.toBeNull();
-    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: '1', score: 0.3 }] })).toBeNull();
+    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: 1, score: 0.3, relevance: 0.5 }] })).not.toBeNull();
+    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: 1, score: 0.3, relevance: 2 }] })).toBeNull();
+    expect(parsePageCommand({ type: 'highlight', results: [{ url: 'https://a.b/c.png', rank: '1', score: 0.3, relevance: 0.5 }] })).toBeNull();
     expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [{ label: 'cat', probability: 0.9 }] })).not.toBeNull();
     expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [{ label: 'cat' }] })).toBeNull();
     expect(parsePopupPortMessage({ type: 'subscribe', tabId: 4 })).toEqual({ type: 'subscribe', tabId: 4 });
@@ -66,12 +67,51 @@ describe('message validators', () => {
   });
 
   it('validates the view: embedding stats and typed failure reasons', () => {
-    const view = { tabId: 3, stats: { embedded: 2, fromCache: 5 }, errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }], similarTo: null };
+    const view = {
+      tabId: 3,
+      stats: { embedded: 2, fromCache: 5 },
+      errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }],
+      similarTo: null,
+      results: [],
+      storage: { persistent: true, error: null, errors: 0 },
+      memory: { scope: 'page', historyEnabled: false, loading: false, indexed: 0, otherModelPages: 0, error: null },
+    };
     expect(parseBackgroundPortMessage({ type: 'view', view })).not.toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'https://a.b/c.png' } })).not.toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'javascript:alert(1)' } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, stats: { embedded: 2 } } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, errors: [{ ...view.errors[0], reason: 'gremlins' }] } })).toBeNull();
+  });
+
+  it('validates the visual memory parts of the view: scope, storage health, results of other pages', () => {
+    const base = {
+      tabId: 3,
+      stats: { embedded: 0, fromCache: 0 },
+      errors: [],
+      similarTo: null,
+      storage: { persistent: false, error: { kind: 'quota', message: 'storage is full', at: 1 }, errors: 1 },
+      memory: { scope: 'all', historyEnabled: true, loading: true, indexed: 10, otherModelPages: 2, error: null },
+    };
+    const other = { url: 'https://a.b/c.png', score: 0.3, rank: 1, alt: '', width: 1, height: 1, match: true, pageUrl: 'https://a.b/', pageTitle: 'A', favicon: null };
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [other] } })).not.toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [{ ...other, pageUrl: 'javascript:alert(1)' }] } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [{ ...other, favicon: 'javascript:x' }] } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [], memory: { ...base.memory, scope: 'galaxy' } } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [], storage: { persistent: 'yes', error: null, errors: 0 } } })).toBeNull();
+  });
+
+  it('validates the visual memory requests', () => {
+    expect(parseRequestMessage({ type: 'search', tabId: 3, query: 'x', scope: 'all' })).not.toBeNull();
+    expect(parseRequestMessage({ type: 'search', tabId: 3, query: 'x', scope: 'web' })).toBeNull();
+    expect(parseRequestMessage({ type: 'similar', tabId: 3, url: 'https://a.b/c.png', scope: 'tabs' })).not.toBeNull();
+    expect(parseRequestMessage({ type: 'open-result', pageUrl: 'https://a.b/', url: 'https://a.b/c.png', extra: 1 })).toEqual({ type: 'open-result', pageUrl: 'https://a.b/', url: 'https://a.b/c.png' });
+    expect(parseRequestMessage({ type: 'open-result', pageUrl: 'chrome://settings', url: 'https://a.b/c.png' })).toBeNull();
+    expect(parseRequestMessage({ type: 'forget', what: 'site', pageUrl: 'https://a.b/x' })).not.toBeNull();
+    expect(parseRequestMessage({ type: 'forget', what: 'everything', pageUrl: 'https://a.b/x' })).toBeNull();
+    expect(parseRequestMessage({ type: 'memory-clear', store: 'pages', private: false })).not.toBeNull();
+    expect(parseRequestMessage({ type: 'memory-clear', store: 'meta', private: false })).toBeNull();
+    expect(parseRequestMessage({ type: 'memory-import', text: 7 })).toBeNull();
+    expect(parseRequestMessage({ type: 'memory-export', x: 1 })).toEqual({ type: 'memory-export' });
   });
 
   it('checks the envelope of the background\'s answers', () => {

@@ -41,6 +41,37 @@ export interface SearchResult {
   height: number;
   /** Passes the model's floor and stands out from this page's scores (engine/relevance.ts); highlighted on the page. */
   match: boolean;
+  /** Set on results from another page (other tab or history): where the picture was seen. */
+  pageUrl?: string;
+  pageTitle?: string;
+  /** The page's favicon address (http(s) or data:image), if it had one. */
+  favicon?: string | null;
+}
+
+/** Where a search looks: this page, every open tab, or everything seen (the stored history). */
+export type SearchScope = 'page' | 'tabs' | 'all';
+export const SEARCH_SCOPES: readonly SearchScope[] = ['page', 'tabs', 'all'];
+
+/** The tab's store: persistent, or in memory for private windows; its last failure, if any. */
+export interface StorageView {
+  persistent: boolean;
+  error: { kind: 'quota' | 'unavailable' | 'other'; message: string; at: number } | null;
+  /** Failed storage operations since the store opened. */
+  errors: number;
+}
+
+/** The visual memory as the tab's popup sees it (see background/history-search.ts). */
+export interface MemoryView {
+  scope: SearchScope;
+  historyEnabled: boolean;
+  /** Scope 'all': the history is still loading; its results merge in as it does. */
+  loading: boolean;
+  /** Stored images embedded with the current model (searchable in 'all'). */
+  indexed: number;
+  /** Stored pages whose images were not embedded with the current model (not searched). */
+  otherModelPages: number;
+  /** Why history results are missing, if they are. */
+  error: string | null;
 }
 
 export interface LabelProbability {
@@ -121,6 +152,8 @@ export interface TabView {
   results: SearchResult[];
   /** Set when this tab cannot be searched at all (browser pages, store pages). */
   unavailable: string | null;
+  storage: StorageView;
+  memory: MemoryView;
 }
 
 // ---------------------------------------------------------------- content → background
@@ -145,9 +178,20 @@ export interface ContextTargetResponse {
 // ---------------------------------------------------------------- popup/options → background (runtime.sendMessage)
 
 export type RequestMessage =
-  | { type: 'search'; tabId: number; query: string }
+  /** `scope` defaults to 'page'. */
+  | { type: 'search'; tabId: number; query: string; scope?: SearchScope }
   /** Rank the tab's images by similarity to one of them (image → image); answered like a search. */
-  | { type: 'similar'; tabId: number; url: string; frameId?: number }
+  | { type: 'similar'; tabId: number; url: string; frameId?: number; scope?: SearchScope }
+  /** A result from another page: show that page (its tab, or a new one) and the picture on it. */
+  | { type: 'open-result'; pageUrl: string; url: string }
+  /** Delete a page (or its whole site) from the memory. */
+  | { type: 'forget'; what: 'page' | 'site'; pageUrl: string }
+  | { type: 'memory-usage' }
+  /** Empty one store of the persistent memory (or the private windows' one), or all of it. */
+  | { type: 'memory-clear'; store: MemoryStoreName | 'all'; private: boolean }
+  | { type: 'memory-export' }
+  /** Merge an exported memory file (its text) into the persistent memory. */
+  | { type: 'memory-import'; text: string }
   | { type: 'classify'; tabId: number | null; url: string; labels?: string[] }
   /** Every indexed image of the tab under its top label, from the index's embeddings; `setId` absent: the active set. */
   | { type: 'classify-page'; tabId: number; setId?: string }
@@ -197,6 +241,34 @@ export interface ThumbnailResponse {
 export interface OkResponse {
   ok: true;
 }
+export type MemoryStoreName = 'embeddings' | 'urls' | 'queries' | 'pages' | 'thumbnails';
+export const MEMORY_STORE_NAMES: readonly MemoryStoreName[] = ['embeddings', 'urls', 'queries', 'pages', 'thumbnails'];
+export interface MemoryUsage {
+  stores: Record<MemoryStoreName, { count: number; bytes: number }>;
+  totalBytes: number;
+  budgetBytes: number;
+}
+export interface MemoryUsageResponse {
+  ok: true;
+  persistent: MemoryUsage;
+  /** null when no private window stored anything since the last one closed. */
+  private: MemoryUsage | null;
+  storage: StorageView;
+}
+export interface ForgetResponse {
+  ok: true;
+  removed: { pages: number; urls: number; embeddings: number; thumbnails: number };
+}
+export interface MemoryExportResponse {
+  ok: true;
+  /** The memory file (JSON), to be saved as is. */
+  text: string;
+}
+export interface MemoryImportResponse {
+  ok: true;
+  added: number;
+  skipped: number;
+}
 
 /** The answer to each request type (when the background succeeds; else an ErrorResponse). */
 export interface ResponseMap {
@@ -212,6 +284,12 @@ export interface ResponseMap {
   'cache-stats': CacheStatsResponse;
   thumbnail: ThumbnailResponse;
   'retry-model': OkResponse;
+  'open-result': OkResponse;
+  forget: ForgetResponse;
+  'memory-usage': MemoryUsageResponse;
+  'memory-clear': OkResponse;
+  'memory-export': MemoryExportResponse;
+  'memory-import': MemoryImportResponse;
 }
 export type RequestType = RequestMessage['type'];
 export type RequestOf<T extends RequestType> = Extract<RequestMessage, { type: T }>;
@@ -221,7 +299,7 @@ export type ResponseFor<M extends RequestMessage> = ResponseMap[M['type']];
 
 export type PageCommand =
   /** `source`: the image find-similar ranked against, marked as such on the page. */
-  | { type: 'highlight'; results: { url: string; rank: number; score: number }[]; source?: string }
+  | { type: 'highlight'; results: { url: string; rank: number; score: number; relevance: number }[]; source?: string }
   | { type: 'clear-highlights' }
   | { type: 'reveal'; url: string }
   /** The classification card: `pending` while the answer is being computed (labels empty then). */
@@ -274,6 +352,8 @@ export const LOCAL_IMAGE_SCHEME = 'lens-local:';
 /** Largest image a frame may send as a data: URL (base64: 4 characters per 3 bytes). */
 export const MAX_PAGE_IMAGE_CHARS = 32 * 1024 * 1024;
 const MAX_QUERY = 500;
+/** An exported memory file sent for import (runtime messages carry it as text). */
+export const MAX_MEMORY_FILE_CHARS = 256 * 1024 * 1024;
 const MAX_LABELS = 1_000;
 
 type Obj = Record<string, unknown>;
@@ -282,6 +362,8 @@ const isStr = (v: unknown, max: number): v is string => typeof v === 'string' &&
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isTabId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 const isSetId = (v: unknown): v is string => isStr(v, 100) && /^[\w-]+$/.test(v);
+const isScope = (v: unknown): v is SearchScope | undefined => v === undefined || SEARCH_SCOPES.includes(v as SearchScope);
+const isPageUrl = (v: unknown): v is string => isStr(v, MAX_URL) && /^https?:\/\//i.test(v);
 const isRank = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
 
 export function isImageUrl(v: unknown): v is string {
@@ -337,9 +419,24 @@ export function parseRequestMessage(v: unknown): RequestMessage | null {
   if (!isObj(v)) return null;
   switch (v.type) {
     case 'search':
-      return isTabId(v.tabId) && isStr(v.query, MAX_QUERY) ? (v as unknown as RequestMessage) : null;
+      return isTabId(v.tabId) && isStr(v.query, MAX_QUERY) && isScope(v.scope) ? (v as unknown as RequestMessage) : null;
     case 'similar':
-      return isTabId(v.tabId) && isImageUrl(v.url) && (v.frameId === undefined || isTabId(v.frameId)) ? (v as unknown as RequestMessage) : null;
+      return isTabId(v.tabId) && isImageUrl(v.url) && (v.frameId === undefined || isTabId(v.frameId)) && isScope(v.scope)
+        ? (v as unknown as RequestMessage)
+        : null;
+    case 'open-result':
+      return isPageUrl(v.pageUrl) && isImageUrl(v.url) ? { type: v.type, pageUrl: v.pageUrl, url: v.url } : null;
+    case 'forget':
+      return (v.what === 'page' || v.what === 'site') && isPageUrl(v.pageUrl) ? { type: v.type, what: v.what, pageUrl: v.pageUrl } : null;
+    case 'memory-clear':
+      return (v.store === 'all' || MEMORY_STORE_NAMES.includes(v.store as MemoryStoreName)) && typeof v.private === 'boolean'
+        ? { type: v.type, store: v.store as MemoryStoreName | 'all', private: v.private }
+        : null;
+    case 'memory-import':
+      return isStr(v.text, MAX_MEMORY_FILE_CHARS) ? { type: v.type, text: v.text } : null;
+    case 'memory-usage':
+    case 'memory-export':
+      return { type: v.type };
     case 'classify': {
       const labelsOk =
         v.labels === undefined ||
@@ -371,7 +468,7 @@ export function parsePageCommand(v: unknown): PageCommand | null {
   switch (v.type) {
     case 'highlight':
       return Array.isArray(v.results) &&
-        v.results.every((r) => isObj(r) && isImageUrl(r.url) && isNum(r.rank) && isNum(r.score)) &&
+        v.results.every((r) => isObj(r) && isImageUrl(r.url) && isNum(r.rank) && isNum(r.score) && isNum(r.relevance) && r.relevance >= 0 && r.relevance <= 1) &&
         (v.source === undefined || isImageUrl(v.source))
         ? (v as unknown as PageCommand)
         : null;
@@ -431,13 +528,24 @@ export function parsePopupPortMessage(v: unknown): PopupPortMessage | null {
 
 export function parseBackgroundPortMessage(v: unknown): BackgroundPortMessage | null {
   if (!isObj(v) || v.type !== 'view' || !isObj(v.view) || !isTabId(v.view.tabId)) return null;
-  const { stats, errors, similarTo } = v.view;
+  const { stats, errors, similarTo, results, storage, memory } = v.view;
   if (!isObj(stats) || !isNum(stats.embedded) || !isNum(stats.fromCache)) return null;
+  if (!Array.isArray(results) || !results.every(isSearchResult)) return null;
+  if (!isObj(storage) || typeof storage.persistent !== 'boolean' || !isNum(storage.errors)) return null;
+  if (storage.error !== null && !(isObj(storage.error) && isStr(storage.error.message, 2_000))) return null;
+  if (!isObj(memory) || !isScope(memory.scope) || !isNum(memory.indexed) || !isNum(memory.otherModelPages)) return null;
   if (similarTo !== null && !isImageUrl(similarTo)) return null;
   const errorsOk =
     Array.isArray(errors) &&
     errors.every((e) => isObj(e) && isStr(e.url, MAX_URL) && FAILURE_REASONS.includes(e.reason as FailureReason) && isStr(e.error, 2_000));
   return errorsOk ? (v as unknown as BackgroundPortMessage) : null;
+}
+
+function isSearchResult(r: unknown): r is SearchResult {
+  if (!isObj(r) || !isImageUrl(r.url) || !isNum(r.score) || !isNum(r.rank) || !isStr(r.alt, 2_000)) return false;
+  if (r.pageUrl === undefined) return true;
+  const faviconOk = r.favicon === undefined || r.favicon === null || (isStr(r.favicon, MAX_URL) && /^(https?:|data:image\/)/i.test(r.favicon));
+  return isPageUrl(r.pageUrl) && isStr(r.pageTitle, 2_000) && faviconOk;
 }
 
 /**

@@ -22,6 +22,15 @@ export interface Settings {
   /** Where models are downloaded from (Hugging Face layout). */
   modelBaseUrl: string;
   popupSize: PopupSize;
+  // ---- visual memory (see background/memory.ts)
+  /** Opt-in: remember the pages whose images were indexed (title, address, thumbnails) for "Everything seen". */
+  historyEnabled: boolean;
+  /** Sites (hostnames; subdomains included) never recorded in the history. */
+  historyExcludedSites: string[];
+  /** Byte budget of the stored memory, in MB. */
+  memoryBudgetMB: number;
+  /** Image address → content hash records older than this are dropped, in days. */
+  urlRetentionDays: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -33,6 +42,10 @@ export const DEFAULT_SETTINGS: Settings = {
   mergeDuplicates: true,
   modelBaseUrl: 'https://huggingface.co',
   popupSize: 'compact',
+  historyEnabled: false,
+  historyExcludedSites: [],
+  memoryBudgetMB: 500,
+  urlRetentionDays: 30,
 };
 
 export async function loadSettings(): Promise<Settings> {
@@ -67,5 +80,15 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (typeof r.mergeDuplicates === 'boolean') s.mergeDuplicates = r.mergeDuplicates;
   if (typeof r.modelBaseUrl === 'string' && /^https?:\/\//.test(r.modelBaseUrl)) s.modelBaseUrl = r.modelBaseUrl.replace(/\/+$/, '');
   if (r.popupSize === 'compact' || r.popupSize === 'roomy') s.popupSize = r.popupSize;
+  if (typeof r.historyEnabled === 'boolean') s.historyEnabled = r.historyEnabled;
+  if (Array.isArray(r.historyExcludedSites)) {
+    s.historyExcludedSites = r.historyExcludedSites
+      .filter((h): h is string => typeof h === 'string')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => /^[a-z0-9.-]+$/.test(h))
+      .slice(0, 1000);
+  }
+  if (typeof r.memoryBudgetMB === 'number' && r.memoryBudgetMB >= 0.001 && r.memoryBudgetMB <= 100_000) s.memoryBudgetMB = r.memoryBudgetMB;
+  if (typeof r.urlRetentionDays === 'number' && r.urlRetentionDays >= 0 && r.urlRetentionDays <= 3650) s.urlRetentionDays = r.urlRetentionDays;
   return s;
 }

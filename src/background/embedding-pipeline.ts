@@ -1,9 +1,15 @@
 // The one way from an image to its embedding, for indexing, classification and find-similar
 // alike: bytes → SHA-256 → cache (memory, then IndexedDB by (model, sha256); a fresh URL→hash
-// record or the tab's own entry spares the fetch) → decode → preprocess → batched inference →
-// store. An image embedded once is never embedded again, whatever asked for it.
+// record or the tab's own entry spares the fetch; a stale one with validators is revalidated,
+// see revalidate.ts) → decode → preprocess → batched inference → store. An image embedded once
+// is never embedded again, whatever asked for it. Each tab writes to its own store
+// (storeFor(incognito): private windows stay in memory); a failed write does not fail the image,
+// the store's health records it for the popup and options page.
 import { preprocess, type RGBAImage } from '../engine/preprocess';
-import { getEmbedding, getUrl, putEmbedding, putUrl, URL_FRESH_MS } from '../store/db';
+import { URL_FRESH_MS } from '../store/db';
+import { storeFor } from '../store/stores';
+import type { LensStore } from '../store/lens-store';
+import type { Revalidation } from './revalidate';
 import { sha256Hex } from '../bytes';
 import { describe } from '../errors';
 import type { FetchedImage } from './image-bytes';
@@ -12,6 +18,7 @@ import type { LoadedModel } from './engine-host';
 import { LruMap } from './lru';
 import { NeedsVisibleTabError } from './page-bytes';
 import type { ImageFailure, TabState } from './tabs';
+import type { StoredUrlRecord } from '../store/schema';
 
 /** Images per inference call: big enough to amortise a run, small enough for steady progress. */
 export const BATCH = 8;
@@ -35,6 +42,8 @@ export interface PipelineDeps {
   model(): Promise<LoadedModel>;
   loadBytes(request: ImageRequest): Promise<FetchedImage>;
   decode(blob: Blob): Promise<RGBAImage>;
+  /** Conditional request for an address hashed before (revalidate.ts); absent: stale records are refetched. */
+  revalidate?(record: StoredUrlRecord, request: ImageRequest): Promise<Revalidation>;
 }
 
 export interface EmbedRequest {
@@ -155,21 +164,23 @@ export class EmbeddingPipeline {
 
   private async embedWith(model: LoadedModel, request: EmbedRequest, prepared: () => void): Promise<EmbedResult> {
     const modelId = model.spec.id;
-    const known = await this.knownHash(request);
+    const store = storeFor(!!request.tab?.incognito);
+    const { sha256: known, fetched: refetched } = await this.knownHash(request, store);
     if (known) {
       if (request.isDuplicate?.(known)) return { kind: 'duplicate', sha256: known };
-      const cached = await this.cached(modelId, known);
+      const cached = await this.cached(modelId, known, store);
       if (cached) return this.answer(request, cached, modelId, 'cache');
     }
 
-    const fetched = await this.fetch(request);
+    const fetched = refetched ?? (await this.fetch(request));
     const sha256 = await sha256Hex(fetched.bytes);
     // Only web addresses name the same bytes next time (blob: and page-local names do not).
-    if (!request.tab?.incognito && /^https?:/i.test(request.url)) {
-      await putUrl({ url: request.url, sha256, etag: fetched.etag, lastModified: fetched.lastModified, size: fetched.bytes.length, fetchedAt: Date.now() }).catch(() => undefined);
+    if (/^https?:/i.test(request.url)) {
+      const record = { url: request.url, sha256, etag: fetched.etag, lastModified: fetched.lastModified, size: fetched.bytes.length, fetchedAt: Date.now() };
+      await store.putUrl(record).catch(() => undefined);
     }
     if (request.isDuplicate?.(sha256)) return { kind: 'duplicate', sha256 };
-    const cached = await this.cached(modelId, sha256);
+    const cached = await this.cached(modelId, sha256, store);
     if (cached) return this.answer(request, cached, modelId, 'cache');
 
     const key = cacheKey(modelId, sha256);
@@ -183,7 +194,7 @@ export class EmbeddingPipeline {
     try {
       const embedding = await computing;
       this.memory.set(key, embedding);
-      if (!request.tab?.incognito) await putEmbedding(modelId, sha256, embedding).catch(() => undefined);
+      await store.putEmbedding(modelId, sha256, embedding).catch(() => undefined);
       return this.answer(request, embedding, modelId, 'model');
     } finally {
       this.inFlight.delete(key);
@@ -204,19 +215,29 @@ export class EmbeddingPipeline {
     return batcher.embed(pixels);
   }
 
-  /** The bytes' hash without fetching them: the tab's entry had them, or the URL was hashed recently. */
-  private async knownHash({ url, tab }: EmbedRequest): Promise<string | undefined> {
+  /**
+   * The bytes' hash without downloading them: the tab's entry had them, the URL was hashed
+   * recently, or the server says (304) that the bytes hashed before have not changed. A
+   * conditional request answered with new bytes hands them on (`fetched`).
+   */
+  private async knownHash({ url, tab, frameId }: EmbedRequest, store: LensStore): Promise<{ sha256?: string; fetched?: FetchedImage }> {
     const entry = tab?.embeddingEntry(url);
-    if (entry?.sha256) return entry.sha256;
-    const record = /^https?:/i.test(url) ? await getUrl(url).catch(() => undefined) : undefined;
-    return record && Date.now() - record.fetchedAt < URL_FRESH_MS ? record.sha256 : undefined;
+    if (entry?.sha256) return { sha256: entry.sha256 };
+    const record = /^https?:/i.test(url) ? await store.getUrl(url).catch(() => undefined) : undefined;
+    if (!record) return {};
+    if (Date.now() - record.fetchedAt < URL_FRESH_MS) return { sha256: record.sha256 };
+    const answer = await this.deps.revalidate?.(record, { url, tab, frameId: frameId ?? tab?.entry(url)?.frameId });
+    if (answer?.kind === 'fetched') return { fetched: answer.fetched };
+    if (answer?.kind !== 'unchanged') return {};
+    await store.putUrl({ ...record, fetchedAt: Date.now() }).catch(() => undefined);
+    return { sha256: record.sha256 };
   }
 
-  private async cached(modelId: string, sha256: string): Promise<Float32Array | undefined> {
+  private async cached(modelId: string, sha256: string, store: LensStore): Promise<Float32Array | undefined> {
     const key = cacheKey(modelId, sha256);
     const remembered = this.memory.get(key);
     if (remembered) return remembered;
-    const stored = await getEmbedding(modelId, sha256).catch(() => undefined);
+    const stored = await store.getEmbedding(modelId, sha256).catch(() => undefined);
     if (stored) this.memory.set(key, stored);
     return stored;
   }

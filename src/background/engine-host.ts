@@ -9,7 +9,7 @@ import * as ortWasm from 'onnxruntime-web/wasm';
 import { createEngine, type Embedder } from './create-engine';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { DEFAULT_MODEL_ID, getModel, withoutFp16Vision } from '../engine/registry';
-import { ensureModelStored, isModelStored, loadBundledModel, ModelDownloadError, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
+import { ensureModelStored, isModelStored, loadBundledFile, loadBundledModel, ModelDownloadError, readStoredFile, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
 import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
 import type { ModelStatus } from '../messages';
@@ -17,6 +17,7 @@ import { loadSettings, type Settings } from '../settings';
 import { describe } from '../errors';
 
 declare const __TEST_BUILD__: boolean;
+declare const __TARGET__: 'chrome' | 'firefox';
 
 export interface LoadedModel {
   spec: ModelSpec;
@@ -125,8 +126,9 @@ class EngineHost {
     const spec = await chooseModel(settings);
     setStatus({ id: spec.id, label: spec.label, testOnly: !!spec.testOnly, phase: 'loading', backend: null, progress: null, downloaded: null, error: null });
     const bundled = (await bundledModels()).includes(spec.id);
-    const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
-    const prefer = settings.backend === 'auto' ? (hasGpu ? 'auto' : 'wasm') : settings.backend;
+    // The Firefox build bundles neither WebGPU's runtime nor its model files (vite.config.ts, scripts/bundle-model.ts).
+    const hasGpu = __TARGET__ === 'chrome' && typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
+    const prefer = __TARGET__ === 'firefox' ? 'wasm' : settings.backend === 'auto' ? (hasGpu ? 'auto' : 'wasm') : settings.backend;
 
     // Files for the second backend (WebGPU warming up while WASM answers) may arrive after the
     // engine is ready: from then on the phase stays 'ready' instead of flipping back.
@@ -176,31 +178,37 @@ class EngineHost {
       if (!bundled && !stored.has(backend)) await store(backend);
     };
 
-    // The tokenizer comes with the first backend's files; those are handed to the engine once
-    // and not kept (in Chrome the engine may not need them here at all: WASM reads its own).
-    const firstBackend: Backend = prefer === 'webgpu' ? 'webgpu' : 'wasm';
-    let first: ModelFiles | null = await fetchFiles(firstBackend);
-    const tokenizer = await ClipTokenizer.load(first.tokenizer);
+    // Only the tokenizer is read here up front: the graphs are read by whichever context runs
+    // them (in Chrome the offscreen document reads the WASM files itself), so this worker never
+    // holds model bytes it does not run.
+    const tokenizerBytes = bundled
+      ? await loadBundledFile(spec, browser.runtime.getURL('models'), spec.files.tokenizer)
+      : await store(prefer === 'webgpu' ? 'webgpu' : 'wasm').then((stored) => readTokenizer(stored, settings.modelBaseUrl));
+    const tokenizer = await ClipTokenizer.load(tokenizerBytes);
     const engine = await createEngine({
       spec,
       ort,
       wasmOrt: ortWasm,
       tokenizer,
       prefer,
-      loadFiles: async (backend) => {
-        const files = backend === firstBackend ? first : null;
-        if (files) first = null;
-        return files ?? fetchFiles(backend);
-      },
+      loadFiles: fetchFiles,
       ensureStored,
       source: bundled ? { kind: 'bundled', baseUrl: browser.runtime.getURL('models') } : { kind: 'store', baseUrl: settings.modelBaseUrl },
       // Asked for the GPU and not on it: the reason (unavailable, failed to start, failed later) for the popup.
       onBackendChange: (backend, reason, threads) => setStatus({ backend, threads, webgpuFailure: settings.backend === 'webgpu' && backend !== 'webgpu' ? reason : null }),
     });
-    first = null;
     ready = true;
     setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null });
     return { spec, engine, tokenizer };
+  }
+}
+
+/** The stored tokenizer of a model the store holds (store() made sure of it). */
+async function readTokenizer(spec: ModelSpec, baseUrl: string): Promise<Uint8Array> {
+  try {
+    return await readStoredFile(spec, spec.files.tokenizer, { store: modelStore });
+  } catch (error) {
+    throw new ModelLoadError(downloadFailure(spec, baseUrl, error), { cause: error });
   }
 }
 

@@ -14,6 +14,8 @@ export const FETCH_TIMEOUT_MS = 20_000;
 export const MAX_IMAGE_BYTES = 40 * 1024 * 1024;
 
 export class ImageFetchError extends Error {}
+/** A conditional request (see revalidate.ts) answered 304: the stored bytes are still current. */
+export class NotModifiedError extends ImageFetchError {}
 
 /** How to ask: from imageRequestFor (image-request.ts), which decides cookies, cache and Referer. */
 export interface FetchOptions {
@@ -23,6 +25,8 @@ export interface FetchOptions {
   credentials?: 'omit' | 'include';
   cache?: 'force-cache' | 'no-store';
   signal?: AbortSignal;
+  /** Extra request headers: the validators of a conditional request (revalidate.ts). */
+  headers?: Record<string, string>;
 }
 
 export async function fetchImage(url: string, options: FetchOptions = {}): Promise<FetchedImage> {
@@ -34,6 +38,7 @@ export async function fetchImage(url: string, options: FetchOptions = {}): Promi
     response = await withReferrer(url, referrer, () =>
       fetch(url, {
         signal,
+        headers: options.headers,
         credentials: options.credentials ?? 'omit',
         // Firefox honours this from extension pages; Chrome ignores it (the rule sets the header).
         referrer: referrer ?? undefined,
@@ -45,6 +50,7 @@ export async function fetchImage(url: string, options: FetchOptions = {}): Promi
     if (timeout.aborted) throw new ImageFetchError(`timed out after ${FETCH_TIMEOUT_MS / 1000} s`);
     throw new ImageFetchError(`could not fetch (${(error as Error).message})`);
   }
+  if (response.status === 304) throw new NotModifiedError('HTTP 304');
   if (!response.ok) throw new ImageFetchError(`HTTP ${response.status}`);
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > MAX_IMAGE_BYTES) throw new ImageFetchError(`too large (${Math.round(declared / 1e6)} MB)`);

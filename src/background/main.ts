@@ -10,6 +10,7 @@
 //   page-highlights.ts    whether matches stay lit on the page (popup closed, pin, Esc)
 //   popup-views.ts        what popups show
 //   thumbnails.ts         previews for the popup
+//   memory.ts             the visual memory: stores, history, scopes, forget/usage/export
 import browser, { type Menus, type Runtime, type Tabs } from 'webextension-polyfill';
 import {
   POPUP_PORT,
@@ -38,24 +39,30 @@ import { buildView, pushAllViews, pushView, servePopup } from './popup-views';
 import { sendToTab } from './page-commands';
 import { thumbnailFor } from './thumbnails';
 import { allTabs, ensureTab, forgetTab, getTab, setMergeDuplicates, type TabState } from './tabs';
+import { Memory } from './memory';
+import { revalidate } from './revalidate';
 
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
 
-const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, decode: decodeImageBlob });
+const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, decode: decodeImageBlob, revalidate });
 const search = new TabSearch(pipeline, pushView);
 // A label set's vectors are one record in the queries store, under a key no typed query can have.
 const labelVectors = new LabelVectors({ load: getQuery, save: putQuery });
 const classifier = new Classifier(pipeline, labelVectors, pushView);
+const memory = new Memory(pipeline, pushView); // visual memory
+memory.startPruning(); // visual memory
 
 function onTabChanged(tab: TabState): void {
   pushView(tab.tabId);
   search.refreshSoon(tab);
+  memory.tabChanged(tab); // visual memory: records the page, reveals an opened result
 }
 
 const indexer = new Indexer(pipeline, onTabChanged);
 
 engineHost.onStatus((status) => {
+  memory.updateStatus(); // visual memory
   pushAllViews();
   // Images that failed only because the model was missing get another go once it is there
   // (after Retry, a popup opened again, or new settings).
@@ -65,14 +72,17 @@ engineHost.onStatus((status) => {
 // ------------------------------------------------------------------ requests from popup and options
 
 const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<ResponseMap[T]> } = {
-  search: async ({ tabId, query }) => {
+  search: async ({ tabId, query, scope }) => {
     getTab(tabId)?.pageHighlights.show();
     await search.run(tabId, query);
+    void memory.search.search(tabId, query, scope); // visual memory: other pages' results merge in later
     return { ok: true, view: buildView(tabId) };
   },
-  similar: async ({ tabId, url, frameId }) => {
+  similar: async ({ tabId, url, frameId, scope }) => {
     getTab(tabId)?.pageHighlights.show();
-    await search.similar(tabId, url, frameId);
+    // visual memory: a picture of another page is not on this one (its similar ones may be)
+    await search.similar(tabId, url, frameId).catch((e) => (memory.search.picture(tabId, url) ? undefined : Promise.reject(e)));
+    void memory.search.similar(tabId, url, scope); // visual memory
     return { ok: true, view: buildView(tabId) };
   },
   classify: async ({ tabId, url, labels }) => ({ ok: true, url, labels: await classifier.classifyImage(tabId, url, labels) }),
@@ -92,14 +102,28 @@ const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<Respons
   },
   'clear-cache': async () => {
     await clearCache();
+    memory.search.invalidate(); // visual memory
     return { ok: true };
   },
   'cache-stats': async () => ({ ok: true, ...(await cacheStats()) }),
-  thumbnail: async ({ tabId, url }) => ({ ok: true, dataUrl: await thumbnailFor(tabId, url) }),
+  thumbnail: async ({ tabId, url }) => ({ ok: true, dataUrl: (await memory.thumbnail(tabId, url)) ?? (await thumbnailFor(tabId, url)) }),
   'retry-model': async () => {
     await retryModel();
     return { ok: true };
   },
+  // visual memory (memory.ts)
+  'open-result': async (request) => {
+    await memory.openResult(request);
+    return { ok: true };
+  },
+  forget: (request) => memory.forget(request),
+  'memory-usage': () => memory.usage(),
+  'memory-clear': async (request) => {
+    await memory.clear(request);
+    return { ok: true };
+  },
+  'memory-export': async () => ({ ok: true, text: await memory.exportFile() }),
+  'memory-import': ({ text }) => memory.importFile(text),
 };
 
 function handleRequest(message: RequestMessage): Promise<ResponseMap[RequestType]> {
@@ -177,7 +201,9 @@ browser.tabs.onActivated.addListener(({ tabId }) => {
 browser.tabs.onRemoved.addListener((tabId) => {
   forgetTab(tabId);
   forgetTabLimits(tabId);
+  memory.tabClosed(tabId); // visual memory
 });
+browser.windows.onRemoved.addListener(() => void memory.windowClosed()); // visual memory: private store goes with the last private window
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
   if (change.status === 'loading' && change.url) {
     const tab = getTab(tabId);
@@ -204,10 +230,12 @@ browser.contextMenus.onClicked.addListener((info, tab) => {
 const engineKey = (s: Settings) => JSON.stringify([s.modelId, s.backend, s.modelBaseUrl]);
 let engineSettings = '';
 loadSettings().then((s) => {
+  memory.configure(s); // visual memory
   engineSettings = engineKey(s);
   setMergeDuplicates(s.mergeDuplicates);
 });
 onSettingsChanged((settings) => {
+  memory.configure(settings); // visual memory
   if (setMergeDuplicates(settings.mergeDuplicates)) {
     for (const tab of allTabs()) {
       tab.regroupDuplicates();

@@ -4,6 +4,8 @@ import browser, { type Runtime } from 'webextension-polyfill';
 import { parsePopupPortMessage, type BackgroundPortMessage, type TabView } from '../messages';
 import { engineHost } from './engine-host';
 import { getTab } from './tabs';
+import { scopedResults } from './history-search'; // visual memory
+import { storageView } from './memory'; // visual memory
 
 const VIEW_THROTTLE_MS = 150;
 const MAX_ERRORS_SHOWN = 20;
@@ -38,8 +40,10 @@ export function buildView(tabId: number, unavailable: string | null = unavailabl
     model: engineHost.status,
     query: tab?.query ?? '',
     similarTo: tab?.similarTo ?? null,
-    results: tab?.results ?? [],
     unavailable,
+    // Visual memory (memory.ts, history-search.ts): the store's health, the scope, other pages' results merged in.
+    storage: storageView(tab?.incognito ?? false),
+    ...scopedResults(tabId, tab?.results ?? []),
   };
 }
 

@@ -113,7 +113,7 @@ export class TabSearch {
     tab.results = results;
     const matches = results
       .filter((r) => r.match)
-      .flatMap(({ url, rank: r, score }) => tab.copiesOf(url).map((copy) => ({ url: copy, rank: r, score })));
+      .flatMap(({ url, rank: r, score, relevance }) => tab.copiesOf(url).map((copy) => ({ url: copy, rank: r, score, relevance })));
     const source = tab.similarTo ?? undefined;
     const highlights = JSON.stringify([matches, source]);
     // Highlights the person cleared (Esc, the popup closed) stay cleared until results are asked for again.

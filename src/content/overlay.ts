@@ -41,7 +41,8 @@ interface Highlight {
 export interface HighlightMatch {
   element: Element;
   rank: number;
-  score: number;
+  /** 0..1 on the model's calibrated scale, as the popup shows it (not the raw cosine). */
+  relevance: number;
   /** The image find-similar ranked against. */
   source?: boolean;
 }
@@ -99,7 +100,7 @@ export class Overlay {
       badge.tabIndex = -1;
       badge.className = 'badge';
       badge.setAttribute('data-testid', 'highlight-badge');
-      badge.textContent = match.source ? 'Source' : `#${match.rank} · ${match.score.toFixed(2)}`;
+      badge.textContent = match.source ? 'Source' : `#${match.rank} · ${Math.round(match.relevance * 100)}%`;
       badge.setAttribute('aria-label', `${match.source ? 'Source image' : `Match ${match.rank}`}: go to the next match`);
       badge.addEventListener('click', () => this.onBadgeClick(match.rank));
       box.append(badge);

@@ -39,7 +39,7 @@ export class PageUi {
   highlight({ results, source }: Command<'highlight'>): void {
     // Every element showing a matching image lights up (the same picture can appear twice).
     const shown = results.flatMap((r) =>
-      this.deps.placementsFor(r.url).map((p) => ({ element: p.element, rank: r.rank, score: r.score, source: r.url === source })),
+      this.deps.placementsFor(r.url).map((p) => ({ element: p.element, rank: r.rank, relevance: r.relevance, source: r.url === source })),
     );
     this.deps.overlay.highlight(shown);
     this.matches = navMatches(results);

@@ -15,7 +15,7 @@ interface ChromeApi {
   };
   runtime: {
     getURL(path: string): string;
-    getContexts?(filter: { contextTypes?: string[]; documentUrls?: string[] }): Promise<{ documentId?: string }[]>;
+    getContexts?(filter: { contextTypes?: string[]; documentUrls?: string[] }): Promise<{ documentId?: string; contextType?: string }[]>;
     onMessage: { addListener(fn: (message: unknown, sender: { url?: string }) => undefined): void };
   };
 }
@@ -66,6 +66,15 @@ export function closeDocument(documentId: string): Promise<void> {
   });
 }
 
+/**
+ * Whether a page that may search is open: the popup, or an extension page in a tab or side
+ * panel. Closing the document under one would make its next query wait for a whole cold start.
+ */
+async function searchersOpen(): Promise<boolean> {
+  const views = await chromeApi()!.runtime.getContexts!({ contextTypes: ['POPUP', 'TAB', 'SIDE_PANEL'] });
+  return views.length > 0;
+}
+
 /** A connection to a document, as far as closing that document is concerned. */
 export interface DocumentUser {
   readonly documentId: string;
@@ -77,16 +86,18 @@ export interface DocumentUser {
 /** Connections of this worker, so a document closed here fails their requests at once instead of at the next poll. */
 export const documentUsers = new Set<DocumentUser>();
 
-// The document asks to be closed when it has been idle (see IDLE). Registered at the top level,
-// as listeners must be, so that the message also reaches a worker it wakes.
+// The document asks to be closed when it has been idle (see IDLE), and again every IDLE_CLOSE_MS
+// while it stays idle: Chrome itself closes only audio offscreen documents. Registered at the top
+// level, as listeners must be, so that the message also reaches a worker it wakes.
 if (__TARGET__ === 'chrome' && chromeApi()?.offscreen) {
   chromeApi()!.runtime.onMessage.addListener((msg, sender) => {
     if ((msg as { type?: unknown } | null)?.type !== IDLE || sender.url !== documentUrl()) return undefined;
     // (Chrome gives no documentId for an offscreen sender; there is one such document at most.)
     void liveDocument()
       .then(async (documentId) => {
-        // A request sent meanwhile keeps it: the document asks again once idle.
+        // A request sent meanwhile, or a page that may search, keeps it: the document asks again.
         if (!documentId || [...documentUsers].some((u) => u.documentId === documentId && u.busy)) return;
+        if (await searchersOpen()) return;
         for (const u of documentUsers) if (u.documentId === documentId) u.close('the offscreen document was closed when idle');
         await closeDocument(documentId);
       })

@@ -1,5 +1,7 @@
 // The engine channel between the Chrome service worker and the offscreen document.
 //
+// The document's end is a dedicated Worker (engine-worker.ts): the document hands it each port.
+//
 // Not chrome.runtime messaging: that serialises as JSON, and a batch of 8 images is 6 MB of
 // float32 (measured: ~0.6–1.2 s per round trip as number arrays, against ~10 ms for a
 // MessagePort that transfers the buffers; see bench/browser-threads.bench.ts). The worker
@@ -17,9 +19,10 @@ export const OFFSCREEN_PATH = 'src/offscreen/offscreen.html';
 export const CONNECT = 'lens-engine-connect';
 
 /**
- * The document's runtime message to the worker after IDLE_CLOSE_MS without requests: close me.
- * The document outlives worker restarts (so the model need not load again each time the worker
- * wakes), but it should not hold the model's memory for good once the extension goes unused.
+ * The document's runtime message to the worker after IDLE_CLOSE_MS without requests (and every
+ * IDLE_CLOSE_MS after): close me. The document outlives worker restarts (so the model need not
+ * load again each time the worker wakes), but it should not hold the model's memory for good
+ * once the extension goes unused. The worker keeps it while a popup or extension page is open.
  */
 export const IDLE = 'lens-engine-idle';
 export const IDLE_CLOSE_MS = 5 * 60_000;
@@ -44,6 +47,13 @@ export interface OpenedEngine {
   /** Session creation and warm-up, milliseconds; 0 when the document already had the model. */
   openMs: number;
 }
+
+/** What the engine worker (engine-worker.ts) tells the document it lives in. */
+export type WorkerNote =
+  /** The worker's script runs: the document may hand it ports. */
+  | { type: 'ready'; crossOriginIsolated: boolean; threads: number }
+  /** Unused for IDLE_CLOSE_MS: the document passes IDLE on to the service worker. */
+  | { type: 'idle' };
 
 export type EngineReply =
   | { id: number; ok: true; opened: OpenedEngine }

@@ -3,6 +3,7 @@ import { MODELS, publicModels, getModel } from '../engine/registry';
 import { attachLabelSets } from './label-sets';
 import { loadSettings, saveSettings, type BackendPreference, type PopupSize } from '../settings';
 import { sendRequest } from '../send-request';
+import { mountMemorySettings } from './memory-settings'; // visual memory
 
 declare const __TEST_BUILD__: boolean;
 
@@ -78,6 +79,8 @@ $('clear-cache').addEventListener('click', async () => {
   await attachLabelSets(() => model.value);
   await showCacheStats();
 });
+
+mountMemorySettings($('memory')).catch((error: Error) => ($('memory').textContent = `Could not show the memory settings: ${error.message}`)); // visual memory
 
 init().catch((error: Error) => {
   saved.textContent = `Could not load settings: ${error.message}`;

@@ -19,6 +19,7 @@ import { copyAddress, copyImage, downloadImages, openInNewTab, requestDownloads 
 import { exportFileName, resultsToCsv, resultsToJson, saveTextFile } from './export';
 import { showThumbnail } from './thumbnail';
 import { attachClassifyAll } from './classify-all';
+import { decorateResults, mountScope } from './scope'; // visual memory
 
 const SEARCH_DELAY_MS = 180;
 
@@ -27,6 +28,7 @@ const search = $<HTMLInputElement>('search');
 const modelMessage = $<HTMLParagraphElement>('model-message');
 const actionMessage = $<HTMLParagraphElement>('action-message');
 
+const scope = mountScope($('search-form'), () => void runSearch()); // visual memory
 let tabId: number;
 let grid: ResultsGrid;
 let view: TabView | null = null;
@@ -68,6 +70,8 @@ function render(v: TabView): void {
   renderStatus(v, retryModel);
   search.disabled = v.unavailable !== null;
   grid.render(v);
+  scope.render(v); // visual memory
+  decorateResults($('results'), v.results); // visual memory: results of other pages
   renderAround(v);
 }
 
@@ -107,7 +111,7 @@ function renderAround(v: TabView): void {
 
 async function runSearch(query = search.value): Promise<void> {
   try {
-    const response = await sendRequest({ type: 'search', tabId, query });
+    const response = await sendRequest({ type: 'search', tabId, query, scope: scope.value() });
     if (response.view.query === search.value.trim()) render(response.view);
   } catch (error) {
     modelMessage.hidden = false;
@@ -119,7 +123,7 @@ async function runSearch(query = search.value): Promise<void> {
 async function findSimilar(url: string): Promise<void> {
   clearTimeout(searchTimer);
   try {
-    render((await sendRequest({ type: 'similar', tabId, url })).view);
+    render((await sendRequest({ type: 'similar', tabId, url, scope: scope.value() })).view);
   } catch (error) {
     say(`Find similar failed: ${describe(error)}`, true);
   }

@@ -32,22 +32,40 @@ export async function putPageTx(db: Db, input: PageInput, stamp: () => number): 
   });
 }
 
-export async function forgetSiteTx(db: Db, hostname: string, report: ForgetReport): Promise<Totals> {
-  const site = hostname.toLowerCase();
+/** What "forget" removes: every page of a site (and its image addresses), or one page. */
+export type ForgetTarget = { site: string } | { page: string };
+
+export async function forgetTx(db: Db, target: ForgetTarget, report: ForgetReport): Promise<Totals> {
   const tx = db.transaction(['pages', 'urls', 'embeddings', 'thumbnails', 'meta'], 'readwrite');
   return atomically(tx, async () => {
     const ledger = new Ledger();
     const hashes = new Set<string>();
-    for (let c = await tx.objectStore('pages').index('site').openCursor(site); c; c = await c.continue()) {
+    const pages = tx.objectStore('pages');
+    const query = 'site' in target ? pages.index('site').openCursor(target.site.toLowerCase()) : pages.openCursor(target.page);
+    const imageUrls = new Set<string>();
+    for (let c = await query; c; c = await c.continue()) {
       for (const h of c.value.hashes) hashes.add(h);
+      for (const i of c.value.images) imageUrls.add(i.src);
       ledger.remove('pages', estimateBytes.pages(c.value));
       await c.delete();
       report.pages++;
     }
-    for (let c = await tx.objectStore('urls').index('site').openCursor(site); c; c = await c.continue()) {
-      ledger.remove('urls', estimateBytes.urls(c.value));
-      await c.delete();
-      report.urls++;
+    const urls = tx.objectStore('urls');
+    if ('site' in target) {
+      for (let c = await urls.index('site').openCursor(target.site.toLowerCase()); c; c = await c.continue()) {
+        ledger.remove('urls', estimateBytes.urls(c.value));
+        await c.delete();
+        report.urls++;
+      }
+    } else {
+      // The page's image addresses name its pictures: they go with it.
+      for (const url of imageUrls) {
+        const record = await urls.get(url);
+        if (!record) continue;
+        ledger.remove('urls', estimateBytes.urls(record));
+        await urls.delete(url);
+        report.urls++;
+      }
     }
     const byPicture = tx.objectStore('pages').index('sha256');
     for (const sha256 of hashes) {

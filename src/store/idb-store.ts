@@ -13,7 +13,7 @@ import { browserEstimate, bytesToFree, emptyUsage, estimateBytes, Ledger, record
 import { MAX_QUERIES, StoreLimits, type EmbeddingChunk, type ForgetReport, type ImportCounts, type LensStore, type MemoryRecords, type StoreOptions } from './lens-store';
 import { atomically, bytesOf, commitLedger, readTotals, type Db, type Totals } from './idb-ledger';
 import { migrate } from './migrations';
-import { forgetSiteTx, putPageTx } from './idb-pages';
+import { forgetTx, putPageTx } from './idb-pages';
 import { addMissing, readAll } from './idb-transfer';
 import { siteOf, type PageInput } from './pages';
 import { DB_NAME, DB_VERSION, EVICTABLE, STORE_NAMES, type LensDB, type PageRecord, type StoreName, type StoredUrlRecord, type UrlRecord } from './schema';
@@ -308,7 +308,13 @@ export class IdbStore implements LensStore {
 
   async forgetSite(hostname: string): Promise<ForgetReport> {
     const report: ForgetReport = { pages: 0, urls: 0, embeddings: 0, thumbnails: 0 };
-    await this.write('forgetting a site', [], (db) => forgetSiteTx(db, hostname, report));
+    await this.write('forgetting a site', [], (db) => forgetTx(db, { site: hostname }, report));
+    return report;
+  }
+
+  async forgetPage(url: string): Promise<ForgetReport> {
+    const report: ForgetReport = { pages: 0, urls: 0, embeddings: 0, thumbnails: 0 };
+    await this.write('forgetting a page', [], (db) => forgetTx(db, { page: url }, report));
     return report;
   }
 

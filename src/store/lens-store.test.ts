@@ -76,6 +76,22 @@ describe.each(implementations)('%s', (_, open) => {
     expect(await store.getPage('https://stays.test/')).toBeDefined();
   });
 
+  it('forgets one page with its image addresses, keeping pictures another page shows', async () => {
+    const store = open();
+    await store.putPage(page('https://a.test/one', [image(1, { thumbnail: thumbnailBlob() }), image(2, { thumbnail: thumbnailBlob() })]));
+    await store.putPage(page('https://a.test/two', [image(2)]));
+    for (const n of [1, 2]) await store.putEmbedding('m', sha(n), unitVector(n));
+    await store.putUrl({ url: 'https://cdn.test/1.jpg', sha256: sha(1), etag: null, lastModified: null, size: 1, fetchedAt: Date.now() });
+    await store.putUrl({ url: 'https://cdn.test/9.jpg', sha256: sha(9), etag: null, lastModified: null, size: 1, fetchedAt: Date.now() });
+    expect(await store.forgetPage('https://a.test/one')).toEqual({ pages: 1, urls: 1, embeddings: 1, thumbnails: 1 });
+    expect(await store.getPage('https://a.test/one')).toBeUndefined();
+    expect(await store.getPage('https://a.test/two')).toBeDefined();
+    expect(await store.getEmbedding('m', sha(2))).toBeDefined();
+    expect(await store.getThumbnail(sha(2))).toBeDefined();
+    expect(await store.getUrl('https://cdn.test/9.jpg')).toBeDefined();
+    expect(await store.forgetPage('https://a.test/never')).toEqual({ pages: 0, urls: 0, embeddings: 0, thumbnails: 0 });
+  });
+
   it('accounts every record with its byte estimate, and clears per store or all', async () => {
     const store = open();
     for (let i = 0; i < 5; i++) await store.putEmbedding('m', sha(i), unitVector(i));

@@ -88,6 +88,8 @@ export interface LensStore {
   getThumbnail(sha256: string): Promise<Blob | undefined>;
   /** Deletes the site's pages and URLs, and the thumbnails and embeddings of pictures no other page shows. */
   forgetSite(hostname: string): Promise<ForgetReport>;
+  /** Deletes one page, its image addresses, and the thumbnails and embeddings of pictures no other page shows. */
+  forgetPage(url: string): Promise<ForgetReport>;
 
   usage(): Promise<Usage>;
   clearStore(name: StoreName): Promise<void>;

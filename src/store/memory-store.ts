@@ -183,14 +183,23 @@ export class MemoryStore implements LensStore {
 
   async forgetSite(hostname: string): Promise<ForgetReport> {
     const site = hostname.toLowerCase();
+    return this.forget((p) => p.site === site, (u) => u.site === site);
+  }
+
+  async forgetPage(url: string): Promise<ForgetReport> {
+    const imageUrls = new Set(this.maps.pages.get(url)?.images.map((i) => i.src) ?? []);
+    return this.forget((p) => p.url === url, (u) => imageUrls.has(u.url));
+  }
+
+  private forget(page: (p: PageRecord) => boolean, address: (u: StoredUrlRecord) => boolean): ForgetReport {
     const report: ForgetReport = { pages: 0, urls: 0, embeddings: 0, thumbnails: 0 };
     const hashes = new Set<string>();
     for (const [key, p] of this.maps.pages) {
-      if (p.site !== site) continue;
+      if (!page(p)) continue;
       p.hashes.forEach((h) => hashes.add(h));
       if (this.delete('pages', key)) report.pages++;
     }
-    for (const [key, u] of this.maps.urls) if (u.site === site && this.delete('urls', key)) report.urls++;
+    for (const [key, u] of this.maps.urls) if (address(u) && this.delete('urls', key)) report.urls++;
     const stillShown = new Set([...this.maps.pages.values()].flatMap((p) => p.hashes));
     for (const h of hashes) {
       if (stillShown.has(h)) continue;

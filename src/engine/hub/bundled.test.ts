@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { loadBundledModel } from './bundled.ts';
+import { loadBundledFile, loadBundledModel } from './bundled.ts';
 import { rejection, useFakeHub } from './fake-hub.ts';
 import { requireModel } from '../registry.ts';
 
@@ -19,5 +19,17 @@ describe('bundled models', () => {
     hub.staticFiles.set('/b/fixture/bpe_simple_vocab_16e6.txt.gz', new Uint8Array([3]));
     const got = await loadBundledModel(fixture, `${hub.base}/b`, 'wasm');
     expect(got.text.model).toEqual(new Uint8Array([2]));
+  });
+
+  it('reads one bundled file alone, and names it when it is missing', async () => {
+    const fixture = requireModel('fixture');
+    const err = await rejection(loadBundledFile(fixture, `${hub.base}/c`, 'tokenizer.json'));
+    expect(err.code).toBe('missing');
+    expect(err.message).toContain('tokenizer.json');
+    hub.staticFiles.set('/c/fixture/tokenizer.json', new Uint8Array([7, 8]));
+    hub.log.length = 0;
+    expect(await loadBundledFile(fixture, `${hub.base}/c`, 'tokenizer.json')).toEqual(new Uint8Array([7, 8]));
+    // One request: neither the graphs nor the manifest are read.
+    expect(hub.log.map((l) => l.url)).toEqual(['/c/fixture/tokenizer.json']);
   });
 });

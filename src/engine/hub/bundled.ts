@@ -7,6 +7,10 @@ import { ModelDownloadError } from './errors.ts';
 import { assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, parseManifest } from './manifest.ts';
 import { trimSlash } from './paths.ts';
 
+function missingFile(spec: ModelSpec, path: string, where: string): ModelDownloadError {
+  return new ModelDownloadError('missing', `model ${spec.id}: ${path} is missing from ${where}`, undefined, path);
+}
+
 /**
  * Reads a model from any source of repo-relative paths (bundled extension files, a directory).
  * `read` returns undefined for a missing file. External data is known only from a manifest.json
@@ -24,14 +28,34 @@ export async function readModelFiles(
   if (manifestBytes) manifest = parseManifest(manifestBytes, `${where}/${MANIFEST_FILE}`);
   const need = async (path: string): Promise<Uint8Array> => {
     const bytes = await read(path);
-    if (!bytes) {
-      throw new ModelDownloadError('missing', `model ${spec.id}: ${path} is missing from ${where}`, undefined, path);
-    }
+    if (!bytes) throw missingFile(spec, path, where);
     return bytes;
   };
   // `need` throws for a missing file, so assemble always has every file.
   return (await assemble(spec, backend, manifest?.externalData ?? {}, need))!;
 }
+
+/** Reads files of a model shipped inside the extension build; undefined for a missing one. */
+function bundledReader(dir: string, fetchImpl: typeof fetch): (path: string) => Promise<Uint8Array | undefined> {
+  return async (path) => {
+    const url = `${dir}/${path}`;
+    let res: Response;
+    try {
+      res = await fetchImpl(url);
+    } catch (err) {
+      // Extension URLs of missing files fail like network errors rather than answering 404.
+      if (path === MANIFEST_FILE) return undefined;
+      throw new ModelDownloadError('missing', `cannot load bundled file ${url}: ${describeWithCause(err)}`, url, path, {
+        cause: err,
+      });
+    }
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new ModelDownloadError('http', `HTTP ${res.status} loading bundled file ${url}`, url, path);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+}
+
+const bundledDir = (spec: ModelSpec, baseUrl: string) => `${trimSlash(baseUrl)}/${spec.id}`;
 
 /**
  * Loads a model shipped inside the extension build: `${baseUrl}/${spec.id}/<repo path>`, e.g.
@@ -43,26 +67,19 @@ export async function loadBundledModel(
   backend: Backend,
   fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis),
 ): Promise<ModelFiles> {
-  const dir = `${trimSlash(baseUrl)}/${spec.id}`;
-  return readModelFiles(
-    spec,
-    backend,
-    async (path) => {
-      const url = `${dir}/${path}`;
-      let res: Response;
-      try {
-        res = await fetchImpl(url);
-      } catch (err) {
-        // Extension URLs of missing files fail like network errors rather than answering 404.
-        if (path === MANIFEST_FILE) return undefined;
-        throw new ModelDownloadError('missing', `cannot load bundled file ${url}: ${describeWithCause(err)}`, url, path, {
-          cause: err,
-        });
-      }
-      if (res.status === 404) return undefined;
-      if (!res.ok) throw new ModelDownloadError('http', `HTTP ${res.status} loading bundled file ${url}`, url, path);
-      return new Uint8Array(await res.arrayBuffer());
-    },
-    dir,
-  );
+  const dir = bundledDir(spec, baseUrl);
+  return readModelFiles(spec, backend, bundledReader(dir, fetchImpl), dir);
+}
+
+/** One file (repo path) of a model shipped inside the extension build, e.g. its tokenizer. */
+export async function loadBundledFile(
+  spec: ModelSpec,
+  baseUrl: string,
+  path: string,
+  fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis),
+): Promise<Uint8Array> {
+  const dir = bundledDir(spec, baseUrl);
+  const bytes = await bundledReader(dir, fetchImpl)(path);
+  if (!bytes) throw missingFile(spec, path, dir);
+  return bytes;
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import { collect, ensureAndRead, expectBytes, expectMonotonic, fast, rejection, testSpec, useFakeHub } from './fake-hub.ts';
-import { deleteModel, ensureModelStored, isModelStored, readStoredModel } from './model-files.ts';
+import { deleteModel, ensureModelStored, isModelStored, readStoredFile, readStoredModel } from './model-files.ts';
 import { MemoryModelStore } from './store.ts';
 
 const hub = useFakeHub();
@@ -36,8 +36,13 @@ describe('ensureModelStored and readStoredModel', () => {
     expect(hub.log.length).toBe(requestsBefore);
     expectBytes(again.vision.model, served.vision);
 
+    // One file alone (the tokenizer a context needs without the graphs), also without network.
+    expectBytes(await readStoredFile(spec, spec.files.tokenizer, { store }), served.tokenizer);
+    expect(hub.log.length).toBe(requestsBefore);
+
     await deleteModel(spec, { store });
     expect(await store.keys()).toEqual([]);
+    expect((await rejection(readStoredFile(spec, spec.files.tokenizer, { store }))).code).toBe('missing');
   });
 
   it('reads only what is stored: a model never stored, or one whose file changed size, is an error', async () => {

@@ -21,7 +21,7 @@ import { assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, neededPat
 import { type DownloadOptions, type Resolved, resolve, storeKey, type StoredModelOptions } from './options.ts';
 import type { ModelStore } from './store.ts';
 
-export { loadBundledModel } from './bundled.ts';
+export { loadBundledFile, loadBundledModel } from './bundled.ts';
 export { type DownloadErrorCode, ModelDownloadError } from './errors.ts';
 export { MANIFEST_FILE, type ModelFiles, type ModelManifest } from './manifest.ts';
 export type { DownloadOptions, DownloadProgress, StoredModelOptions } from './options.ts';
@@ -77,6 +77,20 @@ export function readStoredModel(spec: ModelSpec, backend: Backend, options: Stor
     const files = covered && (await assemble(spec, backend, covered.manifest.externalData, storedReader(options.store, r, covered.manifest)));
     if (!files) throw new ModelDownloadError('missing', `${spec.label} is not in the model cache`);
     return files;
+  });
+}
+
+/**
+ * One stored file of a model (the tokenizer, say), without network: for a context that needs
+ * that file and not the graphs. Throws if it is not stored whole.
+ */
+export function readStoredFile(spec: ModelSpec, path: string, options: StoredModelOptions): Promise<Uint8Array> {
+  const r = resolve(spec, options);
+  return exclusive(options.store, r, async () => {
+    const manifest = await readManifest(options.store, r);
+    const bytes = sameSource(manifest, spec, r) ? await storedReader(options.store, r, manifest)(path) : undefined;
+    if (!bytes) throw new ModelDownloadError('missing', `${spec.label}: ${path} is not in the model cache`, undefined, path);
+    return bytes;
   });
 }
 

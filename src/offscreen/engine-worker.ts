@@ -1,0 +1,122 @@
+// The engine itself, in a dedicated Worker of the offscreen document (Chrome only). The
+// document's main thread is the main thread of every extension page in its renderer process,
+// the popup's included: ORT's WASM there would freeze the popup for whole batches. Here it only
+// blocks this worker. The worker inherits the document's cross-origin isolation, so ORT may
+// still start its thread pool (nested workers) from here.
+//
+// The worker holds one model at a time and outlives service-worker restarts, as the document
+// does: a worker that starts again reconnects and finds the model already open.
+
+import * as ort from 'onnxruntime-web/wasm';
+import { ClipEngine } from '../engine/session';
+import { describe } from '../errors';
+import { ClipTokenizer } from '../engine/tokenizer';
+import { loadBundledModel, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
+import { CacheStorageModelStore } from '../engine/hub/store-cache';
+import type { ModelSpec } from '../engine/types';
+import { IDLE_CLOSE_MS, wasmThreadCount, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine, type WorkerNote } from './protocol';
+
+// Without cross-origin isolation ORT would warn and fall back to one thread; say so plainly instead.
+const threads = globalThis.crossOriginIsolated ? wasmThreadCount(navigator.hardwareConcurrency) : 1;
+ort.env.wasm.numThreads = threads;
+
+interface Open {
+  key: string;
+  engine: Promise<ClipEngine>;
+  openMs: Promise<number>;
+}
+let current: Open | null = null;
+/** open() calls run one after another: two workers' ports (an old and a restarted one) may both ask. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function readFiles(spec: ModelSpec, source: ModelSource): Promise<ModelFiles> {
+  if (source.kind === 'bundled') return loadBundledModel(spec, source.baseUrl, 'wasm');
+  // The service worker downloads (with progress in the popup) before it asks; downloading here
+  // as well could race it on the same partial entries, so this only reads.
+  return readStoredModel(spec, 'wasm', { store: new CacheStorageModelStore() });
+}
+
+async function openModel(spec: ModelSpec, source: ModelSource): Promise<OpenedEngine> {
+  const key = JSON.stringify([spec, source]);
+  if (current?.key === key) {
+    await current.engine;
+    return { threads, openMs: 0 };
+  }
+  const previous = current;
+  current = null;
+  // One model's sessions at a time: two could exhaust memory.
+  if (previous) await previous.engine.then((e) => e.dispose()).catch(() => undefined);
+  const start = performance.now();
+  const engine = (async () => {
+    const files = await readFiles(spec, source);
+    const tokenizer = await ClipTokenizer.load(files.tokenizer);
+    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles: async () => files });
+  })();
+  const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
+  current = opened;
+  try {
+    await engine;
+  } catch (error) {
+    if (current === opened) current = null; // the next open tries again
+    throw error;
+  }
+  return { threads, openMs: await opened.openMs };
+}
+
+async function engineFor(): Promise<ClipEngine> {
+  if (!current) throw new Error('no model is open in the offscreen document');
+  return current.engine;
+}
+
+async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfer: Transferable[] }> {
+  try {
+    if (req.op === 'open') {
+      const task = queue.then(() => openModel(req.spec, req.source));
+      queue = task.catch(() => undefined);
+      return { reply: { id: req.id, ok: true, opened: await task }, transfer: [] };
+    }
+    const engine = await engineFor();
+    const rows = req.op === 'images' ? await engine.embedImages(req.pixels, req.count) : await engine.embedTexts(req.texts);
+    return { reply: { id: req.id, ok: true, rows }, transfer: rows.map((r) => r.buffer) };
+  } catch (error) {
+    return { reply: { id: req.id, ok: false, error: describe(error) }, transfer: [] };
+  }
+}
+
+const tellDocument = (note: WorkerNote) => postMessage(note);
+
+// Unused for IDLE_CLOSE_MS: the document asks the service worker to close it (only the worker
+// may), which frees the model's memory; the next request creates a new one. Asked again every
+// IDLE_CLOSE_MS, since the worker keeps the document while a popup is open (document.ts).
+let working = 0;
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
+function idleAgain(): void {
+  clearTimeout(idleTimer);
+  if (working > 0) return;
+  idleTimer = setTimeout(() => {
+    tellDocument({ type: 'idle' });
+    idleAgain();
+  }, IDLE_CLOSE_MS);
+}
+
+/** Serves one service worker's engine channel (the document hands each port on as it arrives). */
+function serve(port: MessagePort): void {
+  port.onmessage = async (e: MessageEvent<EngineRequest>) => {
+    working++;
+    idleAgain();
+    try {
+      const { reply, transfer } = await handle(e.data);
+      port.postMessage(reply, transfer);
+    } finally {
+      working--;
+      idleAgain();
+    }
+  };
+}
+
+addEventListener('message', (event: MessageEvent) => {
+  const port = event.ports[0];
+  if (port) serve(port);
+});
+// The document hands over ports only after this: a worker whose script failed to load never says it.
+tellDocument({ type: 'ready', crossOriginIsolated: globalThis.crossOriginIsolated, threads });

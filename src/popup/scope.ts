@@ -1,0 +1,153 @@
+// The popup's scope switch, "This page / Open tabs / Everything seen", and how results from
+// other pages look and behave: the page's title and favicon under the picture, a click opens
+// that page (and shows the picture on it), a small menu forgets the page or its site.
+// Self-contained: popup.ts mounts it, passes each view to render(), and decorates each result.
+//
+//   const scope = mountScope(form, rerun);   scope.value() → 'page' | 'tabs' | 'all'
+//   scope.render(view);                      decorateResults(resultsList, view.results);
+import type { SearchResult, SearchScope, TabView } from '../messages';
+import { SEARCH_SCOPES } from '../messages';
+import { sendRequest } from '../send-request';
+import { saveSettings } from '../settings';
+
+const LABELS: Record<SearchScope, string> = { page: 'This page', tabs: 'Open tabs', all: 'Everything seen' };
+
+export interface ScopeSwitch {
+  value(): SearchScope;
+  render(view: TabView): void;
+}
+
+/** Adds the switch and its status line after `anchor`; `rerun` searches again with the new scope. */
+export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch {
+  const select = document.createElement('select');
+  select.setAttribute('data-testid', 'scope');
+  select.setAttribute('aria-label', 'Where to search');
+  select.append(...SEARCH_SCOPES.map((s) => new Option(LABELS[s], s)));
+  const status = document.createElement('p');
+  status.className = 'hint scope-status';
+  status.setAttribute('data-testid', 'scope-status');
+  status.hidden = true;
+  anchor.after(select, status);
+
+  let fromView = false;
+  let historyEnabled = false;
+  select.addEventListener('change', () => {
+    fromView = true; // the person chose: views no longer set it
+    renderStatus(null);
+    rerun();
+  });
+
+  function offerHistory(): void {
+    const explain = document.createElement('span');
+    explain.textContent =
+      'History is off, so only open tabs are searched. Turn it on to remember the pages whose images were indexed ' +
+      '(address, title and small previews, on this device only, never for private windows) and find them here later.';
+    const enable = document.createElement('button');
+    enable.type = 'button';
+    enable.textContent = 'Turn on history';
+    enable.setAttribute('data-testid', 'enable-history');
+    enable.addEventListener('click', async () => {
+      enable.disabled = true;
+      await saveSettings({ historyEnabled: true });
+      rerun();
+    });
+    status.replaceChildren(explain, ' ', enable);
+    status.hidden = false;
+  }
+
+  function renderStatus(view: TabView | null): void {
+    const memory = view?.memory;
+    const scope = select.value as SearchScope;
+    status.replaceChildren();
+    status.hidden = true;
+    status.classList.toggle('error', !!view?.storage.error);
+    if (view?.storage.error) {
+      status.textContent = `Storage problem: ${view.storage.error.message}. Results of this page still work; the memory may not keep them.`;
+      status.hidden = false;
+      return;
+    }
+    if (scope !== 'all') return;
+    if (!historyEnabled) return offerHistory();
+    const parts: string[] = [];
+    if (memory?.loading) parts.push('Loading everything seen…');
+    if (memory?.error) parts.push(memory.error);
+    if (memory?.otherModelPages) parts.push(`${memory.otherModelPages} stored page${memory.otherModelPages === 1 ? ' was' : 's were'} embedded with another model and ${memory.otherModelPages === 1 ? 'is' : 'are'} not searched.`);
+    status.textContent = parts.join(' ');
+    status.hidden = parts.length === 0;
+  }
+
+  return {
+    value: () => select.value as SearchScope,
+    render(view) {
+      if (!fromView) select.value = view.memory.scope;
+      fromView = true;
+      historyEnabled = view.memory.historyEnabled;
+      renderStatus(view);
+    },
+  };
+}
+
+/** Marks the tiles of results from other pages (each once; tiles are kept across views). */
+export function decorateResults(list: HTMLElement, results: readonly SearchResult[]): void {
+  const byUrl = new Map(results.filter((r) => r.pageUrl).map((r) => [r.url, r]));
+  for (const li of list.querySelectorAll<HTMLLIElement>('li[data-testid=result]')) {
+    const r = byUrl.get(li.dataset.src ?? '');
+    if (r && li.dataset.pageUrl !== r.pageUrl) decorateResult(li, r);
+  }
+}
+
+/** Marks a result of another page: where it was seen, and a click that opens that page. */
+function decorateResult(li: HTMLLIElement, r: SearchResult): void {
+  if (!r.pageUrl || li.dataset.pageUrl) return;
+  const pageUrl = r.pageUrl;
+  li.dataset.pageUrl = pageUrl;
+  li.classList.add('other-page');
+  li.title = `${r.pageTitle || pageUrl}\nClick to open the page`;
+  const source = document.createElement('div');
+  source.className = 'source';
+  if (r.favicon) {
+    const icon = document.createElement('img');
+    icon.className = 'favicon';
+    icon.alt = '';
+    icon.referrerPolicy = 'no-referrer';
+    icon.src = r.favicon;
+    source.append(icon);
+  }
+  const title = document.createElement('span');
+  title.setAttribute('data-testid', 'result-page');
+  title.textContent = r.pageTitle || pageUrl;
+  source.append(title);
+
+  const menu = document.createElement('details');
+  menu.className = 'forget';
+  const summary = document.createElement('summary');
+  summary.textContent = '⋯';
+  summary.title = 'Forget…';
+  const forget = (what: 'page' | 'site', label: string) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = label;
+    button.setAttribute('data-testid', `forget-${what}`);
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await sendRequest({ type: 'forget', what, pageUrl });
+        li.remove();
+      } catch (error) {
+        button.textContent = `Could not forget: ${(error as Error).message}`;
+      }
+    });
+    return button;
+  };
+  menu.append(summary, forget('page', 'Forget this page'), forget('site', 'Forget this site'));
+  li.append(source, menu);
+
+  // Capture phase: the popup's own handler would reveal the picture on the current page.
+  const open = (event: Event) => {
+    if (menu.contains(event.target as Node) || (event.target as HTMLElement).closest('button')) return;
+    event.stopImmediatePropagation();
+    sendRequest({ type: 'open-result', pageUrl, url: r.url }).catch(() => li.classList.add('missing'));
+  };
+  li.addEventListener('click', open, true);
+  li.addEventListener('keydown', (event) => event.key === 'Enter' && open(event), true);
+}
