@@ -53,6 +53,7 @@ export async function mountMemorySettings(root: HTMLElement): Promise<void> {
   const excluded = el('textarea', { rows: 3, value: settings.historyExcludedSites.join('\n') }, 'history-excluded');
   excluded.addEventListener('change', () => save({ historyExcludedSites: excluded.value.split('\n') }));
   const excludedLabel = el('label', { textContent: 'Never record these sites (one hostname per line; subdomains included)' });
+  excluded.setAttribute('aria-label', excludedLabel.textContent ?? ''); // the label element does not wrap it
 
   const budget = el('input', { type: 'number', min: '1', step: '1', value: String(settings.memoryBudgetMB) }, 'memory-budget');
   budget.addEventListener('change', () => save({ memoryBudgetMB: Number(budget.value) }));
