@@ -9,7 +9,7 @@ async function seriousViolations(harness: ChromiumHarness, page: HPage, state: s
   const result = await new AxeBuilder({ page: harness.raw(page) }).analyze();
   const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const lines = serious.map((v) => `${state}: ${v.id} (${v.impact}) ${v.nodes.length}× ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-  console.log(`[axe] ${state}: ${result.violations.length} violations, ${serious.length} serious or critical${lines.length ? '\n  ' + lines.join('\n  ') : ''}`);
+  console.log(`[axe] ${state}: ${result.violations.length} violations (${result.violations.map((v) => `${v.id}:${v.impact}`).join(', ') || 'none'}), ${serious.length} serious or critical${lines.length ? '\n  ' + lines.join('\n  ') : ''}`);
   return lines;
 }
 
