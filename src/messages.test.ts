@@ -66,12 +66,15 @@ describe('message validators', () => {
   });
 
   it('validates the view: embedding stats and typed failure reasons', () => {
-    const view = { tabId: 3, stats: { embedded: 2, fromCache: 5 }, errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }], similarTo: null };
+    const view = { tabId: 3, stats: { embedded: 2, fromCache: 5 }, errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }], similarTo: null, omitted: 0 };
     expect(parseBackgroundPortMessage({ type: 'view', view })).not.toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'https://a.b/c.png' } })).not.toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'javascript:alert(1)' } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, stats: { embedded: 2 } } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, errors: [{ ...view.errors[0], reason: 'gremlins' }] } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, errors: [{ ...view.errors[0], reason: 'timeout' }] } })).not.toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, omitted: -1 } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, omitted: undefined } })).toBeNull();
   });
 
   it('checks the envelope of the background\'s answers', () => {
