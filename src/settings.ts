@@ -22,6 +22,12 @@ export interface Settings {
   /** Where models are downloaded from (Hugging Face layout). */
   modelBaseUrl: string;
   popupSize: PopupSize;
+  /**
+   * Index every page as it is visited. Off by default: a page is indexed when the person asks
+   * (opens the popup, uses the page's menu or the shortcut), so browsing alone fetches no image
+   * and downloads no model.
+   */
+  indexInBackground: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -33,6 +39,7 @@ export const DEFAULT_SETTINGS: Settings = {
   mergeDuplicates: true,
   modelBaseUrl: 'https://huggingface.co',
   popupSize: 'compact',
+  indexInBackground: false,
 };
 
 export async function loadSettings(): Promise<Settings> {
@@ -67,5 +74,6 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (typeof r.mergeDuplicates === 'boolean') s.mergeDuplicates = r.mergeDuplicates;
   if (typeof r.modelBaseUrl === 'string' && /^https?:\/\//.test(r.modelBaseUrl)) s.modelBaseUrl = r.modelBaseUrl.replace(/\/+$/, '');
   if (r.popupSize === 'compact' || r.popupSize === 'roomy') s.popupSize = r.popupSize;
+  if (typeof r.indexInBackground === 'boolean') s.indexInBackground = r.indexInBackground;
   return s;
 }

@@ -121,9 +121,9 @@ describe('embedding pipeline', () => {
   });
 
   it('an image that never answers fails with reason timeout within its deadline, and holds no batch', async () => {
-    const { pipeline, runs } = harness({ 'https://a.test/1.png': [41, 0, 0, 8], 'https://a.test/2.png': [0, 41, 0, 8] }, { hang: ['https://a.test/never.png'], deadlineMs: 300 });
+    const { pipeline, runs } = harness({ 'https://slow.test/1.png': [41, 0, 0, 8], 'https://slow.test/2.png': [0, 41, 0, 8] }, { hang: ['https://slow.test/never.png'], deadlineMs: 300 });
     const started = Date.now();
-    const settled = Promise.allSettled(['1', 'never', '2'].map((n) => pipeline.embed({ url: `https://a.test/${n}.png` }).then((r) => ({ r, at: Date.now() - started }))));
+    const settled = Promise.allSettled(['1', 'never', '2'].map((n) => pipeline.embed({ url: `https://slow.test/${n}.png` }).then((r) => ({ r, at: Date.now() - started }))));
     const [one, never, two] = await settled;
     expect(one).toMatchObject({ status: 'fulfilled', value: { r: { kind: 'embedding' } } });
     expect(two).toMatchObject({ status: 'fulfilled', value: { r: { kind: 'embedding' } } });
@@ -137,8 +137,8 @@ describe('embedding pipeline', () => {
   });
 
   it('a decode that never ends fails with reason timeout too', async () => {
-    const { pipeline, runs } = harness({ 'https://a.test/1.png': [42, 0, 0, 9] }, { hangDecode: true, deadlineMs: 200 });
-    const error = await pipeline.embed({ url: 'https://a.test/1.png' }).catch((e: unknown) => e);
+    const { pipeline, runs } = harness({ 'https://slow.test/3.png': [42, 0, 0, 9] }, { hangDecode: true, deadlineMs: 200 });
+    const error = await pipeline.embed({ url: 'https://slow.test/3.png' }).catch((e: unknown) => e);
     expect(error instanceof EmbedError && error.failure).toEqual({ reason: 'timeout', detail: 'decoding the image: no answer within 200 ms' });
     expect(runs).toEqual([]);
   });

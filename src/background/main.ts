@@ -37,6 +37,7 @@ import { buildView, pushAllViews, pushView, servePopup } from './popup-views';
 import { sendToTab } from './page-commands';
 import { thumbnailFor } from './thumbnails';
 import { allTabs, ensureTab, forgetTab, getTab, setMergeDuplicates, type TabState } from './tabs';
+import { AskedTabs } from './asked-tabs';
 
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
@@ -50,7 +51,16 @@ function onTabChanged(tab: TabState): void {
   search.refreshSoon(tab);
 }
 
-const indexer = new Indexer(pipeline, onTabChanged);
+/** Set from settings.indexInBackground: every page is indexed, asked for or not. */
+let indexInBackground = false;
+const indexer = new Indexer(pipeline, onTabChanged, (tab) => indexInBackground || tab.asked);
+const askedTabs = new AskedTabs();
+
+/** The person asked for the tab's page (popup, menu, shortcut): its images may be fetched now. */
+function askFor(tabId: number): void {
+  askedTabs.add(tabId);
+  if (getTab(tabId)?.ask()) indexer.kick();
+}
 
 engineHost.onStatus((status) => {
   pushAllViews();
@@ -125,7 +135,8 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     const frameId = sender.frameId ?? 0;
     const tab = ensureTab(sender.tab.id, frameId === 0 ? content.pageUrl : (sender.tab.url ?? content.pageUrl), !!sender.tab.incognito);
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
-    const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden);
+    const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden, content.omitted);
+    if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
     onTabChanged(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
@@ -140,6 +151,7 @@ browser.runtime.onConnect.addListener((port) => {
   servePopup(port, {
     opened(tabId, unavailable) {
       indexer.focus(tabId, true);
+      if (!unavailable) askFor(tabId);
       // The popup shows the tab's results again: so does the page.
       const tab = getTab(tabId);
       if (tab && !tab.pageHighlights.shown) {
@@ -160,29 +172,39 @@ browser.runtime.onConnect.addListener((port) => {
 
 // Images only a screenshot can read wait until their tab is shown.
 browser.tabs.onActivated.addListener(({ tabId }) => {
+  indexer.setActive(tabId);
   const tab = getTab(tabId);
   if (!tab?.requeue((entry) => entry.failure?.reason === 'needs-visible-tab')) return;
   onTabChanged(tab);
   indexer.kick();
 });
 browser.tabs.onRemoved.addListener((tabId) => {
+  askedTabs.delete(tabId);
   forgetTab(tabId);
   forgetTabLimits(tabId);
 });
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
   if (change.status === 'loading' && change.url) {
     const tab = getTab(tabId);
-    if (tab && tab.pageUrl !== change.url) forgetTab(tabId);
+    // A new page is not asked for by having asked for the one before (unless its popup is open).
+    if (tab && tab.pageUrl !== change.url) {
+      forgetTab(tabId);
+      if (!indexer.isFocused(tabId)) askedTabs.delete(tabId);
+    }
     pushView(tabId);
   }
 });
 
 const menuActions: PageMenuActions = {
   similar: async (tabId, url, frameId) => {
+    askFor(tabId);
     getTab(tabId)?.pageHighlights.show();
     await search.similar(tabId, url, frameId);
   },
-  classify: (tabId, url, frameId) => classifier.classifyImage(tabId, url, undefined, frameId),
+  classify: (tabId, url, frameId) => {
+    askFor(tabId);
+    return classifier.classifyImage(tabId, url, undefined, frameId);
+  },
 };
 const handleMenuClick = (info: Menus.OnClickData, tab: Tabs.Tab | undefined) => onMenuClicked(info, tab, menuActions);
 browser.runtime.onInstalled.addListener(createPageMenus);
@@ -197,8 +219,18 @@ let engineSettings = '';
 loadSettings().then((s) => {
   engineSettings = engineKey(s);
   setMergeDuplicates(s.mergeDuplicates);
+  indexInBackground = s.indexInBackground;
+  indexer.kick();
+});
+// A restarted worker resumes the tabs that were asked for: their pages report their images again.
+askedTabs.restore().then((tabIds) => {
+  for (const tabId of tabIds) sendToTab(tabId, { type: 'rescan' });
 });
 onSettingsChanged((settings) => {
+  if (settings.indexInBackground !== indexInBackground) {
+    indexInBackground = settings.indexInBackground;
+    indexer.kick();
+  }
   if (setMergeDuplicates(settings.mergeDuplicates)) {
     for (const tab of allTabs()) {
       tab.regroupDuplicates();

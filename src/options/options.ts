@@ -3,6 +3,7 @@ import { DEFAULT_MODEL_ID, MODELS, publicModels, getModel } from '../engine/regi
 import { defaultLabels } from '../engine/labels';
 import { loadSettings, saveSettings, type BackendPreference, type PopupSize } from '../settings';
 import { sendRequest } from '../send-request';
+import { parseLabels } from './label-limits';
 
 declare const __TEST_BUILD__: boolean;
 
@@ -15,6 +16,8 @@ const skipTracking = $<HTMLInputElement>('skip-tracking');
 const mergeDuplicates = $<HTMLInputElement>('merge-duplicates');
 const labels = $<HTMLTextAreaElement>('labels');
 const popupSize = $<HTMLSelectElement>('popup-size');
+const indexInBackground = $<HTMLInputElement>('index-in-background');
+const labelsError = $('labels-error');
 const saved = $('saved');
 
 async function showCacheStats(): Promise<void> {
@@ -52,6 +55,7 @@ async function init(): Promise<void> {
   mergeDuplicates.checked = settings.mergeDuplicates;
   labels.value = settings.labels.join('\n');
   popupSize.value = settings.popupSize;
+  indexInBackground.checked = settings.indexInBackground;
   await showCacheStats();
 }
 
@@ -59,6 +63,14 @@ model.addEventListener('change', () => describeModel(model.value));
 
 $('settings').addEventListener('submit', async (event) => {
   event.preventDefault();
+  const parsed = parseLabels(labels.value);
+  labelsError.hidden = parsed.problem === null;
+  labelsError.textContent = parsed.problem ?? '';
+  if (parsed.problem) {
+    saved.textContent = 'Not saved: see the labels.';
+    labels.focus();
+    return;
+  }
   try {
     await saveSettings({
       modelId: model.value,
@@ -67,8 +79,9 @@ $('settings').addEventListener('submit', async (event) => {
       minImageSize: Number(minSize.value),
       skipTrackingPixels: skipTracking.checked,
       mergeDuplicates: mergeDuplicates.checked,
-      labels: labels.value.split('\n'),
+      labels: parsed.labels,
       popupSize: popupSize.value as PopupSize,
+      indexInBackground: indexInBackground.checked,
     });
     saved.textContent = 'Saved.';
   } catch (error) {
