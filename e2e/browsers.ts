@@ -179,6 +179,27 @@ export interface ChromiumOptions {
   headless?: boolean;
   /** Profile to use and keep on close (a browser restart with the same profile); default: a fresh temporary one, deleted on close. */
   userDataDir?: string;
+  /** See applyBackgroundIndexing. */
+  indexInBackground?: boolean;
+}
+
+/**
+ * The extension indexes a page only when asked (popup, menu, shortcut) unless the setting
+ * "Index pages in the background" is on. Most tests are about indexing, not about when it
+ * starts: the harness switches the setting on unless told `indexInBackground: false`
+ * (e2e/hostile-pages.test.ts checks the default).
+ */
+async function applyBackgroundIndexing(harness: Harness, on: boolean | undefined): Promise<void> {
+  if (on === false) return;
+  await harness.evalInExtension(async () => {
+    const g = globalThis as unknown as { browser?: StorageApi; chrome?: StorageApi };
+    const api = (g.browser ?? g.chrome) as StorageApi;
+    const { settings } = await api.storage.local.get('settings');
+    await api.storage.local.set({ settings: { ...(settings as object | undefined), indexInBackground: true } });
+  });
+}
+interface StorageApi {
+  storage: { local: { get(key: string): Promise<Record<string, unknown>>; set(items: object): Promise<void> } };
 }
 
 export interface ChromiumHarness extends Harness {
@@ -304,7 +325,7 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
     return w.evaluate(fn as (arg: unknown) => R | Promise<R>, arg as unknown);
   };
 
-  return {
+  const harness: ChromiumHarness = {
     name: 'chromium',
     context,
     extensionId,
@@ -329,6 +350,8 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
       await removeProfile();
     },
   };
+  await applyBackgroundIndexing(harness, opts.indexInBackground);
+  return harness;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,6 +370,8 @@ export interface FirefoxOptions {
   args?: string[];
   /** default true */
   headless?: boolean;
+  /** See applyBackgroundIndexing. */
+  indexInBackground?: boolean;
 }
 
 export interface FirefoxHarness extends Harness {
@@ -471,7 +496,7 @@ export async function launchFirefox(extensionDir: string, opts: FirefoxOptions):
   const evalInExtension = async <R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R> =>
     (await controlPage()).evaluate(fn, arg);
 
-  return {
+  const harness: FirefoxHarness = {
     name: 'firefox',
     browser,
     addonId: opts.addonId,
@@ -489,4 +514,6 @@ export async function launchFirefox(extensionDir: string, opts: FirefoxOptions):
       await browser.close().catch(() => undefined);
     },
   };
+  await applyBackgroundIndexing(harness, opts.indexInBackground);
+  return harness;
 }
