@@ -38,6 +38,7 @@ import { sendToTab } from './page-commands';
 import { thumbnailFor } from './thumbnails';
 import { allTabs, ensureTab, forgetTab, getTab, setMergeDuplicates, type TabState } from './tabs';
 import { AskedTabs } from './asked-tabs';
+import { contentSenderTab, isOwnExtensionPage } from './senders';
 
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
@@ -118,22 +119,23 @@ async function retryModel(): Promise<void> {
   engineHost.get().catch(() => undefined);
 }
 
-function isOwnExtensionPage(sender: Runtime.MessageSender): boolean {
-  return (sender.id === browser.runtime.id && !sender.tab?.id) || (sender.url ?? '').startsWith(browser.runtime.getURL(''));
-}
+const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
 
 // ------------------------------------------------------------------ listeners
 
 browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSender) => {
-  if (sender.id !== browser.runtime.id) return undefined;
+  if (sender.id !== self.id) return undefined;
   const content = parseContentMessage(raw);
-  if (content && sender.tab?.id !== undefined) {
+  const contentTab = contentSenderTab(sender, self);
+  if (content && contentTab !== null && sender.tab) {
     if (content.type !== 'images-found') {
-      handlePageMessage(sender.tab.id, getTab(sender.tab.id)?.pageHighlights, content, { send: sendToTab, clearHighlights: (tabId) => search.clearHighlights(tabId) });
+      // Only tabs we track have highlights to pin or clear.
+      const tracked = getTab(contentTab);
+      if (tracked) handlePageMessage(contentTab, tracked.pageHighlights, content, { send: sendToTab, clearHighlights: (tabId) => search.clearHighlights(tabId) });
       return undefined;
     }
     const frameId = sender.frameId ?? 0;
-    const tab = ensureTab(sender.tab.id, frameId === 0 ? content.pageUrl : (sender.tab.url ?? content.pageUrl), !!sender.tab.incognito);
+    const tab = ensureTab(contentTab, frameId === 0 ? content.pageUrl : (sender.tab.url ?? content.pageUrl), !!sender.tab.incognito);
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
     const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden, content.omitted);
     if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
@@ -142,7 +144,7 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     return undefined;
   }
   const request = parseRequestMessage(raw);
-  if (!request || !isOwnExtensionPage(sender)) return undefined;
+  if (!request || !isOwnExtensionPage(sender, self)) return undefined;
   return handleRequest(request).catch((error: unknown): ErrorResponse => ({ ok: false, error: describe(error) }));
 });
 
