@@ -226,7 +226,12 @@ loadSettings().then((s) => {
 });
 // A restarted worker resumes the tabs that were asked for: their pages report their images again.
 askedTabs.restore().then((tabIds) => {
-  for (const tabId of tabIds) sendToTab(tabId, { type: 'rescan' });
+  for (const tabId of tabIds) {
+    // A page may have reported before the list came back.
+    getTab(tabId)?.ask();
+    sendToTab(tabId, { type: 'rescan' });
+  }
+  indexer.kick();
 });
 onSettingsChanged((settings) => {
   if (settings.indexInBackground !== indexInBackground) {
