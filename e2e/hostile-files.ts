@@ -37,7 +37,9 @@ export async function serveHostile(path: string, url: URL, req: IncomingMessage,
   const name = m[1] as HostileFile;
   if (!HOSTILE_FILES.includes(name)) return send(res, 404, 'text/plain', 'no such case'), true;
   if (url.searchParams.get('to') === 'extension' && req.headers['sec-fetch-dest'] === 'image') {
-    return send(res, 200, 'image/png', solidPng(96, 96, [30, 140, 60])), true;
+    // A colour of its own per case: equal bytes would be merged as copies of one image.
+    const tint = HOSTILE_FILES.indexOf(name) * 20;
+    return send(res, 200, 'image/png', solidPng(96, 96, [30 + tint, 140, 60])), true;
   }
   const self = `http://${req.headers.host}`;
   switch (name) {

@@ -21,8 +21,8 @@
  *   /generated/images.html?n=<count>  a page of <count> distinct small lazy <img>s (max 20,000) that
  *                                records its long tasks and long animation frames (window.__longTasks/__longFrames)
  *   /hostile/<name>[?to=extension]  the hostile-page corpus (see hostile-files.ts), logged like images
- *   /generated/page.html?meta=<policy>&img=<url>[&img=<url>|<referrerpolicy>]  a page with an
- *                                optional <meta name=referrer> and the given images
+ *   /generated/page.html?meta=<policy>&img=<url>[&img=<url>|<referrerpolicy>][&late=<url>]  a page with an
+ *                                optional <meta name=referrer> and the given images (`late` ones added after the load event)
  * Every response has Cache-Control: no-store. Every image request is logged (see TestServer.log).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -111,7 +111,10 @@ try{new PerformanceObserver((l)=>{for(const e of l.getEntries())__longFrames.pus
       return `<img src="${escapeHtml(src)}"${attr} width="120" height="90" alt="">`;
     });
     const head = meta ? `<meta name="referrer" content="${escapeHtml(meta)}">` : '';
-    return `<!doctype html><html><head><meta charset="utf-8">${head}<title>generated</title></head><body>${imgs.join('\n')}</body></html>`;
+    // Images added once the page has loaded: one that never answers would otherwise hold the load event.
+    const late = JSON.stringify(url.searchParams.getAll('late')).replace(/</g, '\\u003c');
+    const addLate = `<script>addEventListener('load',()=>{for(const src of ${late}){const i=new Image(120,90);i.src=src;document.body.append(i)}})</script>`;
+    return `<!doctype html><html><head><meta charset="utf-8">${head}<title>generated</title></head><body>${imgs.join('\n')}${addLate}</body></html>`;
   }
   return null;
 }

@@ -3,6 +3,7 @@
 // record or the tab's own entry spares the fetch) → decode → preprocess → batched inference →
 // store. An image embedded once is never embedded again, whatever asked for it.
 import { preprocess, type RGBAImage } from '../engine/preprocess';
+import { ImageDecodeError } from '../engine/decode';
 import { getEmbedding, getUrl, putEmbedding, putUrl, URL_FRESH_MS } from '../store/db';
 import { sha256Hex } from '../bytes';
 import { describe } from '../errors';
@@ -208,7 +209,9 @@ export class EmbeddingPipeline {
       image = await deadline.run(this.deps.decode(fetched.blob), 'decoding the image');
     } catch (error) {
       if (error instanceof DeadlineError) throw timeoutError(error);
-      throw new EmbedError({ reason: 'decode', detail: `cannot decode ${fetched.blob.type || 'this file'} as an image` }, { cause: error });
+      // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
+      const why = error instanceof ImageDecodeError ? `: ${error.message}` : '';
+      throw new EmbedError({ reason: 'decode', detail: `cannot decode ${fetched.blob.type || 'this file'} as an image${why}` }, { cause: error });
     }
     request.onBytes?.(fetched);
     const pixels = preprocess(image, model.spec);
