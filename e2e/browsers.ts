@@ -46,7 +46,7 @@
  * matching the page.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page as PwPage, type Worker } from 'playwright-core';
@@ -189,14 +189,22 @@ export interface ChromiumOptions {
  * starts: the harness switches the setting on unless told `indexInBackground: false`
  * (e2e/hostile-pages.test.ts checks the default).
  */
-async function applyBackgroundIndexing(harness: Harness, on: boolean | undefined): Promise<void> {
-  if (on === false) return;
+async function applyBackgroundIndexing(harness: Harness, extensionDir: string, on: boolean | undefined): Promise<void> {
+  // Only our own build has the setting (the harness's own tests load a stand-in extension).
+  if (!(on ?? isLensBuild(extensionDir))) return;
   await harness.evalInExtension(async () => {
     const g = globalThis as unknown as { browser?: StorageApi; chrome?: StorageApi };
     const api = (g.browser ?? g.chrome) as StorageApi;
     const { settings } = await api.storage.local.get('settings');
     await api.storage.local.set({ settings: { ...(settings as object | undefined), indexInBackground: true } });
   });
+}
+function isLensBuild(extensionDir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(extensionDir, 'manifest.json'), 'utf8')) as { name?: string }).name === 'MobileCLIP Lens';
+  } catch {
+    return false;
+  }
 }
 interface StorageApi {
   storage: { local: { get(key: string): Promise<Record<string, unknown>>; set(items: object): Promise<void> } };
@@ -350,7 +358,7 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
       await removeProfile();
     },
   };
-  await applyBackgroundIndexing(harness, opts.indexInBackground);
+  await applyBackgroundIndexing(harness, extensionDir, opts.indexInBackground);
   return harness;
 }
 
@@ -514,6 +522,6 @@ export async function launchFirefox(extensionDir: string, opts: FirefoxOptions):
       await browser.close().catch(() => undefined);
     },
   };
-  await applyBackgroundIndexing(harness, opts.indexInBackground);
+  await applyBackgroundIndexing(harness, extensionDir, opts.indexInBackground);
   return harness;
 }
