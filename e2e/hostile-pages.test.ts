@@ -67,7 +67,8 @@ function outcomes(state: PopupState, images: string[], origin: string): Map<stri
 // script does not list it (so nothing is fetched and nothing fails).
 const CORPUS: { src: string; chromium: Outcome; firefox?: Outcome }[] = [
   { src: '/img/solid/red.png?case=good', chromium: 'indexed' },
-  { src: '/hostile/truncated.png', chromium: 'failed:decode' },
+  // Firefox draws (and decodes) what there is of a truncated PNG; Chromium refuses it.
+  { src: '/hostile/truncated.png', chromium: 'failed:decode', firefox: 'indexed' },
   { src: '/hostile/corrupt.png', chromium: 'not-listed' },
   { src: '/hostile/empty.png', chromium: 'not-listed' },
   { src: '/hostile/html.png', chromium: 'not-listed' },
@@ -79,9 +80,10 @@ const CORPUS: { src: string; chromium: Outcome; firefox?: Outcome }[] = [
   { src: '/hostile/script.svg', chromium: 'indexed' },
   { src: '/hostile/animated.gif', chromium: 'indexed' },
   // The page shows a good image; the extension's own fetch gets the hostile bytes.
-  { src: '/hostile/truncated.png?to=extension', chromium: 'failed:decode' },
+  { src: '/hostile/truncated.png?to=extension', chromium: 'failed:decode', firefox: 'indexed' },
   { src: '/hostile/corrupt.png?to=extension', chromium: 'failed:decode' },
-  { src: '/hostile/empty.png?to=extension', chromium: 'failed:decode' },
+  // An empty body is a failed fetch: the page's own pixels stand in.
+  { src: '/hostile/empty.png?to=extension', chromium: 'indexed' },
   { src: '/hostile/html.png?to=extension', chromium: 'failed:decode' },
   { src: '/hostile/zero.png?to=extension', chromium: 'failed:decode' },
   // Fetch errors: the page's own pixels stand in.
