@@ -115,7 +115,7 @@ function corpusTests(name: 'chromium' | 'firefox', launch: () => Promise<Harness
       // Cases the page does not show are not listed; the listed ones are as expected.
       for (const r of report) {
         if (r.expected === 'not-listed') expect({ case: r.case, listed: state.failed.some((f) => f.src.includes(r.case)) }).toEqual({ case: r.case, listed: false });
-        else expect({ case: r.case, outcome: r.seen }).toEqual({ case: r.case, outcome: r.expected });
+        else expect({ case: r.case, outcome: seen.get(r.case) }).toEqual({ case: r.case, outcome: r.expected });
       }
       for (const f of state.failed) expect(f.text.length).toBeGreaterThan(5);
       expect(state.total).toBe(listed);
