@@ -44,7 +44,8 @@ export async function serveHostile(path: string, url: URL, req: IncomingMessage,
   const self = `http://${req.headers.host}`;
   switch (name) {
     case 'truncated.png': {
-      const whole = solidPng(200, 150, [200, 40, 40]);
+      // Each address its own bytes: equal bytes would be merged as copies of one image.
+      const whole = solidPng(200, 150, [200, 40, url.search.length % 256]);
       send(res, 200, 'image/png', whole.subarray(0, whole.length >> 1));
       break;
     }
