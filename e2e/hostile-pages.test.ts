@@ -67,9 +67,8 @@ function outcomes(state: PopupState, images: string[], origin: string): Map<stri
 // script does not list it (so nothing is fetched and nothing fails).
 const CORPUS: { src: string; chromium: Outcome; firefox?: Outcome }[] = [
   { src: '/img/solid/red.png?case=good', chromium: 'indexed' },
-  // Chromium's <img> shows what there is of a truncated PNG (its decoder then refuses the bytes);
-  // Firefox's <img> shows a broken image, though its decoder reads the bytes (see ?to=extension).
-  { src: '/hostile/truncated.png', chromium: 'failed:decode', firefox: 'not-listed' },
+  // Both show what there is of a truncated PNG; Firefox's decoder reads it too, Chromium's refuses it.
+  { src: '/hostile/truncated.png', chromium: 'failed:decode', firefox: 'indexed' },
   { src: '/hostile/corrupt.png', chromium: 'not-listed' },
   { src: '/hostile/empty.png', chromium: 'not-listed' },
   { src: '/hostile/html.png', chromium: 'not-listed' },
