@@ -362,6 +362,18 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
   return harness;
 }
 
+/** Stops every service worker of the profile (CDP), as Chromium does after its idle timeout. */
+export async function stopServiceWorkers(harness: ChromiumHarness): Promise<void> {
+  const helper = await harness.context.newPage();
+  try {
+    const cdp = await harness.context.newCDPSession(helper);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+  } finally {
+    await helper.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Firefox
 

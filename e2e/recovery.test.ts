@@ -2,7 +2,7 @@
 // the tabs asked for are kept in storage.session, and the restarted worker asks their pages to
 // report again. With background indexing off, nothing else would index the tab.
 import { describe, expect, it } from 'vitest';
-import { launchChromium, popupPath, type ChromiumHarness } from './browsers';
+import { launchChromium, popupPath, stopServiceWorkers, type ChromiumHarness } from './browsers';
 import { CHROME_DIR, POPUP, requireTestBuild, useServerAndBrowser, waitUntil } from './test-build';
 
 const IMAGES = 12;
@@ -24,14 +24,7 @@ describe('chromium: recovery after a worker restart', () => {
     await waitUntil('the extension started fetching', async () => fetched().length, (n) => n > 0, 30_000);
     await popup.close();
 
-    const helper = await h.context.newPage();
-    try {
-      const cdp = await h.context.newCDPSession(helper);
-      await cdp.send('ServiceWorker.enable');
-      await cdp.send('ServiceWorker.stopAllWorkers');
-    } finally {
-      await helper.close();
-    }
+    await stopServiceWorkers(h);
     const before = new Set(fetched().map((r) => r.url));
     const stoppedAt = fetched().length;
     expect(before.size).toBeLessThan(IMAGES);
