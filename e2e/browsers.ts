@@ -46,7 +46,7 @@
  * matching the page.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page as PwPage, type Worker } from 'playwright-core';
@@ -179,6 +179,35 @@ export interface ChromiumOptions {
   headless?: boolean;
   /** Profile to use and keep on close (a browser restart with the same profile); default: a fresh temporary one, deleted on close. */
   userDataDir?: string;
+  /** See applyBackgroundIndexing. */
+  indexInBackground?: boolean;
+}
+
+/**
+ * The extension indexes a page only when asked (popup, menu, shortcut) unless the setting
+ * "Index pages in the background" is on. Most tests are about indexing, not about when it
+ * starts: the harness switches the setting on unless told `indexInBackground: false`
+ * (e2e/hostile-pages.test.ts checks the default).
+ */
+async function applyBackgroundIndexing(harness: Harness, extensionDir: string, on: boolean | undefined): Promise<void> {
+  // Only our own build has the setting (the harness's own tests load a stand-in extension).
+  if (!(on ?? isLensBuild(extensionDir))) return;
+  await harness.evalInExtension(async () => {
+    const g = globalThis as unknown as { browser?: StorageApi; chrome?: StorageApi };
+    const api = (g.browser ?? g.chrome) as StorageApi;
+    const { settings } = await api.storage.local.get('settings');
+    await api.storage.local.set({ settings: { ...(settings as object | undefined), indexInBackground: true } });
+  });
+}
+function isLensBuild(extensionDir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(extensionDir, 'manifest.json'), 'utf8')) as { name?: string }).name === 'MobileCLIP Lens';
+  } catch {
+    return false;
+  }
+}
+interface StorageApi {
+  storage: { local: { get(key: string): Promise<Record<string, unknown>>; set(items: object): Promise<void> } };
 }
 
 export interface ChromiumHarness extends Harness {
@@ -304,7 +333,7 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
     return w.evaluate(fn as (arg: unknown) => R | Promise<R>, arg as unknown);
   };
 
-  return {
+  const harness: ChromiumHarness = {
     name: 'chromium',
     context,
     extensionId,
@@ -329,6 +358,20 @@ export async function launchChromium(extensionDir: string, opts: ChromiumOptions
       await removeProfile();
     },
   };
+  await applyBackgroundIndexing(harness, extensionDir, opts.indexInBackground);
+  return harness;
+}
+
+/** Stops every service worker of the profile (CDP), as Chromium does after its idle timeout. */
+export async function stopServiceWorkers(harness: ChromiumHarness): Promise<void> {
+  const helper = await harness.context.newPage();
+  try {
+    const cdp = await harness.context.newCDPSession(helper);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+  } finally {
+    await helper.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,6 +390,8 @@ export interface FirefoxOptions {
   args?: string[];
   /** default true */
   headless?: boolean;
+  /** See applyBackgroundIndexing. */
+  indexInBackground?: boolean;
 }
 
 export interface FirefoxHarness extends Harness {
@@ -471,7 +516,7 @@ export async function launchFirefox(extensionDir: string, opts: FirefoxOptions):
   const evalInExtension = async <R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R> =>
     (await controlPage()).evaluate(fn, arg);
 
-  return {
+  const harness: FirefoxHarness = {
     name: 'firefox',
     browser,
     addonId: opts.addonId,
@@ -489,4 +534,6 @@ export async function launchFirefox(extensionDir: string, opts: FirefoxOptions):
       await browser.close().catch(() => undefined);
     },
   };
+  await applyBackgroundIndexing(harness, extensionDir, opts.indexInBackground);
+  return harness;
 }

@@ -10,7 +10,7 @@
 //   4. a restarted background loads the model from Cache Storage without asking the server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { launchChromium, launchFirefox, popupPath, type ChromiumHarness, type FirefoxHarness, type Harness, type HPage } from './browsers';
+import { launchChromium, launchFirefox, popupPath, stopServiceWorkers, type ChromiumHarness, type FirefoxHarness, type Harness, type HPage } from './browsers';
 import { startServer } from './server';
 import { startHfServer, type HfServer } from './hf-server';
 import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
@@ -270,14 +270,7 @@ async function restartChromiumWorker(harness: Harness): Promise<void> {
   await h.evalInExtension(() => {
     (globalThis as Record<string, unknown>).__e2eOldWorker = true;
   });
-  const helper = await h.context.newPage();
-  try {
-    const cdp = await h.context.newCDPSession(helper);
-    await cdp.send('ServiceWorker.enable');
-    await cdp.send('ServiceWorker.stopAllWorkers');
-  } finally {
-    await helper.close();
-  }
+  await stopServiceWorkers(h);
   expect(await h.evalInExtension(() => (globalThis as Record<string, unknown>).__e2eOldWorker ?? false)).toBe(false);
 }
 

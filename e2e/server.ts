@@ -23,8 +23,9 @@
  *                                (None; Secure) on the host, for the request-privacy audit
  *   /generated/images.html?n=<count>  a page of <count> distinct small lazy <img>s (max 20,000) that
  *                                records its long tasks and long animation frames (window.__longTasks/__longFrames)
- *   /generated/page.html?meta=<policy>&img=<url>[&img=<url>|<referrerpolicy>]  a page with an
- *                                optional <meta name=referrer> and the given images
+ *   /hostile/<name>[?to=extension]  the hostile-page corpus (see hostile-files.ts), logged like images
+ *   /generated/page.html?meta=<policy>&img=<url>[&img=<url>|<referrerpolicy>][&late=<url>]  a page with an
+ *                                optional <meta name=referrer> and the given images (`late` ones added after the load event)
  * Every response has Cache-Control: no-store. Every image request is logged (see TestServer.log).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -33,6 +34,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { solidPng } from './png.ts';
+import { serveHostile } from './hostile-files.ts';
 
 export const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
 
@@ -112,7 +114,10 @@ try{new PerformanceObserver((l)=>{for(const e of l.getEntries())__longFrames.pus
       return `<img src="${escapeHtml(src)}"${attr} width="120" height="90" alt="">`;
     });
     const head = meta ? `<meta name="referrer" content="${escapeHtml(meta)}">` : '';
-    return `<!doctype html><html><head><meta charset="utf-8">${head}<title>generated</title></head><body>${imgs.join('\n')}</body></html>`;
+    // Images added once the page has loaded: one that never answers would otherwise hold the load event.
+    const late = JSON.stringify(url.searchParams.getAll('late')).replace(/</g, '\\u003c');
+    const addLate = `<script>addEventListener('load',()=>{for(const src of ${late}){const i=new Image(120,90);i.src=src;document.body.append(i)}})</script>`;
+    return `<!doctype html><html><head><meta charset="utf-8">${head}<title>generated</title></head><body>${imgs.join('\n')}${addLate}</body></html>`;
   }
   return null;
 }
@@ -121,10 +126,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, self: string, l
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const path = decodeURIComponent(url.pathname);
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
+  const logRequest = () => {
+    const header = (name: string) => (req.headers[name] as string | undefined) ?? null;
+    log.push({ server: self, url: req.url ?? '', cookie: header('cookie'), referer: header('referer'), dest: header('sec-fetch-dest') });
+  };
   if (path === '/healthz') return send(res, 200, 'text/plain', 'ok');
   if (path === '/set-cookies') {
     res.setHeader('Set-Cookie', ['lens_strict=1; Path=/; SameSite=Strict', 'lens_lax=1; Path=/; SameSite=Lax', 'lens_none=1; Path=/; SameSite=None; Secure']);
     return send(res, 200, 'text/html; charset=utf-8', '<!doctype html><title>cookies set</title>cookies set');
+  }
+  if (path.startsWith('/hostile/')) {
+    logRequest();
+    if (await serveHostile(path, url, req, res, send)) return;
   }
   const generated = generatedPage(path, url);
   if (generated !== null) return send(res, 200, MIME['.html'], generated);
@@ -132,8 +145,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, self: string, l
 
   const img = /^\/img\/solid\/([A-Za-z0-9]+)\.(png|svg)$/.exec(path);
   if (img) {
-    const header = (name: string) => (req.headers[name] as string | undefined) ?? null;
-    log.push({ server: self, url: req.url ?? '', cookie: header('cookie'), referer: header('referer'), dest: header('sec-fetch-dest') });
+    logRequest();
     const rgb = parseColour(img[1]);
     if (!rgb) return send(res, 404, 'text/plain', `unknown colour ${img[1]}`);
     // Hotlink protection as image hosts do it: only pages of the named origin may show the image.

@@ -72,6 +72,7 @@ describe('message validators', () => {
       stats: { embedded: 2, fromCache: 5 },
       errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }],
       similarTo: null,
+      omitted: 0,
       results: [],
       storage: { persistent: true, error: null, errors: 0 },
       memory: { scope: 'page', historyEnabled: false, loading: false, indexed: 0, otherModelPages: 0, error: null },
@@ -81,6 +82,9 @@ describe('message validators', () => {
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'javascript:alert(1)' } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, stats: { embedded: 2 } } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, errors: [{ ...view.errors[0], reason: 'gremlins' }] } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, errors: [{ ...view.errors[0], reason: 'timeout' }] } })).not.toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, omitted: -1 } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, omitted: undefined } })).toBeNull();
   });
 
   it('validates the visual memory parts of the view: scope, storage health, results of other pages', () => {
@@ -89,6 +93,7 @@ describe('message validators', () => {
       stats: { embedded: 0, fromCache: 0 },
       errors: [],
       similarTo: null,
+      omitted: 0,
       storage: { persistent: false, error: { kind: 'quota', message: 'storage is full', at: 1 }, errors: 1 },
       memory: { scope: 'all', historyEnabled: true, loading: true, indexed: 10, otherModelPages: 2, error: null },
     };

@@ -122,8 +122,8 @@ export interface ModelStatus {
  * Why an image could not be indexed (see ImageFailure in background/tabs.ts): `model` ones go
  * again once the model is ready, `needs-visible-tab` ones when their tab is shown.
  */
-export type FailureReason = 'model' | 'needs-visible-tab' | 'fetch' | 'decode' | 'inference' | 'unexpected';
-export const FAILURE_REASONS: readonly FailureReason[] = ['model', 'needs-visible-tab', 'fetch', 'decode', 'inference', 'unexpected'];
+export type FailureReason = 'model' | 'needs-visible-tab' | 'fetch' | 'decode' | 'inference' | 'timeout' | 'unexpected';
+export const FAILURE_REASONS: readonly FailureReason[] = ['model', 'needs-visible-tab', 'fetch', 'decode', 'inference', 'timeout', 'unexpected'];
 
 /** What the popup shows for one tab; sent whole on every change (a reconnecting popup needs no replay). */
 export interface TabView {
@@ -138,8 +138,10 @@ export interface TabView {
   indexed: number;
   failed: number;
   pending: number;
-  /** The first failures: the address, the typed reason, and the words for people. */
+  /** Every failure: the address, the typed reason, and the words for people. */
   errors: { url: string; reason: FailureReason; error: string }[];
+  /** Images the page shows past what its frames could list (MAX_IMAGES_PER_MESSAGE each): neither found nor indexed. */
+  omitted: number;
   /** This page's image embeddings so far: run through the model, or answered from memory / IndexedDB. */
   stats: { embedded: number; fromCache: number };
   model: ModelStatus;
@@ -354,7 +356,9 @@ export const MAX_PAGE_IMAGE_CHARS = 32 * 1024 * 1024;
 const MAX_QUERY = 500;
 /** An exported memory file sent for import (runtime messages carry it as text). */
 export const MAX_MEMORY_FILE_CHARS = 256 * 1024 * 1024;
-const MAX_LABELS = 1_000;
+/** Labels for "Classify image": at most this many, each at most MAX_LABEL_LENGTH characters (the options page says so). */
+export const MAX_LABELS = 1_000;
+export const MAX_LABEL_LENGTH = 200;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -440,7 +444,7 @@ export function parseRequestMessage(v: unknown): RequestMessage | null {
     case 'classify': {
       const labelsOk =
         v.labels === undefined ||
-        (Array.isArray(v.labels) && v.labels.length > 0 && v.labels.length <= MAX_LABELS && v.labels.every((l) => isStr(l, 200)));
+        (Array.isArray(v.labels) && v.labels.length > 0 && v.labels.length <= MAX_LABELS && v.labels.every((l) => isStr(l, MAX_LABEL_LENGTH)));
       return (v.tabId === null || isTabId(v.tabId)) && isImageUrl(v.url) && labelsOk ? (v as unknown as RequestMessage) : null;
     }
     case 'classify-page':
@@ -528,7 +532,8 @@ export function parsePopupPortMessage(v: unknown): PopupPortMessage | null {
 
 export function parseBackgroundPortMessage(v: unknown): BackgroundPortMessage | null {
   if (!isObj(v) || v.type !== 'view' || !isObj(v.view) || !isTabId(v.view.tabId)) return null;
-  const { stats, errors, similarTo, results, storage, memory } = v.view;
+  const { stats, errors, similarTo, results, storage, memory, omitted } = v.view;
+  if (!Number.isInteger(omitted) || (omitted as number) < 0) return null;
   if (!isObj(stats) || !isNum(stats.embedded) || !isNum(stats.fromCache)) return null;
   if (!Array.isArray(results) || !results.every(isSearchResult)) return null;
   if (!isObj(storage) || typeof storage.persistent !== 'boolean' || !isNum(storage.errors)) return null;

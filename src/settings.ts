@@ -31,6 +31,12 @@ export interface Settings {
   memoryBudgetMB: number;
   /** Image address → content hash records older than this are dropped, in days. */
   urlRetentionDays: number;
+  /**
+   * Index every page as it is visited. Off by default: a page is indexed when the person asks
+   * (opens the popup, uses the page's menu or the shortcut), so browsing alone fetches no image
+   * and downloads no model.
+   */
+  indexInBackground: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -46,6 +52,7 @@ export const DEFAULT_SETTINGS: Settings = {
   historyExcludedSites: [],
   memoryBudgetMB: 500,
   urlRetentionDays: 30,
+  indexInBackground: false,
 };
 
 export async function loadSettings(): Promise<Settings> {
@@ -90,5 +97,6 @@ export function sanitizeSettings(raw: unknown): Settings {
   }
   if (typeof r.memoryBudgetMB === 'number' && r.memoryBudgetMB >= 0.001 && r.memoryBudgetMB <= 100_000) s.memoryBudgetMB = r.memoryBudgetMB;
   if (typeof r.urlRetentionDays === 'number' && r.urlRetentionDays >= 0 && r.urlRetentionDays <= 3650) s.urlRetentionDays = r.urlRetentionDays;
+  if (typeof r.indexInBackground === 'boolean') s.indexInBackground = r.indexInBackground;
   return s;
 }

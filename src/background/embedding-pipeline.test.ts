@@ -19,7 +19,7 @@ const spec = getModel('fixture')!;
 const plane = 3 * spec.imageSize * spec.imageSize;
 
 /** A fake engine that counts its runs; an image's embedding follows its colour, a text's its length. */
-function harness(files: Record<string, number[]>, options: { failInference?: boolean; failModel?: boolean } = {}) {
+function harness(files: Record<string, number[]>, options: { failInference?: boolean; failModel?: boolean; hang?: string[]; hangDecode?: boolean; deadlineMs?: number } = {}) {
   const runs: number[] = [];
   const fetched: string[] = [];
   const engine = {
@@ -42,13 +42,16 @@ function harness(files: Record<string, number[]>, options: { failInference?: boo
       if (options.failModel) throw new Error('offline');
       return model;
     },
+    imageDeadlineMs: options.deadlineMs,
     async loadBytes({ url }) {
       fetched.push(url);
+      if (options.hang?.includes(url)) return new Promise<never>(() => undefined);
       const bytes = files[url];
       if (!bytes) throw new NeedsVisibleTabError();
       return { blob: new Blob([Uint8Array.from(bytes)], { type: 'image/png' }), bytes: Uint8Array.from(bytes), etag: null, lastModified: null } satisfies FetchedImage;
     },
     async decode(blob: Blob): Promise<RGBAImage> {
+      if (options.hangDecode) return new Promise<never>(() => undefined);
       const [r, g, b] = new Uint8Array(await blob.arrayBuffer());
       if (r === 0xff && g === 0xff) throw new Error('not an image');
       return { data: new Uint8ClampedArray([r, g, b, 255, r, g, b, 255, r, g, b, 255, r, g, b, 255]), width: 2, height: 2 };
@@ -146,5 +149,28 @@ describe('embedding pipeline', () => {
     expect(await reasonOf(harness({ 'https://a.test/bad.png': [0xff, 0xff, 0, 6] }).pipeline.embed({ url: 'https://a.test/bad.png' }))).toBe('decode');
     expect(await reasonOf(harness({ 'https://a.test/o.png': [3, 3, 3, 7] }, { failInference: true }).pipeline.embed({ url: 'https://a.test/o.png' }))).toBe('inference');
     expect(await reasonOf(harness({}, { failModel: true }).pipeline.embed({ url: 'https://a.test/o.png' }))).toBe('model');
+  });
+
+  it('an image that never answers fails with reason timeout within its deadline, and holds no batch', async () => {
+    const { pipeline, runs } = harness({ 'https://slow.test/1.png': [41, 0, 0, 8], 'https://slow.test/2.png': [0, 41, 0, 8] }, { hang: ['https://slow.test/never.png'], deadlineMs: 300 });
+    const started = Date.now();
+    const settled = Promise.allSettled(['1', 'never', '2'].map((n) => pipeline.embed({ url: `https://slow.test/${n}.png` }).then((r) => ({ r, at: Date.now() - started }))));
+    const [one, never, two] = await settled;
+    expect(one).toMatchObject({ status: 'fulfilled', value: { r: { kind: 'embedding' } } });
+    expect(two).toMatchObject({ status: 'fulfilled', value: { r: { kind: 'embedding' } } });
+    // The others did not wait for the hanging one.
+    if (one.status === 'fulfilled') expect(one.value.at).toBeLessThan(250);
+    expect(runs).toEqual([2]);
+    expect(never.status).toBe('rejected');
+    const failure = never.status === 'rejected' && never.reason instanceof EmbedError ? never.reason.failure : null;
+    expect(failure).toEqual({ reason: 'timeout', detail: 'loading the image: no answer within 300 ms' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('a decode that never ends fails with reason timeout too', async () => {
+    const { pipeline, runs } = harness({ 'https://slow.test/3.png': [42, 0, 0, 9] }, { hangDecode: true, deadlineMs: 200 });
+    const error = await pipeline.embed({ url: 'https://slow.test/3.png' }).catch((e: unknown) => e);
+    expect(error instanceof EmbedError && error.failure).toEqual({ reason: 'timeout', detail: 'decoding the image: no answer within 200 ms' });
+    expect(runs).toEqual([]);
   });
 });

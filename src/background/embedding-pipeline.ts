@@ -6,6 +6,7 @@
 // (storeFor(incognito): private windows stay in memory); a failed write does not fail the image,
 // the store's health records it for the popup and options page.
 import { preprocess, type RGBAImage } from '../engine/preprocess';
+import { ImageDecodeError } from '../engine/decode';
 import { URL_FRESH_MS } from '../store/db';
 import { storeFor } from '../store/stores';
 import type { LensStore } from '../store/lens-store';
@@ -16,6 +17,7 @@ import type { FetchedImage } from './image-bytes';
 import type { ImageRequest } from './image-source';
 import type { LoadedModel } from './engine-host';
 import { LruMap } from './lru';
+import { Deadline, DeadlineError } from './deadline';
 import { NeedsVisibleTabError } from './page-bytes';
 import type { ImageFailure, TabState } from './tabs';
 import type { StoredUrlRecord } from '../store/schema';
@@ -24,6 +26,13 @@ import type { StoredUrlRecord } from '../store/schema';
 export const BATCH = 8;
 /** Longest wait for images still being prepared before a run starts with what is there. */
 const GATHER_MS = 50;
+/**
+ * Longest an image may take from its first request to decoded pixels, whichever way its bytes
+ * come (background fetch, the page's copy, a screenshot): past it the image fails with reason
+ * `timeout` and its place in the queue goes to the next. Longer than the background fetch's own
+ * timeout (image-bytes.ts), so the page fallback still gets its turn.
+ */
+export const IMAGE_DEADLINE_MS = 30_000;
 /** Recent image embeddings of this background's lifetime (512 floats each). */
 const MEMORY_LIMIT = 2_000;
 
@@ -44,6 +53,8 @@ export interface PipelineDeps {
   decode(blob: Blob): Promise<RGBAImage>;
   /** Conditional request for an address hashed before (revalidate.ts); absent: stale records are refetched. */
   revalidate?(record: StoredUrlRecord, request: ImageRequest): Promise<Revalidation>;
+  /** See IMAGE_DEADLINE_MS (the default). */
+  imageDeadlineMs?: number;
 }
 
 export interface EmbedRequest {
@@ -155,14 +166,16 @@ export class EmbeddingPipeline {
       this.preparing--;
       this.current?.poke();
     };
+    // The clock starts once the model is there: a first download is not the image's fault.
+    const deadline = new Deadline(this.deps.imageDeadlineMs ?? IMAGE_DEADLINE_MS);
     try {
-      return await this.embedWith(model, request, prepared);
+      return await this.embedWith(model, request, prepared, deadline);
     } finally {
       prepared();
     }
   }
 
-  private async embedWith(model: LoadedModel, request: EmbedRequest, prepared: () => void): Promise<EmbedResult> {
+  private async embedWith(model: LoadedModel, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<EmbedResult> {
     const modelId = model.spec.id;
     const store = storeFor(!!request.tab?.incognito);
     const { sha256: known, fetched: refetched } = await this.knownHash(request, store);
@@ -172,7 +185,7 @@ export class EmbeddingPipeline {
       if (cached) return this.answer(request, cached, modelId, 'cache');
     }
 
-    const fetched = refetched ?? (await this.fetch(request));
+    const fetched = refetched ?? (await this.fetch(request, deadline));
     const sha256 = await sha256Hex(fetched.bytes);
     // Only web addresses name the same bytes next time (blob: and page-local names do not).
     if (/^https?:/i.test(request.url)) {
@@ -189,7 +202,7 @@ export class EmbeddingPipeline {
       prepared();
       return this.answer(request, await pending, modelId, 'cache');
     }
-    const computing = this.compute(model, fetched, request, prepared);
+    const computing = this.compute(model, fetched, request, prepared, deadline);
     this.inFlight.set(key, computing);
     try {
       const embedding = await computing;
@@ -201,12 +214,15 @@ export class EmbeddingPipeline {
     }
   }
 
-  private async compute(model: LoadedModel, fetched: FetchedImage, request: EmbedRequest, prepared: () => void): Promise<Float32Array> {
+  private async compute(model: LoadedModel, fetched: FetchedImage, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<Float32Array> {
     let image: RGBAImage;
     try {
-      image = await this.deps.decode(fetched.blob);
+      image = await deadline.run(this.deps.decode(fetched.blob), 'decoding the image');
     } catch (error) {
-      throw new EmbedError({ reason: 'decode', detail: `cannot decode ${fetched.blob.type || 'this file'} as an image` }, { cause: error });
+      if (error instanceof DeadlineError) throw timeoutError(error);
+      // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
+      const why = error instanceof ImageDecodeError ? `: ${error.message}` : '';
+      throw new EmbedError({ reason: 'decode', detail: `cannot decode ${fetched.blob.type || 'this file'} as an image${why}` }, { cause: error });
     }
     request.onBytes?.(fetched);
     const pixels = preprocess(image, model.spec);
@@ -242,10 +258,13 @@ export class EmbeddingPipeline {
     return stored;
   }
 
-  private async fetch({ url, tab, frameId }: EmbedRequest): Promise<FetchedImage> {
+  private async fetch({ url, tab, frameId }: EmbedRequest, deadline: Deadline): Promise<FetchedImage> {
     try {
-      return await this.deps.loadBytes({ url, tab, frameId: frameId ?? tab?.entry(url)?.frameId });
+      return await deadline.run(this.deps.loadBytes({ url, tab, frameId: frameId ?? tab?.entry(url)?.frameId }), 'loading the image');
     } catch (error) {
+      // The page's own deadline may be what ran out, behind the failed background fetch.
+      const late = error instanceof DeadlineError ? error : (error as Error | undefined)?.cause;
+      if (late instanceof DeadlineError) throw new EmbedError({ reason: 'timeout', detail: describe(error) }, { cause: error });
       const waitsForTab = error instanceof NeedsVisibleTabError || (error as Error | undefined)?.cause instanceof NeedsVisibleTabError;
       throw new EmbedError({ reason: waitsForTab ? 'needs-visible-tab' : 'fetch', detail: describe(error) }, { cause: error });
     }
@@ -264,5 +283,7 @@ export class EmbeddingPipeline {
     return this.current;
   }
 }
+
+const timeoutError = (error: DeadlineError) => new EmbedError({ reason: 'timeout', detail: error.message }, { cause: error });
 
 const cacheKey = (modelId: string, sha256: string) => `${modelId}\u0000${sha256}`;

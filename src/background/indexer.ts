@@ -1,6 +1,9 @@
-// The indexing queue: claims the tabs' pending images (tabs whose popup is open first) and runs
-// each through the embedding pipeline. Enough images stay in flight that fetching and decoding
-// the next ones overlaps with inference of the current batch.
+// The indexing queue: claims the tabs' pending images and runs each through the embedding
+// pipeline. Enough images stay in flight that fetching and decoding the next ones overlaps with
+// inference of the current batch. Tabs take turns: the tab whose popup is open first, then the
+// active tab, then the others round-robin, and no tab holds more than its share of the places in
+// flight, so a tab of slow or never-answering images never delays another (each image has its
+// own deadline, see embedding-pipeline.ts). Only tabs the person asked for are indexed.
 import { describe } from '../errors';
 import { BATCH, EmbedError, type EmbeddingPipeline } from './embedding-pipeline';
 import { makeThumbnail } from './thumbnails';
@@ -8,19 +11,39 @@ import { allTabs, type ImageEntry, type ImageFailure, type TabState } from './ta
 
 /** Two batches: one in inference, the next being fetched and decoded. */
 const IN_FLIGHT = 2 * BATCH;
+/** One tab's share of IN_FLIGHT: the rest stays free for the other tabs. */
+const IN_FLIGHT_PER_TAB = BATCH;
+/** Images claimed from a tab at a time before the next tab's turn. */
+const CLAIM = BATCH / 2;
 
 type ChangeListener = (tab: TabState) => void;
+
+/** Which tab goes next among those with work: the highest priority, then round-robin after `lastServed`. */
+export function pickTab<T extends { tabId: number }>(candidates: T[], priority: (tabId: number) => number, lastServed: number | null): T | undefined {
+  if (candidates.length === 0) return undefined;
+  const top = Math.max(...candidates.map((tab) => priority(tab.tabId)));
+  const ring = candidates.filter((tab) => priority(tab.tabId) === top).sort((a, b) => a.tabId - b.tabId);
+  return (lastServed === null ? undefined : ring.find((tab) => tab.tabId > lastServed)) ?? ring[0];
+}
 
 export class Indexer {
   private running = false;
   /** Tabs whose popup is open go first. */
   private readonly focusTabs = new Set<number>();
+  /** The browser's active tab goes next. */
+  private activeTab: number | null = null;
+  private lastServed: number | null = null;
+  private readonly inFlightByTab = new Map<number, number>();
+  /** Wakes a loop waiting on images in flight: new work may fit in the places left. */
+  private wake: (() => void) | null = null;
   /** Set when the model failed to load during a run: everything waiting fails with it. */
   private modelFailure: ImageFailure | null = null;
 
   constructor(
-    private readonly pipeline: EmbeddingPipeline,
+    private readonly pipeline: Pick<EmbeddingPipeline, 'model' | 'embed'>,
     private readonly onChange: ChangeListener,
+    /** Whether the tab's images may be fetched and embedded now (the person asked, or background indexing is on). */
+    private readonly mayIndex: (tab: TabState) => boolean = (tab) => tab.asked,
   ) {}
 
   focus(tabId: number, on: boolean): void {
@@ -28,15 +51,25 @@ export class Indexer {
     else this.focusTabs.delete(tabId);
   }
 
-  /** Starts the loop if it is idle; safe to call on every new image. */
+  isFocused(tabId: number): boolean {
+    return this.focusTabs.has(tabId);
+  }
+
+  setActive(tabId: number): void {
+    this.activeTab = tabId;
+  }
+
+  /** Starts the loop if it is idle and some tab has work it may do; safe to call on every new image. */
   kick(): void {
-    if (this.running) return;
+    // No work, no model: the model is not even loaded before a tab is asked for.
+    if (this.running) return this.wake?.();
+    if (!this.nextTab()) return;
     this.running = true;
     this.loop()
       .catch((error) => console.error('indexer stopped', error))
       .finally(() => {
         this.running = false;
-        if (!this.modelFailure && this.nextTab()) this.kick();
+        if (!this.modelFailure) this.kick();
       });
   }
 
@@ -51,9 +84,11 @@ export class Indexer {
     if (any) this.kick();
   }
 
+  private priority = (tabId: number): number => (this.focusTabs.has(tabId) ? 2 : tabId === this.activeTab ? 1 : 0);
+
   private nextTab(): TabState | undefined {
-    const tabs = [...allTabs()].filter((tab) => tab.hasPending());
-    return tabs.find((tab) => this.focusTabs.has(tab.tabId)) ?? tabs[0];
+    const candidates = [...allTabs()].filter((tab) => (this.inFlightByTab.get(tab.tabId) ?? 0) < IN_FLIGHT_PER_TAB && this.mayIndex(tab) && tab.hasPending());
+    return pickTab(candidates, this.priority, this.lastServed);
   }
 
   private async loop(): Promise<void> {
@@ -68,17 +103,28 @@ export class Indexer {
       const room = IN_FLIGHT - inFlight.size;
       const tab = room > 0 ? this.nextTab() : undefined;
       if (tab) {
-        for (const entry of tab.claim(room)) {
-          const indexing: Promise<void> = this.index(tab, entry).finally(() => inFlight.delete(indexing));
+        this.lastServed = tab.tabId;
+        const share = IN_FLIGHT_PER_TAB - (this.inFlightByTab.get(tab.tabId) ?? 0);
+        for (const entry of tab.claim(Math.min(room, share, CLAIM))) {
+          this.inFlightByTab.set(tab.tabId, (this.inFlightByTab.get(tab.tabId) ?? 0) + 1);
+          const indexing: Promise<void> = this.index(tab, entry).finally(() => {
+            inFlight.delete(indexing);
+            const left = (this.inFlightByTab.get(tab.tabId) ?? 1) - 1;
+            if (left > 0) this.inFlightByTab.set(tab.tabId, left);
+            else this.inFlightByTab.delete(tab.tabId);
+          });
           inFlight.add(indexing);
         }
-      } else if (inFlight.size > 0) await Promise.race(inFlight);
-      else return;
+      } else if (inFlight.size > 0) {
+        await Promise.race([...inFlight, new Promise<void>((resolve) => (this.wake = resolve))]);
+        this.wake = null;
+      } else return;
     }
     await Promise.all(inFlight);
     // The model could not load: every waiting image says why, instead of spinning forever
     // (and no image starts another load attempt; they go again once the model is ready).
     for (const tab of allTabs()) {
+      if (!this.mayIndex(tab)) continue;
       for (const entry of tab.claim(Infinity)) tab.markFailed(entry, this.modelFailure);
       this.onChange(tab);
     }

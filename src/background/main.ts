@@ -41,6 +41,8 @@ import { thumbnailFor } from './thumbnails';
 import { allTabs, ensureTab, forgetTab, getTab, setMergeDuplicates, type TabState } from './tabs';
 import { Memory } from './memory';
 import { revalidate } from './revalidate';
+import { AskedTabs } from './asked-tabs';
+import { contentSenderTab, isOwnExtensionPage } from './senders';
 
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
@@ -59,7 +61,16 @@ function onTabChanged(tab: TabState): void {
   memory.tabChanged(tab); // visual memory: records the page, reveals an opened result
 }
 
-const indexer = new Indexer(pipeline, onTabChanged);
+/** Set from settings.indexInBackground: every page is indexed, asked for or not. */
+let indexInBackground = false;
+const indexer = new Indexer(pipeline, onTabChanged, (tab) => indexInBackground || tab.asked);
+const askedTabs = new AskedTabs();
+
+/** The person asked for the tab's page (popup, menu, shortcut): its images may be fetched now. */
+function askFor(tabId: number): void {
+  askedTabs.add(tabId);
+  if (getTab(tabId)?.ask()) indexer.kick();
+}
 
 engineHost.onStatus((status) => {
   memory.updateStatus(); // visual memory
@@ -141,30 +152,32 @@ async function retryModel(): Promise<void> {
   engineHost.get().catch(() => undefined);
 }
 
-function isOwnExtensionPage(sender: Runtime.MessageSender): boolean {
-  return (sender.id === browser.runtime.id && !sender.tab?.id) || (sender.url ?? '').startsWith(browser.runtime.getURL(''));
-}
+const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
 
 // ------------------------------------------------------------------ listeners
 
 browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSender) => {
-  if (sender.id !== browser.runtime.id) return undefined;
+  if (sender.id !== self.id) return undefined;
   const content = parseContentMessage(raw);
-  if (content && sender.tab?.id !== undefined) {
+  const contentTab = contentSenderTab(sender, self);
+  if (content && contentTab !== null && sender.tab) {
     if (content.type !== 'images-found') {
-      handlePageMessage(sender.tab.id, getTab(sender.tab.id)?.pageHighlights, content, { send: sendToTab, clearHighlights: (tabId) => search.clearHighlights(tabId) });
+      // Only tabs we track have highlights to pin or clear.
+      const tracked = getTab(contentTab);
+      if (tracked) handlePageMessage(contentTab, tracked.pageHighlights, content, { send: sendToTab, clearHighlights: (tabId) => search.clearHighlights(tabId) });
       return undefined;
     }
     const frameId = sender.frameId ?? 0;
-    const tab = ensureTab(sender.tab.id, frameId === 0 ? content.pageUrl : (sender.tab.url ?? content.pageUrl), !!sender.tab.incognito);
+    const tab = ensureTab(contentTab, frameId === 0 ? content.pageUrl : (sender.tab.url ?? content.pageUrl), !!sender.tab.incognito);
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
-    const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden);
+    const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden, content.omitted);
+    if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
     onTabChanged(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
   }
   const request = parseRequestMessage(raw);
-  if (!request || !isOwnExtensionPage(sender)) return undefined;
+  if (!request || !isOwnExtensionPage(sender, self)) return undefined;
   return handleRequest(request).catch((error: unknown): ErrorResponse => ({ ok: false, error: describe(error) }));
 });
 
@@ -173,6 +186,7 @@ browser.runtime.onConnect.addListener((port) => {
   servePopup(port, {
     opened(tabId, unavailable) {
       indexer.focus(tabId, true);
+      if (!unavailable) askFor(tabId);
       // The popup shows the tab's results again: so does the page.
       const tab = getTab(tabId);
       if (tab && !tab.pageHighlights.shown) {
@@ -193,12 +207,14 @@ browser.runtime.onConnect.addListener((port) => {
 
 // Images only a screenshot can read wait until their tab is shown.
 browser.tabs.onActivated.addListener(({ tabId }) => {
+  indexer.setActive(tabId);
   const tab = getTab(tabId);
   if (!tab?.requeue((entry) => entry.failure?.reason === 'needs-visible-tab')) return;
   onTabChanged(tab);
   indexer.kick();
 });
 browser.tabs.onRemoved.addListener((tabId) => {
+  askedTabs.delete(tabId);
   forgetTab(tabId);
   forgetTabLimits(tabId);
   memory.tabClosed(tabId); // visual memory
@@ -207,17 +223,25 @@ browser.windows.onRemoved.addListener(() => void memory.windowClosed()); // visu
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
   if (change.status === 'loading' && change.url) {
     const tab = getTab(tabId);
-    if (tab && tab.pageUrl !== change.url) forgetTab(tabId);
+    // A new page is not asked for by having asked for the one before (unless its popup is open).
+    if (tab && tab.pageUrl !== change.url) {
+      forgetTab(tabId);
+      if (!indexer.isFocused(tabId)) askedTabs.delete(tabId);
+    }
     pushView(tabId);
   }
 });
 
 const menuActions: PageMenuActions = {
   similar: async (tabId, url, frameId) => {
+    askFor(tabId);
     getTab(tabId)?.pageHighlights.show();
     await search.similar(tabId, url, frameId);
   },
-  classify: (tabId, url, frameId) => classifier.classifyImage(tabId, url, undefined, frameId),
+  classify: (tabId, url, frameId) => {
+    askFor(tabId);
+    return classifier.classifyImage(tabId, url, undefined, frameId);
+  },
 };
 const handleMenuClick = (info: Menus.OnClickData, tab: Tabs.Tab | undefined) => onMenuClicked(info, tab, menuActions);
 browser.runtime.onInstalled.addListener(createPageMenus);
@@ -233,9 +257,24 @@ loadSettings().then((s) => {
   memory.configure(s); // visual memory
   engineSettings = engineKey(s);
   setMergeDuplicates(s.mergeDuplicates);
+  indexInBackground = s.indexInBackground;
+  indexer.kick();
+});
+// A restarted worker resumes the tabs that were asked for: their pages report their images again.
+askedTabs.restore().then((tabIds) => {
+  for (const tabId of tabIds) {
+    // A page may have reported before the list came back.
+    getTab(tabId)?.ask();
+    sendToTab(tabId, { type: 'rescan' });
+  }
+  indexer.kick();
 });
 onSettingsChanged((settings) => {
   memory.configure(settings); // visual memory
+  if (settings.indexInBackground !== indexInBackground) {
+    indexInBackground = settings.indexInBackground;
+    indexer.kick();
+  }
   if (setMergeDuplicates(settings.mergeDuplicates)) {
     for (const tab of allTabs()) {
       tab.regroupDuplicates();

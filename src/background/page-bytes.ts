@@ -6,6 +6,13 @@ import browser from 'webextension-polyfill';
 import { parseCaptureResponse, parsePageImageResponse, type PageCommand } from '../messages';
 import { Limiter } from '../concurrency';
 import { dataUrlToImage, ImageFetchError, type FetchedImage } from './image-bytes';
+import { withDeadline } from './deadline';
+
+/**
+ * Longest the page may take to draw an image for us: an image that never loads there would
+ * otherwise hold one of the tab's page-read slots for good.
+ */
+const PAGE_READ_MS = 8_000;
 
 /** Chrome allows two captureVisibleTab calls per second; one at a time, spaced out, stays under. */
 const CAPTURE_GAP_MS = 600;
@@ -40,7 +47,8 @@ function sendToFrame(tabId: number, frameId: number, command: PageCommand): Prom
 
 /** Asks the frame for the image's pixels (or to draw `svg`, markup fetched by the background). */
 export async function readFromPage(tabId: number, frameId: number, url: string, svg?: string): Promise<FetchedImage> {
-  const response = parsePageImageResponse(await sendToFrame(tabId, frameId, { type: 'read-image', url, ...(svg === undefined ? {} : { svg }) }));
+  const answer = sendToFrame(tabId, frameId, { type: 'read-image', url, ...(svg === undefined ? {} : { svg }) });
+  const response = parsePageImageResponse(await withDeadline(answer, PAGE_READ_MS, 'the page drawing the image'));
   if (!response) throw new ImageFetchError('the page sent no usable image');
   if (!response.ok) throw new PageReadError(response.error, response.capturable);
   return dataUrlToImage(response.dataUrl);

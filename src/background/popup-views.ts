@@ -8,7 +8,6 @@ import { scopedResults } from './history-search'; // visual memory
 import { storageView } from './memory'; // visual memory
 
 const VIEW_THROTTLE_MS = 150;
-const MAX_ERRORS_SHOWN = 20;
 
 const ports = new Map<number, Set<Runtime.Port>>();
 const timers = new Map<number, ReturnType<typeof setTimeout>>();
@@ -29,8 +28,8 @@ const unavailableByTab = new Map<number, string | null>();
 
 export function buildView(tabId: number, unavailable: string | null = unavailableByTab.get(tabId) ?? null): TabView {
   const tab = getTab(tabId);
-  const counts = tab?.counts() ?? { found: 0, merged: 0, hidden: 0, indexed: 0, failed: 0, pending: 0 };
-  const errors = (tab?.failures(MAX_ERRORS_SHOWN) ?? []).map(({ url, failure }) => ({ url, reason: failure.reason, error: failure.detail }));
+  const counts = tab?.counts() ?? { found: 0, merged: 0, hidden: 0, omitted: 0, indexed: 0, failed: 0, pending: 0 };
+  const errors = (tab?.failures() ?? []).map(({ url, failure }) => ({ url, reason: failure.reason, error: failure.detail }));
   return {
     tabId,
     pageUrl: tab?.pageUrl ?? '',

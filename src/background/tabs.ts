@@ -53,6 +53,8 @@ export interface TabCounts {
   /** Copies with the same bytes as a found image, counted and shown once. */
   merged: number;
   hidden: number;
+  /** Images the frames showed past what they could list (see MAX_IMAGES_PER_MESSAGE). */
+  omitted: number;
   indexed: number;
   failed: number;
   pending: number;
@@ -89,10 +91,18 @@ export class TabState {
   /** Images per frame, as last reported (each report replaces the frame's list). */
   private readonly frames = new Map<number, FoundImage[]>();
   private readonly hiddenByFrame = new Map<number, number>();
+  private readonly omittedByFrame = new Map<number, number>();
   private readonly entries = new Map<string, MutableEntry>();
   private readonly embeddingStats: EmbeddingStats = { embedded: 0, fromCache: 0 };
 
   query = '';
+  /**
+   * Whether the person asked for this page to be indexed (opened the popup, used the page's
+   * menu or the shortcut): until then its images are known but nothing is fetched or embedded,
+   * unless indexing in the background is switched on. A new page in the tab asks again.
+   */
+  private askedFor = false;
+
   /** The image the results are ranked against instead of a query (find similar), if any. */
   similarTo: string | null = null;
   results: SearchResult[] = [];
@@ -112,6 +122,17 @@ export class TabState {
     this.incognito = incognito;
   }
 
+  get asked(): boolean {
+    return this.askedFor;
+  }
+
+  /** The person asked for this page: its images may now be fetched and embedded. Returns whether that is new. */
+  ask(): boolean {
+    if (this.askedFor) return false;
+    this.askedFor = true;
+    return true;
+  }
+
   entry(url: string): ImageEntry | undefined {
     return this.entries.get(url);
   }
@@ -127,13 +148,15 @@ export class TabState {
   }
 
   /** Replaces one frame's image list; returns entries that are new (or pending again) and need indexing. */
-  updateFrame(frameId: number, pageUrl: string, images: FoundImage[], hidden: number): ImageEntry[] {
+  updateFrame(frameId: number, pageUrl: string, images: FoundImage[], hidden: number, omitted = 0): ImageEntry[] {
     if (frameId === 0 && pageUrl !== this.pageUrl) {
       // The top frame navigated: everything the tab knew belongs to the previous page.
       this.pageUrl = pageUrl;
       this.frames.clear();
       this.hiddenByFrame.clear();
+      this.omittedByFrame.clear();
       this.frameUrls.clear();
+      this.askedFor = false;
       this.entries.clear();
       this.results = [];
       this.similarTo = null;
@@ -142,6 +165,7 @@ export class TabState {
     this.sentHighlights = '';
     this.frames.set(frameId, images);
     this.hiddenByFrame.set(frameId, hidden);
+    this.omittedByFrame.set(frameId, omitted);
     this.frameUrls.set(frameId, pageUrl);
     const live = new Map<string, number[]>();
     for (const [id, list] of this.frames) for (const image of list) live.get(image.url)?.push(id) ?? live.set(image.url, [id]);
@@ -278,12 +302,15 @@ export class TabState {
       else if (entry.status === 'failed') failed++;
       else pending++;
     }
-    let hidden = 0;
+    let hidden = 0,
+      omitted = 0;
     for (const n of this.hiddenByFrame.values()) hidden += n;
-    return { found: this.entries.size - duplicates, merged: duplicates, hidden, indexed, failed, pending };
+    for (const n of this.omittedByFrame.values()) omitted += n;
+    return { found: this.entries.size - duplicates, merged: duplicates, hidden, omitted, indexed, failed, pending };
   }
 
-  failures(limit: number): { url: string; failure: ImageFailure }[] {
+  /** Every failed image (or the first `limit`), in the page's order of discovery. */
+  failures(limit = Infinity): { url: string; failure: ImageFailure }[] {
     const out: { url: string; failure: ImageFailure }[] = [];
     for (const entry of this.entries.values()) {
       if (out.length >= limit) break;

@@ -20,7 +20,8 @@ export const IMAGENET_SET_ID = 'imagenet-1k';
 export const MAX_SET_LABELS = 2_000;
 export const MAX_SET_TEMPLATES = 80;
 const MAX_NAME = 80;
-const MAX_LABEL = 200;
+/** The message validator's bound (MAX_LABEL_LENGTH in messages.ts; label-limits.test.ts keeps them equal). */
+export const MAX_LABEL = 200;
 const MAX_TEMPLATE = 200;
 
 /** Names of the built-in sets, for lists that do not need their labels. */

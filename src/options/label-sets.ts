@@ -6,6 +6,7 @@ import { labelSetsToJson, labelSetToText, newUserSetId, parseLabelSetFile, sanit
 import { allLabelSets, findLabelSet, loadLabelSetChoice, MAX_USER_SETS, saveLabelSetChoice, type LabelSetChoice } from '../label-set-store';
 import { sendRequest } from '../send-request';
 import { describe } from '../errors';
+import { parseLabels } from './label-limits';
 import { saveTextFile } from '../popup/export';
 import { labelProgressText } from '../popup/classify-all';
 
@@ -54,6 +55,9 @@ export async function attachLabelSets(modelId: () => string): Promise<void> {
   active.addEventListener('change', () => void store({ ...choice, active: active.value }, `Classify now uses “${current().name}”.`));
   $('set-new').addEventListener('click', () => void addSets([sanitizeLabelSet({ id: newUserSetId(), name: 'New labels', labels: ['cat', 'dog'] })!], 'Created'));
   $('set-save').addEventListener('click', () => {
+    // The same bounds the background's validator applies, said in words instead of dropped.
+    const { problem } = parseLabels(labels.value);
+    if (problem) return say(`Not saved: ${problem}`);
     const edited = sanitizeLabelSet({ id: current().id, name: name.value, templates: templates.value.split('\n'), labels: labels.value.split('\n') });
     if (!edited) return say('A label set needs a name and at least one label.');
     void store({ ...choice, user: choice.user.map((s) => (s.id === edited.id ? edited : s)) }, `Saved “${edited.name}”.`);

@@ -15,6 +15,7 @@ const minSize = $<HTMLInputElement>('min-size');
 const skipTracking = $<HTMLInputElement>('skip-tracking');
 const mergeDuplicates = $<HTMLInputElement>('merge-duplicates');
 const popupSize = $<HTMLSelectElement>('popup-size');
+const indexInBackground = $<HTMLInputElement>('index-in-background');
 const saved = $('saved');
 
 async function showCacheStats(): Promise<void> {
@@ -50,6 +51,7 @@ async function init(): Promise<void> {
   mergeDuplicates.checked = settings.mergeDuplicates;
   popupSize.value = settings.popupSize;
   await attachLabelSets(() => model.value);
+  indexInBackground.checked = settings.indexInBackground;
   await showCacheStats();
 }
 
@@ -66,6 +68,7 @@ $('settings').addEventListener('submit', async (event) => {
       skipTrackingPixels: skipTracking.checked,
       mergeDuplicates: mergeDuplicates.checked,
       popupSize: popupSize.value as PopupSize,
+      indexInBackground: indexInBackground.checked,
     });
     saved.textContent = 'Saved.';
   } catch (error) {

@@ -1,5 +1,6 @@
 // The popup's status area: counts, model state, failures, and the sentences for empty states.
 import type { TabView } from '../messages';
+import { omittedText, renderFailures } from './failures';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 
@@ -54,16 +55,12 @@ export function renderStatus(v: TabView, onRetry: () => void): void {
   progress.dataset.done = String(v.indexed + v.failed);
   progress.dataset.total = String(v.found);
 
-  const errors = $('errors');
-  errors.hidden = v.errors.length === 0;
-  $('errors-summary').textContent = `${v.failed} image${v.failed === 1 ? '' : 's'} could not be read`;
-  $('error-list').replaceChildren(
-    ...v.errors.map((e) => {
-      const li = document.createElement('li');
-      li.textContent = `${e.error}: ${e.url.startsWith('data:') ? 'inline image' : e.url}`;
-      return li;
-    }),
-  );
+  const omitted = $('omitted');
+  const omittedLine = omittedText(v);
+  omitted.hidden = omittedLine === null;
+  omitted.textContent = omittedLine ?? '';
+  omitted.dataset.omitted = String(v.omitted);
+  renderFailures(v);
 }
 
 /** How many images the model ran on for this page, and how many the caches answered. */
