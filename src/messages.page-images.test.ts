@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PAGE_IMAGE_CHARS, parseCaptureResponse, parsePageCommand, parsePageImageResponse } from './messages';
+import { MAX_PAGE_IMAGE_CHARS } from './messages';
+import { parseCaptureResponse, parsePageCommand, parsePageImageResponse } from './message-validators';
 
 describe('page image messages', () => {
   it('validate read-image and prepare-capture commands', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseContentMessage, parseContextTargetResponse, parsePageCommand } from './messages';
+import { parseContentMessage, parseContextTargetResponse, parsePageCommand } from './message-validators';
 
 describe('page navigation, context menu and card messages', () => {
   it('validates what the page sends about its highlights', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isImageUrl, MAX_IMAGES_PER_MESSAGE, parseBackgroundPortMessage, parseContentMessage, parsePageCommand, parsePopupPortMessage, parseRequestMessage, parseResponse } from './messages';
+import { MAX_IMAGES_PER_MESSAGE } from './messages';
+import { isImageUrl, parseBackgroundPortMessage, parseContentMessage, parsePageCommand, parsePopupPortMessage, parseRequestMessage, parseResponse } from './message-validators';
 
 const image = { url: 'https://example.com/a.jpg', kind: 'img', width: 100, height: 80, top: 10, visible: true, alt: 'a cat' };
 

@@ -1,7 +1,8 @@
 // The popup's and options page's one way to ask the background something: typed by request
 // (ResponseFor), and a failure the background reports is thrown with its own words.
 import browser from 'webextension-polyfill';
-import { parseResponse, type RequestMessage, type ResponseFor } from './messages';
+import { type RequestMessage, type ResponseFor } from './messages';
+import { parseResponse } from './message-validators';
 
 export async function sendRequest<M extends RequestMessage>(message: M): Promise<ResponseFor<M>> {
   const response = parseResponse(await browser.runtime.sendMessage(message));

@@ -12,16 +12,8 @@
 //   thumbnails.ts         previews for the popup
 //   memory.ts             the visual memory: stores, history, scopes, forget/usage/export
 import browser, { type Menus, type Runtime, type Tabs } from 'webextension-polyfill';
-import {
-  POPUP_PORT,
-  parseContentMessage,
-  parseRequestMessage,
-  type ErrorResponse,
-  type RequestMessage,
-  type RequestOf,
-  type RequestType,
-  type ResponseMap,
-} from '../messages';
+import { POPUP_PORT, type ErrorResponse, type RequestMessage, type RequestOf, type RequestType, type ResponseMap } from '../messages';
+import { parseContentMessage, parseRequestMessage } from '../message-validators';
 import { decodeImageBlob } from '../engine/decode';
 import { cacheStats, clearCache, getQuery, putQuery } from '../store/db';
 import { loadSettings, onSettingsChanged, type Settings } from '../settings';

@@ -3,7 +3,8 @@
 // cannot read the pixels (cross-origin, no CORS, and the site refused our own fetch), a crop of
 // a screenshot of the tab is the last resort: it shows exactly what the person sees.
 import browser from 'webextension-polyfill';
-import { parseCaptureResponse, parsePageImageResponse, type PageCommand } from '../messages';
+import { type PageCommand } from '../messages';
+import { parseCaptureResponse, parsePageImageResponse } from '../message-validators';
 import { Limiter } from '../concurrency';
 import { dataUrlToImage, ImageFetchError, type FetchedImage } from './image-bytes';
 import { withDeadline } from './deadline';

@@ -3,7 +3,8 @@
 // an image can be under the pointer, and the frame that was right-clicked says which discovered
 // image that was (content/context-target.ts); when none, the page says so plainly.
 import browser, { type Menus, type Tabs } from 'webextension-polyfill';
-import { isImageUrl, parseContextTargetResponse, type PageCommand } from '../messages';
+import { type PageCommand } from '../messages';
+import { isImageUrl, parseContextTargetResponse } from '../message-validators';
 import { describe } from '../errors';
 import { sendToTab } from './page-commands';
 

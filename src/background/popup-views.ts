@@ -1,7 +1,8 @@
 // What each open popup shows: the whole TabView, pushed over its port on every change
 // (throttled), so a popup that reconnects needs no replay.
 import browser, { type Runtime } from 'webextension-polyfill';
-import { parsePopupPortMessage, type BackgroundPortMessage, type TabView } from '../messages';
+import { type BackgroundPortMessage, type TabView } from '../messages';
+import { parsePopupPortMessage } from '../message-validators';
 import { engineHost } from './engine-host';
 import { getTab } from './tabs';
 import { scopedResults } from './history-search'; // visual memory

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contentKey, elementKey, hashString, isLocalKey } from './local-keys';
-import { isImageUrl } from '../messages';
+import { isImageUrl } from '../message-validators';
 
 describe('page-local image names', () => {
   it('name equal content equally and different content differently', () => {

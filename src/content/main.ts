@@ -1,7 +1,8 @@
 // Content script (every frame): reports the frame's images to the background, answers its
 // requests for page-only pixels, and draws results. It never runs the model or touches storage.
 import browser from 'webextension-polyfill';
-import { parsePageCommand, type ContentMessage, type ContextTargetResponse, type FoundImage, type PageCommand } from '../messages';
+import { type ContentMessage, type ContextTargetResponse, type FoundImage, type PageCommand } from '../messages';
+import { parsePageCommand } from '../message-validators';
 import { DEFAULT_SETTINGS, loadSettings, onSettingsChanged } from '../settings';
 import { ContextTargets } from './context-target';
 import { ImageScanner, TimeSlicer, type DiscoverOptions, type Placement } from './discover';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLabels } from './label-limits';
-import { MAX_LABEL_LENGTH, MAX_LABELS, parseRequestMessage } from '../messages';
+import { MAX_LABEL_LENGTH, MAX_LABELS } from '../messages';
+import { parseRequestMessage } from '../message-validators';
 
 describe('label limits', () => {
   it('accepts what the validator accepts, and says why otherwise', () => {

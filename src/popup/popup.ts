@@ -8,7 +8,8 @@
 //   export.ts          CSV / JSON
 //   classify-all.ts    every image under its label, grouped
 import browser from 'webextension-polyfill';
-import { POPUP_PORT, parseBackgroundPortMessage, type TabView } from '../messages';
+import { POPUP_PORT, type TabView } from '../messages';
+import { parseBackgroundPortMessage } from '../message-validators';
 import { sendRequest } from '../send-request';
 import { loadSettings } from '../settings';
 import { describe } from '../errors';
