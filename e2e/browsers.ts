@@ -201,7 +201,7 @@ async function applyBackgroundIndexing(harness: Harness, extensionDir: string, o
 }
 function isLensBuild(extensionDir: string): boolean {
   try {
-    return (JSON.parse(readFileSync(join(extensionDir, 'manifest.json'), 'utf8')) as { name?: string }).name === 'MobileCLIP Lens';
+    return (JSON.parse(readFileSync(join(extensionDir, 'manifest.json'), 'utf8')) as { name?: string }).name?.startsWith('MobileCLIP Lens') ?? false;
   } catch {
     return false;
   }

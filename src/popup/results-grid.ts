@@ -58,11 +58,14 @@ export class ResultsGrid {
     list.addEventListener('focusin', () => (this.focusInside = true));
     list.addEventListener('focusout', (event) => {
       if (list.contains(event.relatedTarget as Node | null)) return;
-      // The window lost focus (another window or tab came forward): the tile is still the
-      // focused one and comes back focused, so it still must not move.
-      if (!document.hasFocus() && list.contains(document.activeElement)) return;
-      this.focusInside = false;
-      this.settleSoon();
+      // Decided once the focus has landed: when the window lost focus (another window or tab
+      // came forward) the tile is still the document's focused element and comes back focused,
+      // so it still must not move. (Firefox fires focusout before document.hasFocus() changes.)
+      setTimeout(() => {
+        if (list.contains(document.activeElement)) return;
+        this.focusInside = false;
+        this.settleSoon();
+      }, 0);
     });
   }
 
