@@ -107,6 +107,17 @@ describe('entry lifecycle', () => {
     expect(tab.markIndexed(copy, vec, 'm')).toBe(false);
   });
 
+  it('duplicate → failed with its original: the same bytes fail the same way, each listed', () => {
+    const tab = tabWith('https://a.test/bomb.png?n=1', 'https://a.test/bomb.png?n=2');
+    const [first, copy] = tab.claim(2);
+    tab.recordBytes(first, 'bbb');
+    expect(tab.recordBytes(copy, 'bbb')).toBe(true);
+    tab.markFailed(first, { reason: 'decode', detail: 'too many pixels' });
+    expect(tab.entry(copy.url)).toMatchObject({ status: 'failed', failure: { reason: 'decode', detail: 'too many pixels' } });
+    expect(tab.failures(10).map((f) => f.url).sort()).toEqual([copy.url, first.url].sort());
+    expect(tab.counts()).toMatchObject({ found: 2, failed: 2 });
+  });
+
   it('counts embeddings by where they came from', () => {
     const tab = tabWith();
     tab.countEmbedding('model');

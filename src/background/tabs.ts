@@ -12,6 +12,7 @@ import { PageHighlights } from './page-highlights';
  *                         │ └────recordBytes───▶ duplicate  (same bytes as another entry)
  *                         └──────markFailed────▶ failed     (with a typed reason)
  *   pending ──markFailed──▶ failed                          (the model could not load)
+ *   duplicate ──(its original failed)──▶ failed              (same bytes, same reason)
  *   indexed/failed/duplicate/working ──requeue──▶ pending
  *
  * A duplicate whose original leaves the page, or every duplicate when merging is switched off,
@@ -227,6 +228,10 @@ export class TabState {
     const own = this.own(entry, 'working') ?? this.own(entry, 'pending');
     if (!own) return false;
     Object.assign(own, { status: 'failed', failure, embedding: undefined });
+    // Its copies have the same bytes and would fail the same way: each is listed with its address.
+    for (const copy of this.entries.values()) {
+      if (copy.status === 'duplicate' && copy.duplicateOf === own.url) Object.assign(copy, { status: 'failed', failure, duplicateOf: undefined });
+    }
     return true;
   }
 
