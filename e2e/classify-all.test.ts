@@ -130,17 +130,20 @@ function classifyTests(name: string, launch: () => Promise<AnyHarness>) {
       const firstMs = Date.now() - start;
       const seen = await popup.evaluate(() => (window as unknown as { __status: string[] }).__status);
       console.log(`[label-set cost] ${name}: status texts seen while labelling: ${JSON.stringify([...new Set(seen)])}`);
-      // The popup looks for progress 100 ms after the click, then every 400 ms: a first use that
-      // lasts longer than this shows it. (Firefox runs the fixture's text tower in the background
-      // page itself and may finish all 7,000 prompts before the first look.)
-      if (firstMs > 800) expect(seen.some((t) => /^Embedding labels [\d,]+ \/ 7,000 \(ImageNet-1k, once per model\)/.test(t))).toBe(true);
+      // Progress, when the popup saw the set still embedding, counts the set's 7,000 prompts. (The
+      // fixture's text tower is quick enough to finish before the popup's first look, so whether
+      // it shows at all depends on timing and is not asserted.)
+      for (const text of seen.filter((t) => t.startsWith('Embedding labels'))) expect(text).toMatch(/^Embedding labels [\d,]+ \/ 7,000 \(ImageNet-1k, once per model\)/);
       expect(found.reduce((n, g) => n + g.count, 0)).toBe(6);
       await popup.evaluate(() => (document.querySelector('[data-testid=group-list]') ?? document.getElementById('group-list'))!.replaceChildren());
+      await popup.evaluate(() => ((window as unknown as { __status: string[] }).__status.length = 0));
       const again = Date.now();
       await labelAll(popup);
       const secondMs = Date.now() - again;
       console.log(`[label-set cost] ${name}, fixture model, ImageNet-1k (7,000 prompts): first ${firstMs} ms, again ${secondMs} ms`);
-      expect(secondMs).toBeLessThan(firstMs);
+      // Embedded once per model and set: the second use embeds nothing.
+      const seenAgain = await popup.evaluate(() => (window as unknown as { __status: string[] }).__status);
+      expect(seenAgain.filter((t) => t.startsWith('Embedding labels'))).toEqual([]);
       await popup.close();
       await page.close();
     }, 360_000);
