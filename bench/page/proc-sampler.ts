@@ -66,6 +66,30 @@ function tree(userDataDir: string): Proc[] {
 export interface ProcWindow {
   cpuSeconds: number;
   peakExtensionRss: number;
+  /** CPU seconds of the extension processes' threads, by thread name (e.g. `ServiceWorker t`, `DedicatedWorker`). */
+  extensionThreadCpu: Record<string, number>;
+}
+
+/** CPU ticks of each thread of `pid`, keyed by thread id, with the thread's name. */
+function threadTicks(pid: number): Map<number, { name: string; ticks: number }> {
+  const threads = new Map<number, { name: string; ticks: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), { name, ticks: Number(rest[11]) + Number(rest[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return threads;
 }
 
 /** Samples every `everyMs` until stop(); stop() returns CPU used since start and the peak extension RSS. */
@@ -73,6 +97,9 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   const extensionPids = new Set<number>();
+  /** Per extension thread: name, ticks at first sight (0 if started later) and last seen. */
+  const threads = new Map<string, { name: string; first: number; last: number }>();
+  let sampled = false;
   let peak = 0;
   const sample = () => {
     let rss = 0;
@@ -82,9 +109,18 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
         if (cmdline(p.pid).includes('--extension-process')) extensionPids.add(p.pid);
       }
       last.set(p.pid, p.cpuTicks);
-      if (extensionPids.has(p.pid)) rss += rssBytes(p.pid);
+      if (extensionPids.has(p.pid)) {
+        rss += rssBytes(p.pid);
+        for (const [tid, t] of threadTicks(p.pid)) {
+          const key = `${p.pid}/${tid}`;
+          const known = threads.get(key);
+          if (known) known.last = t.ticks;
+          else threads.set(key, { name: t.name, first: sampled ? 0 : t.ticks, last: t.ticks });
+        }
+      }
     }
     peak = Math.max(peak, rss);
+    sampled = true;
   };
   sample();
   // Processes already running count from here; ones started later from zero.
@@ -96,7 +132,9 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
       sample();
       let ticks = 0;
       for (const [pid, end] of last) ticks += end - (started.has(pid) ? first.get(pid)! : 0);
-      return { cpuSeconds: ticks / TICKS_PER_SECOND, peakExtensionRss: peak };
+      const extensionThreadCpu: Record<string, number> = {};
+      for (const t of threads.values()) extensionThreadCpu[t.name] = (extensionThreadCpu[t.name] ?? 0) + (t.last - t.first) / TICKS_PER_SECOND;
+      return { cpuSeconds: ticks / TICKS_PER_SECOND, peakExtensionRss: peak, extensionThreadCpu };
     },
   };
 }
