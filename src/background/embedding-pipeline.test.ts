@@ -12,7 +12,7 @@ const { getModel } = await import('../engine/registry');
 
 import type { FetchedImage } from './image-bytes';
 import type { LoadedModel } from './engine-host';
-import type { RGBAImage } from '../engine/preprocess';
+import { preprocess, type RGBAImage } from '../engine/preprocess';
 import { l2normalize } from '../engine/similarity';
 
 const spec = getModel('fixture')!;
@@ -50,11 +50,12 @@ function harness(files: Record<string, number[]>, options: { failInference?: boo
       if (!bytes) throw new NeedsVisibleTabError();
       return { blob: new Blob([Uint8Array.from(bytes)], { type: 'image/png' }), bytes: Uint8Array.from(bytes), etag: null, lastModified: null } satisfies FetchedImage;
     },
-    async decode(blob: Blob): Promise<RGBAImage> {
+    async prepare({ blob }, modelSpec) {
       if (options.hangDecode) return new Promise<never>(() => undefined);
       const [r, g, b] = new Uint8Array(await blob.arrayBuffer());
       if (r === 0xff && g === 0xff) throw new Error('not an image');
-      return { data: new Uint8ClampedArray([r, g, b, 255, r, g, b, 255, r, g, b, 255, r, g, b, 255]), width: 2, height: 2 };
+      const image: RGBAImage = { data: new Uint8ClampedArray([r, g, b, 255, r, g, b, 255, r, g, b, 255, r, g, b, 255]), width: 2, height: 2 };
+      return { pixels: preprocess(image, modelSpec), preview: null };
     },
   });
   return { pipeline, runs, fetched };

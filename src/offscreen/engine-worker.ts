@@ -76,6 +76,7 @@ async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfe
       return { reply: { id: req.id, ok: true, opened: await task }, transfer: [] };
     }
     const engine = await engineFor();
+    if (req.op === 'prepare') throw new Error('the engine worker does not decode images');
     const rows = req.op === 'images' ? await engine.embedImages(req.pixels, req.count) : await engine.embedTexts(req.texts);
     return { reply: { id: req.id, ok: true, rows }, transfer: rows.map((r) => r.buffer) };
   } catch (error) {
