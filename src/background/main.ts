@@ -155,6 +155,11 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
   const content = parseContentMessage(raw);
   const contentTab = contentSenderTab(sender, self);
   if (content && contentTab !== null && sender.tab) {
+    if (content.type === 'viewport') {
+      // Only the top frame's scroll places the tab's images (viewport-order.ts).
+      if ((sender.frameId ?? 0) === 0) getTab(contentTab)?.setViewport({ top: content.top, height: content.height });
+      return undefined;
+    }
     if (content.type !== 'images-found') {
       // Only tabs we track have highlights to pin or clear.
       const tracked = getTab(contentTab);
