@@ -48,9 +48,16 @@ async function openModel(spec: ModelSpec, source: ModelSource): Promise<OpenedEn
   if (previous) await previous.engine.then((e) => e.dispose()).catch(() => undefined);
   const start = performance.now();
   const engine = (async () => {
-    const files = await readFiles(spec, source);
+    let files: ModelFiles | null = await readFiles(spec, source);
     const tokenizer = await ClipTokenizer.load(files.tokenizer);
-    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles: async () => files });
+    // The engine keeps loadFiles for reopening; a closure over the bytes would keep both graphs
+    // alive next to the sessions made from them. They are handed over once, read again if asked again.
+    const loadFiles = async () => {
+      const once = files ?? (await readFiles(spec, source));
+      files = null;
+      return once;
+    };
+    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles });
   })();
   const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
   current = opened;
