@@ -36,6 +36,8 @@ export interface TowerOptions {
   cpu: boolean;
   /** WASM runs elsewhere (the policy's WASM provider is not `wasm` here): WebGPU never waits for it. */
   wasmElsewhere?: boolean;
+  /** WASM opens the vision tower on first use (see EngineInit.textFirst). */
+  textFirst?: boolean;
 }
 
 const WARMUP_TEXT = 'a photo of a cat';
@@ -53,24 +55,46 @@ function navigatorGpu(): GpuLike | undefined {
   return (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
 }
 
-/** The vision and text sessions of one backend. */
+/**
+ * The vision and text sessions of one backend. The vision session is either open from the
+ * start or opened with the first images (TowerOptions.textFirst); an opening that failed is
+ * tried again with the next images.
+ */
 class TowerPair implements EmbeddingBackend {
+  private vision: Promise<TowerSession> | null;
+  private disposed = false;
+
   constructor(
     readonly backend: Backend,
     readonly threads: number | null,
-    private readonly vision: TowerSession,
+    vision: TowerSession | (() => Promise<TowerSession>),
     private readonly text: TowerSession,
     private readonly o: TowerOptions,
-  ) {}
+  ) {
+    this.openVision = typeof vision === 'function' ? vision : () => Promise.resolve(vision);
+    this.vision = typeof vision === 'function' ? null : Promise.resolve(vision);
+  }
+
+  private readonly openVision: () => Promise<TowerSession>;
+
+  private visionSession(): Promise<TowerSession> {
+    if (this.disposed) return Promise.reject(new Error('the engine has been disposed'));
+    const opening = (this.vision ??= this.openVision());
+    opening.catch(() => {
+      if (this.vision === opening) this.vision = null;
+    });
+    return opening;
+  }
 
   async embedImages(pixelValues: Float32Array, count: number): Promise<Float32Array[]> {
+    const vision = await this.visionSession();
     const size = this.o.spec.imageSize;
     const per = 3 * size * size;
     const rows: Float32Array[] = [];
     for (let start = 0; start < count; start += this.o.maxBatch) {
       const n = Math.min(this.o.maxBatch, count - start);
       const chunk = pixelValues.subarray(start * per, (start + n) * per);
-      rows.push(...this.unit(await this.vision.run(chunk, n, [3, size, size])));
+      rows.push(...this.unit(await vision.run(chunk, n, [3, size, size])));
     }
     return rows;
   }
@@ -89,7 +113,8 @@ class TowerPair implements EmbeddingBackend {
   }
 
   async dispose(): Promise<void> {
-    await Promise.allSettled([this.vision.release(), this.text.release()]);
+    this.disposed = true;
+    await Promise.allSettled([this.vision?.then((v) => v.release()), this.text.release()]);
   }
 
   /** Checks the width the spec declares; every consumer compares by cosine, so rows leave unit-length. */
@@ -184,6 +209,7 @@ export class TowerBackends {
     };
     stillWanted();
     const t0 = performance.now();
+    if (this.o.textFirst && mode !== 'webgpu') return this.openTextFirst(mode, ort, files, stillWanted, t0);
     const vision = await TowerSession.open(ort, mode, files.vision, { input: 'pixel_values', output: 'image_embeds' });
     let text: TowerSession;
     try {
@@ -198,6 +224,38 @@ export class TowerBackends {
       stillWanted();
       const size = this.o.spec.imageSize;
       await towers.embedImages(new Float32Array(3 * size * size), 1);
+      await towers.embedTexts([WARMUP_TEXT]);
+      stillWanted();
+    } catch (err) {
+      await towers.dispose();
+      throw err;
+    }
+    this.openMs[backend] = performance.now() - t0;
+    return towers;
+  }
+
+  /** The text session now, warmed up; the vision session on first use, warmed up then. Only its graph's bytes are kept until then. */
+  private async openTextFirst(mode: OpenMode, ort: OrtModule, files: { vision: ModelBytes; text: ModelBytes }, stillWanted: () => void, t0: number): Promise<TowerPair> {
+    const backend: Backend = 'wasm';
+    const text = await TowerSession.open(ort, mode, files.text, { input: 'input_ids', output: 'text_embeds' });
+    let visionBytes: ModelBytes | null = files.vision;
+    const openVision = async () => {
+      stillWanted();
+      const vision = await TowerSession.open(ort, mode, visionBytes!, { input: 'pixel_values', output: 'image_embeds' });
+      visionBytes = null;
+      try {
+        const size = this.o.spec.imageSize;
+        await vision.run(new Float32Array(3 * size * size), 1, [3, size, size]);
+      } catch (err) {
+        await vision.release().catch(() => undefined);
+        throw err;
+      }
+      return vision;
+    };
+    const threads = mode === 'cpu' ? null : ort.env.wasm?.numThreads || null;
+    const towers = new TowerPair(backend, threads, openVision, text, this.o);
+    try {
+      stillWanted();
       await towers.embedTexts([WARMUP_TEXT]);
       stillWanted();
     } catch (err) {

@@ -57,7 +57,8 @@ async function openModel(spec: ModelSpec, source: ModelSource): Promise<OpenedEn
       files = null;
       return once;
     };
-    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles });
+    // Text first: a waiting query, or a page whose images are all cached, needs nothing else.
+    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true });
   })();
   const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
   current = opened;
