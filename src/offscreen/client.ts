@@ -24,6 +24,11 @@ export class DocumentGone extends Error {
   override readonly name = 'DocumentGone';
 }
 
+/** The document's worker for the request did not start (see offscreen/main.ts). */
+export class WorkerUnavailable extends Error {
+  override readonly name = 'WorkerUnavailable';
+}
+
 const LIVENESS_POLL_MS = 1000;
 const FIND_CLIENT_ATTEMPTS = 50;
 const FIND_CLIENT_DELAY_MS = 100;
@@ -86,7 +91,7 @@ export class Connection implements DocumentUser {
       this.pending.set(id, { resolve, reject });
       this.startPolling();
     });
-    if (!reply.ok) throw reply.refused ? new ImageDecodeError(reply.error) : new Error(reply.error);
+    if (!reply.ok) throw reply.refused ? new ImageDecodeError(reply.error) : reply.unavailable ? new WorkerUnavailable(reply.error) : new Error(reply.error);
     return reply;
   }
 

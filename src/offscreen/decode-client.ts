@@ -6,7 +6,7 @@
 
 import type { PreparedImage } from '../engine/prepare-image';
 import type { PreprocessSpec } from '../engine/preprocess';
-import { Connection, DocumentGone } from './client';
+import { Connection, DocumentGone, WorkerUnavailable } from './client';
 import { ensureDocument } from './document';
 import { CONNECT_DECODE } from './protocol';
 
@@ -48,6 +48,11 @@ export class OffscreenPreparer implements ImagePreparer {
         if (!('prepared' in reply)) throw new Error('the decode worker answered without pixels');
         return reply.prepared;
       } catch (error) {
+        if (error instanceof WorkerUnavailable) {
+          console.warn(`offscreen decoding unavailable, decoding in the background instead: ${error.message}`);
+          this.unavailable = true;
+          continue;
+        }
         if (!(error instanceof DocumentGone) || attempt > 0) throw error;
         if (this.connection === connecting) this.connection = null;
       }

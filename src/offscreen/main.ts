@@ -56,7 +56,7 @@ class WorkerHost {
 
 function failAll(port: MessagePort, error: string): void {
   port.onmessage = (e: MessageEvent<EngineRequest>) => {
-    const reply: EngineReply = { id: e.data.id, ok: false, error };
+    const reply: EngineReply = { id: e.data.id, ok: false, error, unavailable: true };
     port.postMessage(reply);
   };
 }

@@ -67,8 +67,11 @@ export type EngineReply =
   | { id: number; ok: true; rows: Float32Array[] }
   /** The pixels' buffer is transferred. */
   | { id: number; ok: true; prepared: PreparedImage }
-  /** `refused`: the decoder's own refusal (ImageDecodeError: too many pixels…), worded for the person. */
-  | { id: number; ok: false; error: string; refused?: boolean };
+  /**
+   * `refused`: the decoder's own refusal (ImageDecodeError: too many pixels…), worded for the
+   * person. `unavailable`: the worker itself did not start; the caller does the work elsewhere.
+   */
+  | { id: number; ok: false; error: string; refused?: boolean; unavailable?: boolean };
 
 /**
  * ORT's WASM thread count for a machine with `cores` logical cores: all of them, up to 4.
