@@ -42,6 +42,8 @@ export interface ExtensionRun {
   swLagsOver50: number;
   /** CPU seconds by thread name of the extension processes in that window (the JSON record's detail). */
   extensionThreadCpuS: Record<string, number>;
+  /** The extension processes at the peak: RSS, anonymous, shared (WASM heaps of threaded ORT), file-backed, MB. */
+  extensionProcessesAtPeak: { pid: number; rssMB: number; anonMB: number; shmemMB: number; fileMB: number }[];
   /**
    * Longest popup main-thread stalls (frame gap, 50 ms timer lateness) while the engine starts
    * and afterwards while indexing. The popup shares its renderer's main thread with the other
@@ -176,6 +178,7 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         swLagMaxMs: lag.maxMs,
         swLagsOver50: lag.over50,
         extensionThreadCpuS: window.extensionThreadCpu,
+        extensionProcessesAtPeak: window.extensionProcessesAtPeak,
         stallFrameStartMs: stalls.frameBefore,
         stallTimerStartMs: stalls.timerBefore,
         stallFrameIndexingMs: stalls.frameAfter,

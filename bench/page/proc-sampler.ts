@@ -35,12 +35,14 @@ function cmdline(pid: number): string {
   }
 }
 
-function rssBytes(pid: number): number {
+/** VmRSS and its parts (anonymous, shared memory such as WASM threads' SharedArrayBuffer heaps, file-backed), bytes. */
+function rssOf(pid: number): { rss: number; anon: number; shmem: number; file: number } {
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : 0;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), shmem: kb('RssShmem'), file: kb('RssFile') };
   } catch {
-    return 0;
+    return { rss: 0, anon: 0, shmem: 0, file: 0 };
   }
 }
 
@@ -68,6 +70,8 @@ export interface ProcWindow {
   peakExtensionRss: number;
   /** CPU seconds of the extension processes' threads, by thread name (e.g. `ServiceWorker t`, `DedicatedWorker`). */
   extensionThreadCpu: Record<string, number>;
+  /** Each extension process at the sample of the peak sum: RSS and its parts, MB. */
+  extensionProcessesAtPeak: { pid: number; rssMB: number; anonMB: number; shmemMB: number; fileMB: number }[];
 }
 
 /** CPU ticks of each thread of `pid`, keyed by thread id, with the thread's name. */
@@ -101,8 +105,11 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
   const threads = new Map<string, { name: string; first: number; last: number }>();
   let sampled = false;
   let peak = 0;
+  let atPeak: ProcWindow['extensionProcessesAtPeak'] = [];
   const sample = () => {
     let rss = 0;
+    const parts: ProcWindow['extensionProcessesAtPeak'] = [];
+    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     for (const p of tree(userDataDir)) {
       if (!first.has(p.pid)) {
         first.set(p.pid, p.cpuTicks);
@@ -110,7 +117,9 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
       }
       last.set(p.pid, p.cpuTicks);
       if (extensionPids.has(p.pid)) {
-        rss += rssBytes(p.pid);
+        const m = rssOf(p.pid);
+        rss += m.rss;
+        parts.push({ pid: p.pid, rssMB: mb(m.rss), anonMB: mb(m.anon), shmemMB: mb(m.shmem), fileMB: mb(m.file) });
         for (const [tid, t] of threadTicks(p.pid)) {
           const key = `${p.pid}/${tid}`;
           const known = threads.get(key);
@@ -119,7 +128,10 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
         }
       }
     }
-    peak = Math.max(peak, rss);
+    if (rss > peak) {
+      peak = rss;
+      atPeak = parts;
+    }
     sampled = true;
   };
   sample();
@@ -134,7 +146,7 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
       for (const [pid, end] of last) ticks += end - (started.has(pid) ? first.get(pid)! : 0);
       const extensionThreadCpu: Record<string, number> = {};
       for (const t of threads.values()) extensionThreadCpu[t.name] = (extensionThreadCpu[t.name] ?? 0) + (t.last - t.first) / TICKS_PER_SECOND;
-      return { cpuSeconds: ticks / TICKS_PER_SECOND, peakExtensionRss: peak, extensionThreadCpu };
+      return { cpuSeconds: ticks / TICKS_PER_SECOND, peakExtensionRss: peak, extensionThreadCpu, extensionProcessesAtPeak: atPeak };
     },
   };
 }
