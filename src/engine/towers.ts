@@ -41,6 +41,8 @@ export interface TowerOptions {
 }
 
 const WARMUP_TEXT = 'a photo of a cat';
+const VISION_NAMES = { input: 'pixel_values', output: 'image_embeds' };
+const TEXT_NAMES = { input: 'input_ids', output: 'text_embeds' };
 
 // Minimal WebGPU shapes (the project does not depend on @webgpu/types).
 interface GpuDeviceLike {
@@ -196,8 +198,9 @@ export class TowerBackends {
   }
 
   /**
-   * Creates both sessions for a backend and warms each up with one run. Session creation
-   * waits for `gate` (the files load before that).
+   * Creates both sessions for a backend and warms each up with one run; with `textFirst` (not
+   * on WebGPU) only the text session, the vision one on first use. Session creation waits for
+   * `gate` (the files load before that).
    */
   private async open(mode: OpenMode, context: OpenContext, gate?: Promise<unknown>): Promise<TowerPair> {
     const backend: Backend = mode === 'cpu' ? 'wasm' : mode;
@@ -209,21 +212,21 @@ export class TowerBackends {
     };
     stillWanted();
     const t0 = performance.now();
-    if (this.o.textFirst && mode !== 'webgpu') return this.openTextFirst(mode, ort, files, stillWanted, t0);
-    const vision = await TowerSession.open(ort, mode, files.vision, { input: 'pixel_values', output: 'image_embeds' });
+    const textFirst = !!this.o.textFirst && mode !== 'webgpu';
+    const vision = textFirst ? this.visionOnFirstUse(ort, mode, files.vision, stillWanted) : await TowerSession.open(ort, mode, files.vision, VISION_NAMES);
     let text: TowerSession;
     try {
-      text = await TowerSession.open(ort, mode, files.text, { input: 'input_ids', output: 'text_embeds' });
+      text = await TowerSession.open(ort, mode, files.text, TEXT_NAMES);
     } catch (err) {
-      await vision.release().catch(() => undefined);
+      if (vision instanceof TowerSession) await vision.release().catch(() => undefined);
       throw err;
     }
-    const threads = backend === 'wasm' ? ort.env.wasm?.numThreads || null : null;
-    const towers = new TowerPair(backend, mode === 'cpu' ? null : threads, vision, text, this.o);
+    const threads = mode === 'wasm' ? ort.env.wasm?.numThreads || null : null;
+    const towers = new TowerPair(backend, threads, vision, text, this.o);
     try {
       stillWanted();
       const size = this.o.spec.imageSize;
-      await towers.embedImages(new Float32Array(3 * size * size), 1);
+      if (!textFirst) await towers.embedImages(new Float32Array(3 * size * size), 1);
       await towers.embedTexts([WARMUP_TEXT]);
       stillWanted();
     } catch (err) {
@@ -234,15 +237,13 @@ export class TowerBackends {
     return towers;
   }
 
-  /** The text session now, warmed up; the vision session on first use, warmed up then. Only its graph's bytes are kept until then. */
-  private async openTextFirst(mode: OpenMode, ort: OrtModule, files: { vision: ModelBytes; text: ModelBytes }, stillWanted: () => void, t0: number): Promise<TowerPair> {
-    const backend: Backend = 'wasm';
-    const text = await TowerSession.open(ort, mode, files.text, { input: 'input_ids', output: 'text_embeds' });
-    let visionBytes: ModelBytes | null = files.vision;
-    const openVision = async () => {
+  /** Opens (and warms up) the vision session when called; only its graph's bytes are kept until then. */
+  private visionOnFirstUse(ort: OrtModule, mode: OpenMode, bytes: ModelBytes, stillWanted: () => void): () => Promise<TowerSession> {
+    let kept: ModelBytes | null = bytes;
+    return async () => {
       stillWanted();
-      const vision = await TowerSession.open(ort, mode, visionBytes!, { input: 'pixel_values', output: 'image_embeds' });
-      visionBytes = null;
+      const vision = await TowerSession.open(ort, mode, kept!, VISION_NAMES);
+      kept = null;
       try {
         const size = this.o.spec.imageSize;
         await vision.run(new Float32Array(3 * size * size), 1, [3, size, size]);
@@ -252,17 +253,5 @@ export class TowerBackends {
       }
       return vision;
     };
-    const threads = mode === 'cpu' ? null : ort.env.wasm?.numThreads || null;
-    const towers = new TowerPair(backend, threads, openVision, text, this.o);
-    try {
-      stillWanted();
-      await towers.embedTexts([WARMUP_TEXT]);
-      stillWanted();
-    } catch (err) {
-      await towers.dispose();
-      throw err;
-    }
-    this.openMs[backend] = performance.now() - t0;
-    return towers;
   }
 }
