@@ -80,6 +80,8 @@ export function parseContentMessage(v: unknown): ContentMessage | null {
       return isImageUrl(v.url) ? { type: v.type, url: v.url } : null;
     case 'nav-to':
       return isRank(v.rank) ? { type: v.type, rank: v.rank } : null;
+    case 'viewport':
+      return isNum(v.top) && isNum(v.height) && v.height >= 0 ? { type: v.type, top: v.top, height: v.height } : null;
     default:
       return null;
   }

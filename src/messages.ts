@@ -170,7 +170,9 @@ export type ContentMessage =
   /** The top frame's navigation bar went to a match another frame shows: reveal it there. */
   | { type: 'reveal-match'; url: string }
   /** A highlight badge was clicked in a child frame: the top frame's bar goes to this rank. */
-  | { type: 'nav-to'; rank: number };
+  | { type: 'nav-to'; rank: number }
+  /** The top frame scrolled (or resized): its visible band in document CSS pixels, for the indexing order. */
+  | { type: 'viewport'; top: number; height: number };
 
 /** What the content script answers to `context-target`: the image under the last right-click, if any. */
 export interface ContextTargetResponse {

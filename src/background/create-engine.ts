@@ -42,8 +42,8 @@ export interface EngineOptions {
 
 export function createEngine(o: EngineOptions): Promise<Embedder> {
   const { spec, ort, wasmOrt, tokenizer, prefer, loadFiles, ensureStored, source, onBackendChange } = o;
-  // The service worker cannot start Workers: WASM here runs on one thread.
-  const here = { spec, ort, wasmOrt, tokenizer, loadFiles, wasmThreads: 1 };
+  // The service worker cannot start Workers: WASM here runs on one thread. Text first (ClipEngine's textFirst).
+  const here = { spec, ort, wasmOrt, tokenizer, loadFiles, wasmThreads: 1, textFirst: true };
   const wasmBackend = offscreenAvailable()
     ? offscreenWasm({ spec, source, ensureStored, inWorker: () => ClipEngine.create({ ...here, prefer: 'wasm' }) })
     : undefined;

@@ -15,6 +15,7 @@ import browser, { type Menus, type Runtime, type Tabs } from 'webextension-polyf
 import { POPUP_PORT, type ErrorResponse, type RequestMessage, type RequestOf, type RequestType, type ResponseMap } from '../messages';
 import { parseContentMessage, parseRequestMessage } from '../message-validators';
 import { decodeImageBlob } from '../engine/decode';
+import { createImagePreparer } from './image-preparer';
 import { cacheStats, clearCache, getQuery, putQuery } from '../store/db';
 import { loadSettings, onSettingsChanged, type Settings } from '../settings';
 import { describe } from '../errors';
@@ -39,7 +40,8 @@ import { contentSenderTab, isOwnExtensionPage } from './senders';
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
 
-const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, decode: decodeImageBlob, revalidate });
+const preparer = createImagePreparer();
+const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, prepare: (file, spec) => preparer.prepare(file, spec), revalidate });
 const search = new TabSearch(pipeline, pushView);
 // A label set's vectors are one record in the queries store, under a key no typed query can have.
 const labelVectors = new LabelVectors({ load: getQuery, save: putQuery });
@@ -153,6 +155,11 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
   const content = parseContentMessage(raw);
   const contentTab = contentSenderTab(sender, self);
   if (content && contentTab !== null && sender.tab) {
+    if (content.type === 'viewport') {
+      // Only the top frame's scroll places the tab's images (viewport-order.ts).
+      if ((sender.frameId ?? 0) === 0) getTab(contentTab)?.setViewport({ top: content.top, height: content.height });
+      return undefined;
+    }
     if (content.type !== 'images-found') {
       // Only tabs we track have highlights to pin or clear.
       const tracked = getTab(contentTab);

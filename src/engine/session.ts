@@ -39,6 +39,12 @@ export interface EngineInit {
   /** Largest batch per inference run (default 8); bigger requests are split. */
   maxBatch?: number;
   /**
+   * WASM opens only the text tower before the engine is ready; the vision tower opens with the
+   * first images. A query needs only the text tower, and so does a page whose images are all
+   * cached: they are answered without waiting for the larger graph.
+   */
+  textFirst?: boolean;
+  /**
    * Opens WASM somewhere else instead of on `wasmOrt` here (Chrome: the offscreen document).
    * Its rows must be unit-length too.
    */
@@ -75,9 +81,9 @@ export class ClipEngine {
     if (cpu && prefer !== 'auto' && prefer !== 'cpu') throw new Error(`onnxruntime-node only runs the 'cpu' backend (prefer: '${prefer}')`);
     if (!cpu && prefer === 'cpu') throw new Error("prefer 'cpu' needs onnxruntime-node; this ORT module is onnxruntime-web");
 
-    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange } = init;
+    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange, textFirst } = init;
     const maxBatch = Math.max(1, Math.floor(init.maxBatch ?? DEFAULT_MAX_BATCH));
-    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend });
+    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend, textFirst });
     const policy = new BackendPolicy<EmbeddingBackend>({
       prefer: prefer === 'cpu' ? 'auto' : prefer,
       wasm: wasmBackend ?? towers.wasm,
