@@ -102,7 +102,7 @@ export interface LabelProgress {
 export type ModelPhase = 'idle' | 'confirm' | 'downloading' | 'loading' | 'ready' | 'error';
 
 /** What the engine host is doing while phase is 'loading' (what it can see of the start-up). */
-export type LoadingStep = 'checking' | 'reading-files' | 'starting-sessions';
+export type LoadingStep = 'checking' | 'reading-files' | 'starting-sessions' | 'vision-session' | 'text-session' | 'warming-up';
 
 /** A failure as the UI shows it: one short sentence, and the technical part (URL, status) to unfold. */
 export interface ModelFailure {

@@ -23,6 +23,9 @@ const STEP_KEYS = {
   checking: 'modelsStepChecking',
   'reading-files': 'modelsStepReadingFiles',
   'starting-sessions': 'modelsStepStartingSessions',
+  'vision-session': 'modelsStepVisionSession',
+  'text-session': 'modelsStepTextSession',
+  'warming-up': 'modelsStepWarmingUp',
 } as const;
 
 /** "Starting MobileCLIP-S0… (reading the model files, 4 s)". */

@@ -262,6 +262,7 @@ class EngineHost {
       source: bundled ? { kind: 'bundled', baseUrl: browser.runtime.getURL('models') } : { kind: 'store', baseUrl: settings.modelBaseUrl },
       // Asked for the GPU and not on it: the reason (unavailable, failed to start, failed later) for the popup.
       onBackendChange: (backend, reason, threads) => setStatus({ backend, threads, webgpuFailure: settings.backend === 'webgpu' && backend !== 'webgpu' ? reason : null }),
+      onStep: (_backend, name) => step(name),
     });
     ready = true;
     setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null, errorDetail: null, step: null, stepSince: null });

@@ -163,6 +163,8 @@ function fixture(id: string, label: string): ModelSpec {
     },
     relevance: FIXTURE_RELEVANCE,
     testOnly: true,
+    // The files scripts/make-fixture-model.ts writes (a download of 'fixture-download' fetches them all).
+    downloadBytes: 7_686_280,
   };
 }
 

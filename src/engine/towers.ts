@@ -36,7 +36,12 @@ export interface TowerOptions {
   cpu: boolean;
   /** WASM runs elsewhere (the policy's WASM provider is not `wasm` here): WebGPU never waits for it. */
   wasmElsewhere?: boolean;
+  /** Start-up progress of a backend opened here (for a sign of life while sessions are created). */
+  onStep?(backend: Backend, step: StartupStep): void;
 }
+
+/** What opening a backend is busy with: each session, then one warm-up run of each tower. */
+export type StartupStep = 'vision-session' | 'text-session' | 'warming-up';
 
 const WARMUP_TEXT = 'a photo of a cat';
 
@@ -184,9 +189,11 @@ export class TowerBackends {
     };
     stillWanted();
     const t0 = performance.now();
+    this.o.onStep?.(backend, 'vision-session');
     const vision = await TowerSession.open(ort, mode, files.vision, { input: 'pixel_values', output: 'image_embeds' });
     let text: TowerSession;
     try {
+      this.o.onStep?.(backend, 'text-session');
       text = await TowerSession.open(ort, mode, files.text, { input: 'input_ids', output: 'text_embeds' });
     } catch (err) {
       await vision.release().catch(() => undefined);
@@ -196,6 +203,7 @@ export class TowerBackends {
     const towers = new TowerPair(backend, mode === 'cpu' ? null : threads, vision, text, this.o);
     try {
       stillWanted();
+      this.o.onStep?.(backend, 'warming-up');
       const size = this.o.spec.imageSize;
       await towers.embedImages(new Float32Array(3 * size * size), 1);
       await towers.embedTexts([WARMUP_TEXT]);
