@@ -350,6 +350,27 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       expect(await popup.evaluate(() => document.querySelector<HTMLElement>('#index-stats')!.dataset.embedded)).toBe(embeddedBefore);
       expect(await popup.text('#model-name')).toBe('Fixture (download test)');
     });
+
+    it('after switching to another model, the downloaded one can be deleted and its storage is freed', async () => {
+      const options = await harness.openPage(OPTIONS);
+      const row = (id: string) => `[data-testid=model-row][data-id="${id}"]`;
+      const rowState = (id: string) => options.evaluate((sel) => {
+        const r = document.querySelector<HTMLElement>(sel);
+        return r ? { state: r.dataset.state, inUse: r.dataset.inUse, disk: Number(r.dataset.diskBytes) } : null;
+      }, row(id));
+      await waitUntil('the model list', () => rowState(MODEL_ID), (r) => r?.state === 'stored');
+      // The bundled fixture needs no download: no question, the switch is immediate.
+      await options.click(`${row('fixture')} [data-testid=model-use]`);
+      await waitUntil('the bundled fixture in use', () => rowState('fixture'), (r) => r?.inUse === 'true');
+      await options.click(`${row(MODEL_ID)} [data-testid=model-delete]`);
+      expect(await waitUntil('the deleted model', () => rowState(MODEL_ID), (r) => r?.state === 'absent')).toMatchObject({ disk: 0, inUse: 'false' });
+      const left = await options.evaluate(async () => {
+        const cache = await caches.open('mobileclip-models');
+        return (await cache.keys()).map((r) => r.url).filter((u) => u.includes('fixture-download'));
+      });
+      expect(left).toEqual([]);
+      await options.close();
+    });
   });
 }
 

@@ -87,7 +87,8 @@ export async function deleteModel(id: string): Promise<void> {
   const spec = requireModel(id);
   if ((await bundledModels()).includes(id)) throw new Error(t('modelsDeleteBundled', spec.label));
   const chosen = await chooseModel(await loadSettings());
-  if (chosen.id === id || engineHost.status.id === id) throw new Error(t('modelsDeleteInUse', spec.label));
+  const running = engineHost.status.phase !== 'idle' && engineHost.status.id === id;
+  if (chosen.id === id || running) throw new Error(t('modelsDeleteInUse', spec.label));
   if (engineHost.status.switching?.id === id) throw new Error(t('modelsSwitchBusy', spec.label));
   await removeStoredModel(spec, { store: modelStore });
 }
