@@ -311,7 +311,7 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       expect(byId.get(MODEL_ID)!.disk).toBeLessThan(7_700_000);
       expect(byId.get('fixture')).toMatchObject({ state: 'bundled', inUse: 'false' });
       expect(byId.get('mobileclip-s0')).toMatchObject({ state: 'absent', inUse: 'false' });
-      expect(byId.get('mobileclip-s0')!.text).toMatch(/MobileCLIP-S0.*Not downloaded.*256×256 px images · about 90\.1 MB download · about 0\.9 s per image/);
+      expect(byId.get('mobileclip-s0')!.text).toMatch(/MobileCLIP-S0.*Not downloaded.*256×256 px images · about 90\.1 MB download · about 0\.3 s per image/);
       console.log(`${name} options, model list: ${rows.map((r) => `${r.id}=${r.state}${r.inUse === 'true' ? '*' : ''}`).join(', ')}`);
       // The model in use cannot be deleted; the button says why.
       expect(await options.evaluate((sel) => document.querySelector<HTMLButtonElement>(`${sel} [data-testid=model-delete]`)!.disabled, row(MODEL_ID))).toBe(true);

@@ -68,6 +68,10 @@ describe('download size and speed hints', () => {
     expect(bytes('mobileclip-s0')).toBeLessThan(bytes('mobileclip-s1'));
     expect(bytes('mobileclip-s1')).toBeLessThan(bytes('mobileclip-s2'));
     expect(bytes('mobileclip-s2')).toBeLessThan(bytes('mobileclip-b'));
+    const speed = (id: string) => requireModel(id).speedMs!;
+    expect(speed('mobileclip-s0')).toBeLessThan(speed('mobileclip-s1'));
+    expect(speed('mobileclip-s1')).toBeLessThan(speed('mobileclip-s2'));
+    expect(speed('mobileclip-s2')).toBeLessThan(speed('mobileclip-b'));
     // MobileCLIP2 ships fp32 text towers: more to download than v1's int8 ones.
     expect(bytes('mobileclip2-s0')).toBeGreaterThan(bytes('mobileclip-s0'));
   });

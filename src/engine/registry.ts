@@ -82,15 +82,16 @@ function mobileclip2Files(sizeDir: string): ModelSpec['files'] {
  *   ../shared/archmodels (same parameter counts as the published towers): fp32 image tower, int8
  *   (v1) or fp32 (MobileCLIP2) text tower, and the CLIP tokenizer.json (about 2.2 MB).
  * - speedMs: image-tower milliseconds per image on one WASM thread of a 2-core machine, measured
- *   on those replicas with bench/model-speed.bench.ts (MobileCLIP2 towers share v1's sizes).
+ *   on those replicas with bench/model-speed.bench.ts, fastest of 9 runs (the machine is shared;
+ *   MobileCLIP2 towers share v1's sizes).
  */
 const MB = 1e6;
 const TOKENIZER_MB = 2.2;
 const VISION = {
-  s0: { mb: 45.3, ms: 860 },
-  s1: { mb: 85.5, ms: 1150 },
-  s2: { mb: 142.4, ms: 1060 },
-  b: { mb: 344.9, ms: 3840 },
+  s0: { mb: 45.3, ms: 260 },
+  s1: { mb: 85.5, ms: 520 },
+  s2: { mb: 142.4, ms: 770 },
+  b: { mb: 344.9, ms: 1310 },
 } as const;
 const TEXT_MB = { mctInt8: 42.6, baseInt8: 63.7, mct: 169.7, base: 253.6 } as const;
 
