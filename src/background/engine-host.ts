@@ -93,11 +93,6 @@ class EngineHost {
     this.consented.add(id);
   }
 
-  /** Whether a load may download `id` without asking. */
-  mayDownload(id: string): boolean {
-    return this.consented.has(id);
-  }
-
   /** Stops the download of the model being loaded; the load falls back to asking (phase 'confirm'). */
   cancelDownload(): boolean {
     if (this.status.phase !== 'downloading' || !this.abort) return false;
