@@ -20,6 +20,7 @@ import { cacheStats, clearCache, getQuery, putQuery } from '../store/db';
 import { loadSettings, onSettingsChanged, type Settings } from '../settings';
 import { describe } from '../errors';
 import { engineHost } from './engine-host';
+import { cancelModelDownload, deleteModel, modelInventory, useModel } from './model-library';
 import { EmbeddingPipeline } from './embedding-pipeline';
 import { forgetTabLimits, loadImageBytes } from './image-source';
 import { Indexer } from './indexer';
@@ -114,6 +115,28 @@ const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<Respons
   thumbnail: async ({ tabId, url }) => ({ ok: true, dataUrl: (await memory.thumbnail(tabId, url)) ?? (await thumbnailFor(tabId, url)) }),
   'retry-model': async () => {
     await retryModel();
+    return { ok: true };
+  },
+  // models (model-library.ts)
+  'model-download': async ({ id }) => {
+    engineHost.consent(id);
+    if (engineHost.status.phase === 'confirm') {
+      indexer.requeue((entry) => entry.failure?.reason === 'model');
+      engineHost.get().catch(() => undefined);
+    }
+    return { ok: true };
+  },
+  'model-cancel': async () => {
+    cancelModelDownload();
+    return { ok: true };
+  },
+  'model-use': async ({ id, download }) => {
+    await useModel(id, download);
+    return { ok: true };
+  },
+  'model-inventory': () => modelInventory(),
+  'model-delete': async ({ id }) => {
+    await deleteModel(id);
     return { ok: true };
   },
   // visual memory (memory.ts)

@@ -15,7 +15,7 @@
 
 import type { Backend, ModelBytes, ModelSpec } from './types.ts';
 import { BackendPolicy, type BackendProvider } from './backend-policy.ts';
-import { TowerBackends, type EmbeddingBackend, type Tokenizer } from './towers.ts';
+import { TowerBackends, type EmbeddingBackend, type Tokenizer, type TowerOptions } from './towers.ts';
 import type { OrtModule } from './tower-session.ts';
 
 export { TowerSession, type OpenMode, type OrtModule } from './tower-session.ts';
@@ -51,6 +51,8 @@ export interface EngineInit {
   wasmBackend?: BackendProvider<EmbeddingBackend>;
   /** Called whenever the backend answering requests changes (including the first choice), or its thread count does. */
   onBackendChange?(backend: Backend, reason: string, threads: number | null): void;
+  /** Start-up steps of the backends opened in this context (sessions, warm-up). */
+  onStep?: TowerOptions['onStep'];
 }
 
 export interface EngineInfo {
@@ -81,9 +83,9 @@ export class ClipEngine {
     if (cpu && prefer !== 'auto' && prefer !== 'cpu') throw new Error(`onnxruntime-node only runs the 'cpu' backend (prefer: '${prefer}')`);
     if (!cpu && prefer === 'cpu') throw new Error("prefer 'cpu' needs onnxruntime-node; this ORT module is onnxruntime-web");
 
-    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange, textFirst } = init;
+    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange, textFirst, onStep } = init;
     const maxBatch = Math.max(1, Math.floor(init.maxBatch ?? DEFAULT_MAX_BATCH));
-    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend, textFirst });
+    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend, textFirst, onStep });
     const policy = new BackendPolicy<EmbeddingBackend>({
       prefer: prefer === 'cpu' ? 'auto' : prefer,
       wasm: wasmBackend ?? towers.wasm,

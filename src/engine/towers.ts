@@ -38,7 +38,12 @@ export interface TowerOptions {
   wasmElsewhere?: boolean;
   /** WASM opens the vision tower on first use (see EngineInit.textFirst). */
   textFirst?: boolean;
+  /** Start-up progress of a backend opened here (for a sign of life while sessions are created). */
+  onStep?(backend: Backend, step: StartupStep): void;
 }
+
+/** What opening a backend is busy with: each session, then one warm-up run of each tower. */
+export type StartupStep = 'vision-session' | 'text-session' | 'warming-up';
 
 const WARMUP_TEXT = 'a photo of a cat';
 const VISION_NAMES = { input: 'pixel_values', output: 'image_embeds' };
@@ -213,9 +218,11 @@ export class TowerBackends {
     stillWanted();
     const t0 = performance.now();
     const textFirst = !!this.o.textFirst && mode !== 'webgpu';
+    if (!textFirst) this.o.onStep?.(backend, 'vision-session');
     const vision = textFirst ? this.visionOnFirstUse(ort, mode, files.vision, stillWanted) : await TowerSession.open(ort, mode, files.vision, VISION_NAMES);
     let text: TowerSession;
     try {
+      this.o.onStep?.(backend, 'text-session');
       text = await TowerSession.open(ort, mode, files.text, TEXT_NAMES);
     } catch (err) {
       if (vision instanceof TowerSession) await vision.release().catch(() => undefined);
@@ -225,6 +232,7 @@ export class TowerBackends {
     const towers = new TowerPair(backend, threads, vision, text, this.o);
     try {
       stillWanted();
+      this.o.onStep?.(backend, 'warming-up');
       const size = this.o.spec.imageSize;
       if (!textFirst) await towers.embedImages(new Float32Array(3 * size * size), 1);
       await towers.embedTexts([WARMUP_TEXT]);
