@@ -243,8 +243,8 @@ export interface ThumbnailResponse {
 export interface OkResponse {
   ok: true;
 }
-export type MemoryStoreName = 'embeddings' | 'urls' | 'queries' | 'pages' | 'thumbnails';
-export const MEMORY_STORE_NAMES: readonly MemoryStoreName[] = ['embeddings', 'urls', 'queries', 'pages', 'thumbnails'];
+export type MemoryStoreName = 'embeddings' | 'urls' | 'queries' | 'pages' | 'thumbnails' | 'labels';
+export const MEMORY_STORE_NAMES: readonly MemoryStoreName[] = ['embeddings', 'urls', 'queries', 'pages', 'thumbnails', 'labels'];
 export interface MemoryUsage {
   stores: Record<MemoryStoreName, { count: number; bytes: number }>;
   totalBytes: number;

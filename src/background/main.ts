@@ -15,7 +15,7 @@ import browser, { type Menus, type Runtime, type Tabs } from 'webextension-polyf
 import { POPUP_PORT, type ErrorResponse, type RequestMessage, type RequestOf, type RequestType, type ResponseMap } from '../messages';
 import { parseContentMessage, parseRequestMessage } from '../message-validators';
 import { decodeImageBlob } from '../engine/decode';
-import { cacheStats, clearCache, getQuery, putQuery } from '../store/db';
+import { cacheStats, clearCache, labelVectorStore } from '../store/db';
 import { loadSettings, onSettingsChanged, type Settings } from '../settings';
 import { describe } from '../errors';
 import { engineHost } from './engine-host';
@@ -42,7 +42,7 @@ declare const __TARGET__: 'chrome' | 'firefox';
 const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, decode: decodeImageBlob, revalidate });
 const search = new TabSearch(pipeline, pushView);
 // A label set's vectors are one record in the queries store, under a key no typed query can have.
-const labelVectors = new LabelVectors({ load: getQuery, save: putQuery });
+const labelVectors = new LabelVectors(labelVectorStore);
 const classifier = new Classifier(pipeline, labelVectors, pushView);
 const memory = new Memory(pipeline, pushView); // visual memory
 memory.startPruning(); // visual memory

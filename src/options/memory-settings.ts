@@ -12,6 +12,7 @@ const STORE_LABELS: Record<MemoryStoreName, string> = {
   queries: 'Recent searches',
   pages: 'Pages (history)',
   thumbnails: 'Previews',
+  labels: 'Label-set vectors',
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, testid?: string): HTMLElementTagNameMap[K] {

@@ -7,7 +7,7 @@ import type { LensDB, StoreName } from './schema';
 
 export type Db = IDBPDatabase<LensDB>;
 export type Totals = Record<StoreName, StoreUsage>;
-type MetaStore = IDBPObjectStore<LensDB, StoreNames<LensDB>[], 'meta', 'readwrite'>;
+type MetaStore = IDBPObjectStore<LensDB, StoreNames<LensDB>[], 'meta', 'readwrite' | 'versionchange'>;
 
 /** Writes the ledger's changes into `meta` within the caller's transaction; returns the new totals. */
 export async function commitLedger(meta: MetaStore, ledger: Ledger): Promise<Totals> {

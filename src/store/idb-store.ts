@@ -266,6 +266,25 @@ export class IdbStore implements LensStore {
     });
   }
 
+  async getLabelVectors(modelId: string, key: string): Promise<Float32Array | undefined> {
+    return (await this.read('reading label vectors', (db) => db.get('labels', [modelId, key])))?.vectors;
+  }
+
+  async putLabelVectors(modelId: string, key: string, vectors: Float32Array): Promise<void> {
+    const record = { modelId, key, vectors, savedAt: Date.now() };
+    await this.write('saving label vectors', [], async (db) => {
+      const tx = db.transaction(['labels', 'meta'], 'readwrite');
+      return atomically(tx, async () => {
+        const ledger = new Ledger();
+        const old = await tx.objectStore('labels').get([modelId, key]);
+        if (old) ledger.remove('labels', estimateBytes.labels(old));
+        ledger.add('labels', estimateBytes.labels(record));
+        await tx.objectStore('labels').put(record);
+        return commitLedger(tx.objectStore('meta'), ledger);
+      });
+    });
+  }
+
   async putPage(page: PageInput): Promise<void> {
     const protect = [recordId('pages', page.url), ...page.images.map((i) => recordId('thumbnails', i.sha256))];
     await this.write('saving a page', protect, (db) => putPageTx(db, page, () => this.clock.stamp()));
