@@ -76,7 +76,7 @@ describe('message validators', () => {
       omitted: 0,
       results: [],
       storage: { persistent: true, error: null, errors: 0 },
-      memory: { scope: 'page', historyEnabled: false, loading: false, indexed: 0, otherModelPages: 0, error: null },
+      memory: { scope: 'page', historyEnabled: false, loading: false, indexed: 0, otherModelPages: 0, error: null, reembed: null },
     };
     expect(parseBackgroundPortMessage({ type: 'view', view })).not.toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'https://a.b/c.png' } })).not.toBeNull();
@@ -96,7 +96,7 @@ describe('message validators', () => {
       similarTo: null,
       omitted: 0,
       storage: { persistent: false, error: { kind: 'quota', message: 'storage is full', at: 1 }, errors: 1 },
-      memory: { scope: 'all', historyEnabled: true, loading: true, indexed: 10, otherModelPages: 2, error: null },
+      memory: { scope: 'all', historyEnabled: true, loading: true, indexed: 10, otherModelPages: 2, error: null, reembed: null },
     };
     const other = { url: 'https://a.b/c.png', score: 0.3, rank: 1, alt: '', width: 1, height: 1, match: true, pageUrl: 'https://a.b/', pageTitle: 'A', favicon: null };
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [other] } })).not.toBeNull();

@@ -11,7 +11,7 @@ import { relevanceOf } from '../engine/registry';
 import { compareScores, judgeMatches, relevance, type RelevanceScale } from '../engine/relevance';
 import { dot } from '../engine/similarity';
 import { VectorIndex } from '../engine/vector-index';
-import type { MemoryView, SearchResult, SearchScope } from '../messages';
+import type { MemoryView, ReembedView, SearchResult, SearchScope } from '../messages';
 import type { LensStore } from '../store/lens-store';
 import type { PageInput } from '../store/pages';
 import type { PageRecord } from '../store/schema';
@@ -86,6 +86,7 @@ const states = new Map<number, ScopeState>();
 const indexes = new Map<LensStore, HistoryIndex>();
 let historyOn = false;
 let currentModelId: string | null = null;
+let reembedStatus: ReembedView | null = null;
 
 function stateOf(tabId: number): ScopeState {
   let state = states.get(tabId);
@@ -319,6 +320,11 @@ export function setMemoryStatus(status: { historyEnabled: boolean; modelId: stri
   currentModelId = status.modelId;
 }
 
+/** The re-embedding job's latest progress (set by memory.ts), shown while its model is current. */
+export function setReembedStatus(progress: ReembedView | null): void {
+  reembedStatus = progress;
+}
+
 /** The tab's view with its scope, its history state, and other pages' results merged in. */
 export function scopedResults(tabId: number, pageResults: readonly SearchResult[]): { results: SearchResult[]; memory: MemoryView } {
   const state = states.get(tabId);
@@ -331,6 +337,7 @@ export function scopedResults(tabId: number, pageResults: readonly SearchResult[
     indexed: current?.index.size ?? 0,
     otherModelPages: current?.done ? current.otherModelPages : 0,
     error: state?.error ?? null,
+    reembed: reembedStatus && reembedStatus.modelId === currentModelId ? { ...reembedStatus } : null,
   };
   const others = state && state.scope !== 'page' && tab && (tab.query || tab.similarTo) ? state.others : [];
   return { results: mergeResults(pageResults, others, state?.scale), memory };

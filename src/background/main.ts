@@ -30,6 +30,7 @@ import { createPageMenus, onMenuClicked, type PageMenuActions } from './page-men
 import { buildView, pushAllViews, pushView, servePopup } from './popup-views';
 import { sendToTab } from './page-commands';
 import { thumbnailFor } from './thumbnails';
+import { BackgroundIndexing } from './background-indexing';
 import { allTabs, ensureTab, forgetTab, getTab, setMergeDuplicates, type TabState } from './tabs';
 import { Memory } from './memory';
 import { revalidate } from './revalidate';
@@ -44,7 +45,8 @@ const search = new TabSearch(pipeline, pushView);
 // A label set's vectors are one record in the queries store, under a key no typed query can have.
 const labelVectors = new LabelVectors(labelVectorStore);
 const classifier = new Classifier(pipeline, labelVectors, pushView);
-const memory = new Memory(pipeline, pushView); // visual memory
+// visual memory; its background jobs wait while tabs the indexer serves have images pending
+const memory = new Memory(pipeline, pushView, { indexerBusy: () => [...allTabs()].some((tab) => mayIndex(tab) && tab.hasPending()), pushAllViews });
 memory.startPruning(); // visual memory
 
 function onTabChanged(tab: TabState): void {
@@ -53,9 +55,17 @@ function onTabChanged(tab: TabState): void {
   memory.tabChanged(tab); // visual memory: records the page, reveals an opened result
 }
 
-/** Set from settings.indexInBackground: every page is indexed, asked for or not. */
-let indexInBackground = false;
-const indexer = new Indexer(pipeline, onTabChanged, (tab) => indexInBackground || tab.asked);
+/** settings.indexInBackground: unasked pages too, when idle, shown tabs only, excluded sites never. */
+const backgroundIndexing = new BackgroundIndexing();
+/** Whether the indexer may fetch and embed the tab's images now. */
+function mayIndex(tab: TabState): boolean {
+  return backgroundIndexing.mayIndex(tab, allTabs());
+}
+void browser.tabs.query({ active: true }).then((tabs) => {
+  for (const t of tabs) if (t.id !== undefined && t.windowId !== undefined) backgroundIndexing.shown(t.windowId, t.id);
+  indexer.kick();
+});
+const indexer = new Indexer(pipeline, onTabChanged, mayIndex);
 const askedTabs = new AskedTabs();
 
 /** The person asked for the tab's page (popup, menu, shortcut): its images may be fetched now. */
@@ -127,6 +137,10 @@ const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<Respons
   },
   'memory-export': async () => ({ ok: true, text: await memory.exportFile() }),
   'memory-import': ({ text }) => memory.importFile(text),
+  reembed: async (request) => {
+    memory.reembed(request);
+    return { ok: true };
+  },
 };
 
 function handleRequest(message: RequestMessage): Promise<ResponseMap[RequestType]> {
@@ -164,6 +178,7 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
     const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden, content.omitted);
     if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
+    if (sender.tab.active && sender.tab.windowId !== undefined) backgroundIndexing.shown(sender.tab.windowId, contentTab);
     onTabChanged(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
@@ -198,8 +213,10 @@ browser.runtime.onConnect.addListener((port) => {
 });
 
 // Images only a screenshot can read wait until their tab is shown.
-browser.tabs.onActivated.addListener(({ tabId }) => {
+browser.tabs.onActivated.addListener(({ tabId, windowId }) => {
   indexer.setActive(tabId);
+  backgroundIndexing.shown(windowId, tabId);
+  if (backgroundIndexing.on) indexer.kick(); // a shown tab may now be indexed
   const tab = getTab(tabId);
   if (!tab?.requeue((entry) => entry.failure?.reason === 'needs-visible-tab')) return;
   onTabChanged(tab);
@@ -211,7 +228,10 @@ browser.tabs.onRemoved.addListener((tabId) => {
   forgetTabLimits(tabId);
   memory.tabClosed(tabId); // visual memory
 });
-browser.windows.onRemoved.addListener(() => void memory.windowClosed()); // visual memory: private store goes with the last private window
+browser.windows.onRemoved.addListener((windowId) => {
+  backgroundIndexing.windowClosed(windowId);
+  void memory.windowClosed(); // visual memory: private store goes with the last private window
+});
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
   if (change.status === 'loading' && change.url) {
     const tab = getTab(tabId);
@@ -249,7 +269,7 @@ loadSettings().then((s) => {
   memory.configure(s); // visual memory
   engineSettings = engineKey(s);
   setMergeDuplicates(s.mergeDuplicates);
-  indexInBackground = s.indexInBackground;
+  backgroundIndexing.configure({ enabled: s.indexInBackground, excludedSites: s.historyExcludedSites });
   indexer.kick();
 });
 // A restarted worker resumes the tabs that were asked for: their pages report their images again.
@@ -263,10 +283,8 @@ askedTabs.restore().then((tabIds) => {
 });
 onSettingsChanged((settings) => {
   memory.configure(settings); // visual memory
-  if (settings.indexInBackground !== indexInBackground) {
-    indexInBackground = settings.indexInBackground;
-    indexer.kick();
-  }
+  backgroundIndexing.configure({ enabled: settings.indexInBackground, excludedSites: settings.historyExcludedSites });
+  indexer.kick();
   if (setMergeDuplicates(settings.mergeDuplicates)) {
     for (const tab of allTabs()) {
       tab.regroupDuplicates();

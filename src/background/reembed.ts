@@ -11,24 +11,14 @@
 // The job yields to the indexing the person waits for: while `busy()` says a visible or asked
 // tab has images pending, it pauses between pictures.
 import { describe } from '../errors';
+import type { ReembedView } from '../messages';
 import type { LensStore } from '../store/lens-store';
 import type { PageInput } from '../store/pages';
 import type { PageRecord } from '../store/schema';
 import type { EmbeddingPipeline } from './embedding-pipeline';
 
-export type ReembedState = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
-
-export interface ReembedProgress {
-  modelId: string;
-  state: ReembedState;
-  pagesDone: number;
-  pagesTotal: number;
-  /** Pictures the model embedded for this job. */
-  imagesEmbedded: number;
-  /** Pictures whose address no longer gave the bytes remembered (gone, refused, or changed). */
-  unreachable: number;
-  error: string | null;
-}
+/** What the popup shows of the job (fields documented in messages.ts). */
+export type ReembedProgress = ReembedView;
 
 export interface ReembedDeps {
   store: LensStore;
