@@ -13,7 +13,7 @@
 //    procedural images and prompts. Random weights reproduce the architecture's output
 //    statistics only partly (no learned semantics), so treat both as indications.
 //
-// Run: npx tsx bench/vector-index.bench.ts [runs] [--no-replica]
+// Run: npx tsx bench/vector-index.bench.ts [runs] [--no-replica] [--replica-images=1200]
 // (node --expose-gc --import tsx bench/vector-index.bench.ts gives steadier memory figures)
 
 import { cpus } from 'node:os';
@@ -24,6 +24,8 @@ import { seededRandom as rng } from '../src/engine/seeded-random.ts';
 const args = process.argv.slice(2);
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 15);
 const withReplica = !args.includes('--no-replica');
+/** Replica images embedded for the agreement table (more than RESCORE_CANDIDATES exercises int8+fp16's rescoring). */
+const replicaImages = Number(args.find((a) => a.startsWith('--replica-images='))?.split('=')[1] ?? 1200);
 const DIM = 512;
 const K = 50;
 
@@ -127,7 +129,7 @@ function agreement(name: string, images: Float32Array[], queries: Float32Array[]
 
 const agreeRows: string[][] = [['embeddings', 'images x queries', 'image-image cos mean [min,max]', 'text-image cos', 'top-10 overlap int8 vs fp16', 'fp16 vs exact fp32', 'int8+fp16 top-50 = fp16']];
 agreeRows.push(agreement('synthetic CLIP-like', Array.from({ length: 50_000 }, syntheticImage), Array.from({ length: 200 }, syntheticText)));
-if (withReplica) agreeRows.push(agreement('replica mci0 + text_mct (random weights)', ...(await replicaEmbeddings(400, 100))));
+if (withReplica) agreeRows.push(agreement('replica mci0 + text_mct (random weights)', ...(await replicaEmbeddings(replicaImages, 100))));
 console.log('\nranking agreement: int8 and int8+fp16 against fp16');
 printTable(agreeRows);
 
