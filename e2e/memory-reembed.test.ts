@@ -1,6 +1,7 @@
 // The visual memory after a model change, and the background-indexing offer, in Chromium:
 //   - turning history on (options page, or the popup's first use of "Everything seen") offers
-//     background indexing; accepting sets the option;
+//     background indexing; accepting sets the option; background indexing leaves a hidden tab
+//     alone until it is shown;
 //   - pages remembered with one model are counted in "Everything seen" under another, and the
 //     re-embed job fetches their pictures again, embeds them with the current model, reports the
 //     picture whose address is gone, and the pages are then found.
@@ -84,6 +85,42 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
       await popup.waitFor('[data-testid=background-indexing-offer]');
       await popup.click('[data-testid=accept-background-indexing]');
       expect(await waitUntil('the option saved from the popup', () => storedSettings(harness), (s) => s.indexInBackground === true, 10_000)).toMatchObject({ historyEnabled: true });
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('background indexing leaves a tab opened in the background alone until it is shown', async () => {
+    const harness = await launchChromium(CHROME_DIR); // background indexing on
+    try {
+      const embeddings = () =>
+        harness.evalInExtension(
+          () =>
+            new Promise<number>((done, fail) => {
+              const open = indexedDB.open('mobileclip-lens');
+              open.onsuccess = () => {
+                const count = open.result.transaction('embeddings').objectStore('embeddings').count();
+                count.onsuccess = () => done(count.result);
+                count.onerror = () => fail(count.error);
+              };
+              open.onerror = () => fail(open.error);
+            }),
+        );
+      await harness.openPage(`${server.origin}/colors.html`); // shown: indexed unasked
+      await waitUntil('the shown tab indexed', embeddings, (n) => n === 6, 60_000);
+      const hiddenUrl = `${server.origin}/memory-other.html`;
+      const tabId = await harness.evalInExtension(async (url) => ((await (globalThis as any).chrome.tabs.create({ url, active: false })) as { id: number }).id, hiddenUrl);
+      await waitUntil(
+        'the hidden tab loaded',
+        () => harness.evalInExtension(async (id) => ((await (globalThis as any).chrome.tabs.get(id)) as { status: string }).status, tabId),
+        (status) => status === 'complete',
+        20_000,
+      );
+      // Its content script reports its images at load; give the indexer ample time to (wrongly) start.
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(await embeddings()).toBe(6);
+      await harness.evalInExtension(async (id) => void (await (globalThis as any).chrome.tabs.update(id, { active: true })), tabId);
+      await waitUntil('the tab indexed once shown', embeddings, (n) => n === 9, 60_000);
     } finally {
       await harness.close();
     }
