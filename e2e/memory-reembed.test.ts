@@ -1,7 +1,7 @@
 // The visual memory after a model change, and the background-indexing offer, in Chromium:
 //   - turning history on (options page, or the popup's first use of "Everything seen") offers
-//     background indexing; accepting sets the option; background indexing leaves a hidden tab
-//     alone until it is shown;
+//     background indexing; accepting sets the option; background indexing leaves a tab opened in the
+//     background alone until it is shown;
 //   - pages remembered with one model are counted in "Everything seen" under another, and the
 //     re-embed job fetches their pictures again, embeds them with the current model, reports the
 //     picture whose address is gone, and the pages are then found.
@@ -70,7 +70,7 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
       expect(await options.evaluate(() => document.querySelectorAll('[data-testid=background-indexing-offer]').length)).toBe(0);
       await options.click('[data-testid=history-enabled]');
       await options.waitFor('[data-testid=background-indexing-offer]');
-      expect(await options.text('[data-testid=background-indexing-offer]')).toContain('hidden tabs paused');
+      expect(await options.text('[data-testid=background-indexing-offer]')).toContain('tabs opened in the background only once you look at them');
       await options.click('[data-testid=accept-background-indexing]');
       expect(await waitUntil('the option saved', () => storedSettings(harness), (s) => s.indexInBackground === true, 10_000)).toMatchObject({ historyEnabled: true });
       expect(await options.evaluate(() => document.querySelector<HTMLInputElement>('#index-in-background')!.checked)).toBe(true);

@@ -8,31 +8,30 @@ describe('BackgroundIndexing', () => {
     const policy = new BackgroundIndexing();
     const a = tab(1, 'https://a.test/', true);
     const b = tab(2, 'https://b.test/');
-    policy.shown(10, 2);
+    policy.shown(2);
     expect(policy.mayIndex(a, [a])).toBe(true);
     expect(policy.mayIndex(b, [b])).toBe(false);
     policy.configure({ enabled: true, excludedSites: [] });
     expect(policy.mayIndex(b, [b])).toBe(true);
   });
 
-  it('pauses hidden tabs until their window shows them, and forgets closed windows', () => {
+  it('leaves a tab opened in the background alone until it is first shown, and forgets closed tabs', () => {
     const policy = new BackgroundIndexing();
     policy.configure({ enabled: true, excludedSites: [] });
     const b = tab(2, 'https://b.test/');
     expect(policy.mayIndex(b, [b])).toBe(false);
-    policy.shown(10, 2);
+    policy.shown(2);
     expect(policy.mayIndex(b, [b])).toBe(true);
-    policy.shown(10, 3); // another tab of the same window comes to the front
-    expect(policy.mayIndex(b, [b])).toBe(false);
-    policy.shown(11, 2);
-    policy.windowClosed(11);
-    expect(policy.mayIndex(b, [b])).toBe(false);
+    policy.shown(3); // another tab comes to the front: the page already looked at goes on
+    expect(policy.mayIndex(b, [b])).toBe(true);
+    policy.tabClosed(2);
+    expect(policy.mayIndex(b, [b])).toBe(false); // a new tab that reuses the id starts unseen
   });
 
   it('waits while a tab the person asked for has images pending', () => {
     const policy = new BackgroundIndexing();
     policy.configure({ enabled: true, excludedSites: [] });
-    policy.shown(10, 2);
+    policy.shown(2);
     const b = tab(2, 'https://b.test/');
     expect(policy.mayIndex(b, [b, tab(1, 'https://a.test/', true, true)])).toBe(false);
     expect(policy.mayIndex(b, [b, tab(1, 'https://a.test/', true, false)])).toBe(true);
@@ -41,8 +40,8 @@ describe('BackgroundIndexing', () => {
   it('never indexes excluded sites unasked (subdomains included), but does when asked', () => {
     const policy = new BackgroundIndexing();
     policy.configure({ enabled: true, excludedSites: ['bank.test'] });
-    policy.shown(10, 2);
-    policy.shown(11, 3);
+    policy.shown(2);
+    policy.shown(3);
     expect(policy.mayIndex(tab(2, 'https://www.bank.test/x'), [])).toBe(false);
     expect(policy.mayIndex(tab(3, 'https://news.test/'), [])).toBe(true);
     expect(policy.mayIndex(tab(2, 'https://www.bank.test/x', true), [])).toBe(true);

@@ -1,12 +1,17 @@
 // Which tabs the indexer may work on unasked, when "index pages in the background as I browse"
 // is on: only when the machine has nothing the person asked for waiting (no asked tab has
-// images pending), only tabs that are shown (the active tab of each window; hidden tabs wait
-// until they are shown), and never pages of sites the person excluded from history. Within a
-// tab, images in view go first (TabState.claim). Tabs the person asked for are always served.
+// images pending), only tabs that have been shown (a tab opened in the background, e.g. by a
+// middle click, waits until the person first looks at it), and never pages of sites the person
+// excluded from history. Within a tab, images in view go first (TabState.claim). Tabs the
+// person asked for are always served.
+//
+// A tab once shown and then switched away from goes on: the person chose to look at that page,
+// and its images in view were claimed first already; stopping half-way would leave it half
+// searchable for no saving.
 //
 //   const policy = new BackgroundIndexing();
-//   policy.configure({ enabled, excludedSites });           // from settings
-//   policy.shown(windowId, tabId); policy.windowClosed(id);  // from tabs.onActivated / windows.onRemoved
+//   policy.configure({ enabled, excludedSites });        // from settings
+//   policy.shown(tabId); policy.tabClosed(tabId);        // tabs.onActivated (and active tabs' reports) / tabs.onRemoved
 //   new Indexer(pipeline, onChange, (tab) => policy.mayIndex(tab, allTabs()));
 import { isExcluded } from './page-recorder';
 
@@ -20,8 +25,8 @@ interface IndexableTab {
 export class BackgroundIndexing {
   private enabled = false;
   private excludedSites: readonly string[] = [];
-  /** The tab each window shows. */
-  private readonly shownByWindow = new Map<number, number>();
+  /** Tabs that have been the active tab of their window. */
+  private readonly everShown = new Set<number>();
 
   configure({ enabled, excludedSites }: { enabled: boolean; excludedSites: readonly string[] }): void {
     this.enabled = enabled;
@@ -32,22 +37,21 @@ export class BackgroundIndexing {
     return this.enabled;
   }
 
-  shown(windowId: number, tabId: number): void {
-    this.shownByWindow.set(windowId, tabId);
+  shown(tabId: number): void {
+    this.everShown.add(tabId);
   }
 
-  windowClosed(windowId: number): void {
-    this.shownByWindow.delete(windowId);
+  tabClosed(tabId: number): void {
+    this.everShown.delete(tabId);
   }
 
-  isShown(tabId: number): boolean {
-    for (const shown of this.shownByWindow.values()) if (shown === tabId) return true;
-    return false;
+  wasShown(tabId: number): boolean {
+    return this.everShown.has(tabId);
   }
 
   mayIndex(tab: IndexableTab, tabs: Iterable<IndexableTab>): boolean {
     if (tab.asked) return true;
-    if (!this.enabled || !this.isShown(tab.tabId) || isExcluded(tab.pageUrl, this.excludedSites)) return false;
+    if (!this.enabled || !this.wasShown(tab.tabId) || isExcluded(tab.pageUrl, this.excludedSites)) return false;
     for (const other of tabs) if (other.asked && other.hasPending()) return false;
     return true;
   }

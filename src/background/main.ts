@@ -55,14 +55,14 @@ function onTabChanged(tab: TabState): void {
   memory.tabChanged(tab); // visual memory: records the page, reveals an opened result
 }
 
-/** settings.indexInBackground: unasked pages too, when idle, shown tabs only, excluded sites never. */
+/** settings.indexInBackground: unasked pages too, when idle, tabs once shown, excluded sites never. */
 const backgroundIndexing = new BackgroundIndexing();
 /** Whether the indexer may fetch and embed the tab's images now. */
 function mayIndex(tab: TabState): boolean {
   return backgroundIndexing.mayIndex(tab, allTabs());
 }
 void browser.tabs.query({ active: true }).then((tabs) => {
-  for (const t of tabs) if (t.id !== undefined && t.windowId !== undefined) backgroundIndexing.shown(t.windowId, t.id);
+  for (const t of tabs) if (t.id !== undefined) backgroundIndexing.shown(t.id);
   indexer.kick();
 });
 const indexer = new Indexer(pipeline, onTabChanged, mayIndex);
@@ -178,7 +178,7 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
     const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden, content.omitted);
     if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
-    if (sender.tab.active && sender.tab.windowId !== undefined) backgroundIndexing.shown(sender.tab.windowId, contentTab);
+    if (sender.tab.active) backgroundIndexing.shown(contentTab);
     onTabChanged(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
@@ -213,9 +213,9 @@ browser.runtime.onConnect.addListener((port) => {
 });
 
 // Images only a screenshot can read wait until their tab is shown.
-browser.tabs.onActivated.addListener(({ tabId, windowId }) => {
+browser.tabs.onActivated.addListener(({ tabId }) => {
   indexer.setActive(tabId);
-  backgroundIndexing.shown(windowId, tabId);
+  backgroundIndexing.shown(tabId);
   if (backgroundIndexing.on) indexer.kick(); // a shown tab may now be indexed
   const tab = getTab(tabId);
   if (!tab?.requeue((entry) => entry.failure?.reason === 'needs-visible-tab')) return;
@@ -227,11 +227,9 @@ browser.tabs.onRemoved.addListener((tabId) => {
   forgetTab(tabId);
   forgetTabLimits(tabId);
   memory.tabClosed(tabId); // visual memory
+  backgroundIndexing.tabClosed(tabId);
 });
-browser.windows.onRemoved.addListener((windowId) => {
-  backgroundIndexing.windowClosed(windowId);
-  void memory.windowClosed(); // visual memory: private store goes with the last private window
-});
+browser.windows.onRemoved.addListener(() => void memory.windowClosed()); // visual memory: private store goes with the last private window
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
   if (change.status === 'loading' && change.url) {
     const tab = getTab(tabId);
