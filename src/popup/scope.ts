@@ -1,6 +1,7 @@
 // The popup's scope switch, "This page / Open tabs / Everything seen", and how results from
 // other pages look and behave: the page's title and favicon under the picture, a click opens
-// that page (and shows the picture on it), a small menu forgets the page or its site.
+// that page (and shows the picture on it), a small menu forgets the page or its site. Turning
+// history on here offers background indexing; pages of another model can be re-embedded.
 // Self-contained: popup.ts mounts it, passes each view to render(), and decorates each result.
 //
 //   const scope = mountScope(form, rerun);   scope.value() → 'page' | 'tabs' | 'all'
@@ -33,7 +34,6 @@ export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch 
 
   let fromView = false;
   let historyEnabled = false;
-  let offer: HTMLElement | null = null;
   select.addEventListener('change', () => {
     fromView = true; // the person chose: views no longer set it
     renderStatus(null);
@@ -53,7 +53,7 @@ export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch 
       enable.disabled = true;
       await saveSettings({ historyEnabled: true });
       // Offered right where history was chosen; it stays until answered (views re-render the status line).
-      offer = await backgroundIndexingOffer({ onAccepted: () => undefined });
+      const offer = await backgroundIndexingOffer();
       if (offer) status.after(offer);
       rerun();
     });
