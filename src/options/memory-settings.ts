@@ -4,7 +4,9 @@
 // last storage error. Every change saves at once; the background applies it (memory.ts).
 import { MEMORY_STORE_NAMES, type MemoryStoreName, type MemoryUsage } from '../messages';
 import { sendRequest } from '../send-request';
+import { t } from '../i18n';
 import { loadSettings, saveSettings, type Settings } from '../settings';
+import { backgroundIndexingOffer } from './background-indexing-offer';
 
 const STORE_LABELS: Record<MemoryStoreName, string> = {
   embeddings: 'Image embeddings',
@@ -12,6 +14,9 @@ const STORE_LABELS: Record<MemoryStoreName, string> = {
   queries: 'Recent searches',
   pages: 'Pages (history)',
   thumbnails: 'Previews',
+  get labels() {
+    return t('memoryStoreLabels');
+  },
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, testid?: string): HTMLElementTagNameMap[K] {
@@ -39,7 +44,17 @@ export async function mountMemorySettings(root: HTMLElement): Promise<void> {
   };
 
   const history = el('input', { type: 'checkbox', checked: settings.historyEnabled }, 'history-enabled');
-  history.addEventListener('change', () => save({ historyEnabled: history.checked }));
+  let offer: HTMLElement | null = null;
+  history.addEventListener('change', async () => {
+    await save({ historyEnabled: history.checked });
+    offer?.remove();
+    offer = null;
+    if (!history.checked) return;
+    // The options form's own checkbox shows the new value (its Save would otherwise write the old one back).
+    const formCheckbox = document.querySelector<HTMLInputElement>('#index-in-background');
+    offer = await backgroundIndexingOffer({ onAccepted: () => formCheckbox && (formCheckbox.checked = true) });
+    if (offer) historyHelp.after(offer);
+  });
   const historyLabel = el('label');
   historyLabel.append(history, ' Remember the pages whose images were indexed ("Everything seen" in the popup)');
   const historyHelp = el('p', {
