@@ -195,23 +195,13 @@ function popupTests(name: string, launch: () => Promise<AnyHarness>) {
 
     it('keeps a focused result in place while late images arrive, then settles to the ranking', async () => {
       const { page, popup } = await openPopupFor(harness, server, 'slow.html', 3);
-      const first = await query(popup, 'red', (t) => t.length === 3 && t[0].match === 'true');
-      const red = first[0].src;
+      const red = await firstRed(popup);
       // A real popup has the system focus while it is open. Opened as a tab it has it only as the
       // selected tab of the focused window, and Firefox sends a document without it no focus
       // events (focusout, which settles the order, included): bring it forward first.
       await harness.raw(popup).bringToFront();
       await waitUntil('the popup tab focused', () => popup.evaluate(() => document.hasFocus()), (f) => f, 10_000);
-      await popup.evaluate(() => (document.querySelector('[data-testid=search-input]') as HTMLElement).focus());
-      await press(harness, popup, 'ArrowDown');
-      expect(await active(popup)).toBe(red);
-      await page.evaluate(() => (window as unknown as { lensAddLate(n: number): void }).lensAddLate(3));
-      // The late reds score like the first one and stand above it on the page: the ranking puts
-      // them first, but the focused tile does not move while it has focus.
-      const during = await waitUntil('late reds ranked', () => tiles(popup), (t) => t.filter((x) => x.match === 'true').length === 4, 60_000);
-      expect(during[0].src, `the focused tile moved (the popup has the focus: ${await popup.evaluate(() => document.hasFocus())})`).toBe(red);
-      expect(await active(popup)).toBe(red);
-      expect(await shown(popup, 'order-held')).toBe(true);
+      await lateRedsWhileFocused(harness, page, popup, red);
       // Focus leaves the grid: the order settles to the ranking (page order for equal scores).
       await press(harness, popup, 'ArrowUp');
       expect(await active(popup)).toBe('search');
@@ -221,7 +211,41 @@ function popupTests(name: string, launch: () => Promise<AnyHarness>) {
       await popup.close();
       await page.close();
     });
+
+    // Firefox moves the focus of a window without system focus but tells it no focusin: the grid
+    // reads where the focus is instead (this ordered the tiles anew while they had focus).
+    it.runIf(name.startsWith('Firefox'))('keeps a focused result in place when its window is not the focused one', async () => {
+      const { page, popup } = await openPopupFor(harness, server, 'slow.html', 3);
+      const red = await firstRed(popup);
+      const front = await (harness as FirefoxHarness).browser.newPage({ type: 'window' });
+      await front.bringToFront();
+      await waitUntil('another window in front', () => popup.evaluate(() => document.hasFocus()), (f) => !f, 10_000);
+      await lateRedsWhileFocused(harness, page, popup, red);
+      await front.close();
+      await popup.close();
+      await page.close();
+    });
   });
+}
+
+async function firstRed(popup: HPage): Promise<string> {
+  return (await query(popup, 'red', (t) => t.length === 3 && t[0].match === 'true'))[0].src;
+}
+
+/**
+ * Focuses the first tile (the red one) from the search box, then has three late reds arrive.
+ * They score like it and stand above it on the page: the ranking puts them first, but the
+ * focused tile does not move while it has focus.
+ */
+async function lateRedsWhileFocused(harness: AnyHarness, page: HPage, popup: HPage, red: string): Promise<void> {
+  await popup.evaluate(() => (document.querySelector('[data-testid=search-input]') as HTMLElement).focus());
+  await press(harness, popup, 'ArrowDown');
+  expect(await active(popup)).toBe(red);
+  await page.evaluate(() => (window as unknown as { lensAddLate(n: number): void }).lensAddLate(3));
+  const during = await waitUntil('late reds ranked', () => tiles(popup), (t) => t.filter((x) => x.match === 'true').length === 4, 60_000);
+  expect(during[0].src, `the focused tile moved (the popup has the system focus: ${await popup.evaluate(() => document.hasFocus())})`).toBe(red);
+  expect(await active(popup)).toBe(red);
+  expect(await shown(popup, 'order-held')).toBe(true);
 }
 
 requireTestBuild();
