@@ -2,8 +2,8 @@
 // fixture's files under an id that is never bundled) comes from a local Hugging Face style server
 // (e2e/hf-server.ts) chosen on the options page. One browser session walks the story a user would:
 //   1. the server answers 404 for everything → the popup says what is missing and offers Retry;
-//   2. the server sends a damaged text_model.onnx → Retry → the popup names the file that failed
-//      verification;
+//   2. the server sends another text_model.onnx than the registry pins → Retry → the popup names
+//      the file that changed upstream;
 //   3. the server is fixed (throttled, and it drops the connection once in the middle of
 //      text_model.onnx) → Retry → the popup shows the download progressing, the download resumes
 //      with a Range request, the model loads and ranks red first for "red";
@@ -14,11 +14,14 @@ import { launchChromium, launchFirefox, popupPath, stopServiceWorkers, type Chro
 import { startServer } from './server';
 import { startHfServer, type HfServer } from './hf-server';
 import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
+import { requireModel } from '../src/engine/registry';
 
 const FIREFOX_UUID = '0d3c6a51-7e2b-4f8a-9c1d-2b5e8f4a6c70';
 const OPTIONS = 'src/options/options.html';
 const MODEL_ID = 'fixture-download';
 const TEXT_MODEL = 'onnx/text_model.onnx';
+/** The commit the registry pins for the fixture's files: the only revision the local hub serves. */
+const COMMIT = requireModel(MODEL_ID).source!.revision;
 /** Where the server cuts the first transfer of text_model.onnx (6.3 MB). */
 const DROP_AT = 3_000_000;
 
@@ -145,7 +148,7 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
 
     beforeAll(async () => {
       pages = await startServer();
-      hf = await startHfServer(resolve('models/fixture'), 'local/fixture', 'main', { notFound: true });
+      hf = await startHfServer(resolve('models/fixture'), 'local/fixture', COMMIT, { notFound: true });
       harness = await launch();
     });
     afterAll(async () => {
@@ -169,7 +172,7 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       const shown = await waitUntil('an error in the popup', () => modelMessage(popup), (m) => !m.hidden && m.error && m.failed === 6);
       expect(shown.text).toContain('Fixture (download test)');
       expect(shown.text).toContain('HTTP 404');
-      expect(shown.text).toContain(`${hf.origin}/local/fixture/resolve/main/onnx/vision_model.onnx`);
+      expect(shown.text).toContain(`${hf.origin}/local/fixture/resolve/${COMMIT}/onnx/vision_model.onnx`);
       expect(shown.text).toMatch(/Download models from/);
       expect(shown.retry).toBe(true);
       console.log(`${name} popup, server answers 404: ${shown.text}`);
@@ -177,7 +180,7 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       expect(hf.requests.every((r) => r.status === 404)).toBe(true);
     });
 
-    it('a damaged file is named in the error after Retry, and nothing hangs', async () => {
+    it('a file changed upstream (not the pinned one) is named in the error after Retry, and nothing hangs', async () => {
       hf.configure({ notFound: false, corrupt: [TEXT_MODEL] });
       const before = hf.requests.length;
       await clickRetry(popup);
@@ -186,7 +189,8 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
         () => modelMessage(popup),
         (m) => !m.hidden && m.error && m.text.includes(TEXT_MODEL),
       );
-      expect(shown.text).toMatch(/failed verification \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/);
+      expect(shown.text).toMatch(/model file changed upstream: onnx\/text_model\.onnx has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
+      expect(shown.text).toContain(`the registry's pin for local/fixture@${COMMIT}`);
       expect(shown.text).toContain('nothing was stored');
       expect(shown.retry).toBe(true);
       console.log(`${name} popup, damaged file: ${shown.text}`);

@@ -36,7 +36,13 @@ describe('long tasks on a 5,000-image page (Chromium)', () => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
       return {
         longTasks: (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks,
+        // Long animation frames name the scripts that ran in them: ours are the extension's.
+        ourScriptsInLongFrames: (window as unknown as { __longFrames: { scripts: { url: string; duration: number; forcedStyleAndLayout: number }[] }[] }).__longFrames
+          .flatMap((f) => f.scripts)
+          .filter((s) => /^(chrome|moz)-extension:/.test(s.url))
+          .map((s) => ({ duration: Math.round(s.duration), forced: Math.round(s.forcedStyleAndLayout) })),
         domContentLoaded: nav.domContentLoadedEventEnd,
+        visibility: document.visibilityState,
         scans: JSON.parse(document.documentElement.dataset.lensScans ?? '[]') as { longestSliceMs: number; slices: number; busyMs: number }[],
       };
     });
