@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     environment: 'node',
+    // t() reads the English message files outside an extension.
+    setupFiles: ['src/locales/test-setup.ts'],
     testTimeout: 30_000,
   },
 });

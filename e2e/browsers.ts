@@ -201,7 +201,8 @@ async function applyBackgroundIndexing(harness: Harness, extensionDir: string, o
 }
 function isLensBuild(extensionDir: string): boolean {
   try {
-    return (JSON.parse(readFileSync(join(extensionDir, 'manifest.json'), 'utf8')) as { name?: string }).name?.startsWith('MobileCLIP Lens') ?? false;
+    // Our manifest's name is localised: `__MSG_extName__`, resolved from `_locales/`.
+    return existsSync(join(extensionDir, '_locales')) && (JSON.parse(readFileSync(join(extensionDir, 'manifest.json'), 'utf8')) as { name?: string }).name === '__MSG_extName__';
   } catch {
     return false;
   }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { getModel, requireModel } from '../src/engine/registry';
 import { bundleModel } from './bundle-model';
 import { makeFixtureModel } from './make-fixture-model';
+import { writeLocales } from './locales';
 import type { Flavor, Target } from './manifest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     const out = join(outRoot, target);
     process.env.EXT_OUT_DIR = out;
     await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
+    writeLocales(out, flavor);
     // (ORT's WASM binary needs no copying: vite emits it as an asset from ORT's `new URL(..., import.meta.url)`.)
     // Only the files a backend of this browser loads (bundle-model.ts).
     for (const id of bundled) bundleModel(requireModel(id), join(modelsDir, id), join(out, 'models', id), target);

@@ -7,7 +7,7 @@ type Manifest = Record<string, any>;
 export function browserManifest(base: Manifest, target: Target, flavor: Flavor): Manifest {
   const m: Manifest = structuredClone(base);
   if (flavor === 'test') {
-    m.name = `${m.name} (test build)`;
+    // (The name says "(test build)": scripts/locales.ts writes it into the test build's extName.)
     // Headless browsers show no permission prompt: test builds get the optional permissions at
     // install, so the popup's permissions.request answers "granted" at once and downloads run.
     m.permissions = [...m.permissions, ...(m.optional_permissions ?? [])];
