@@ -7,7 +7,9 @@
 //   3. the server is fixed (throttled, and it drops the connection once in the middle of
 //      text_model.onnx) → Retry → the popup shows the download progressing, the download resumes
 //      with a Range request, the model loads and ranks red first for "red";
-//   4. a restarted background loads the model from Cache Storage without asking the server.
+//   4. a restarted background loads the model from Cache Storage without asking the server;
+//   5. an unpinned twin of the model is trusted on first use (commit and hashes recorded), and
+//      after its text model changed upstream and the stored copy is gone, the re-download is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { launchChromium, launchFirefox, popupPath, stopServiceWorkers, type ChromiumHarness, type FirefoxHarness, type Harness, type HPage } from './browsers';
@@ -22,6 +24,8 @@ const MODEL_ID = 'fixture-download';
 const TEXT_MODEL = 'onnx/text_model.onnx';
 /** The commit the registry pins for the fixture's files: the only revision the local hub serves. */
 const COMMIT = requireModel(MODEL_ID).source!.revision;
+/** The same files without pins: trusted on first use. */
+const UNVERIFIED_ID = 'fixture-unverified';
 /** Where the server cuts the first transfer of text_model.onnx (6.3 MB). */
 const DROP_AT = 3_000_000;
 
@@ -109,18 +113,25 @@ function colourOf(src: string): string {
   return /\/img\/solid\/(\w+)\.png/.exec(src)?.[1] ?? src;
 }
 
-/** Chooses the model and the download origin on the options page, as a user would, and saves. */
-async function configureOnOptionsPage(harness: Harness, hfOrigin: string): Promise<void> {
+/**
+ * Chooses the model and the download origin on the options page, as a user would, and saves.
+ * Returns what the page says about the model's source (pinned or unverified).
+ */
+async function configureOnOptionsPage(harness: Harness, hfOrigin: string, modelId = MODEL_ID): Promise<{ source: string; pinned: string }> {
   const options = await harness.openPage(OPTIONS);
   // The model list fills in asynchronously from storage.
   await waitUntil('the download test model in the model list', () =>
-    options.evaluate((id) => !!document.querySelector(`[data-testid=model-select] option[value="${id}"]`), MODEL_ID), Boolean);
+    options.evaluate((id) => !!document.querySelector(`[data-testid=model-select] option[value="${id}"]`), modelId), Boolean);
   await options.evaluate((id) => {
     const select = document.querySelector<HTMLSelectElement>('[data-testid=model-select]')!;
     select.value = id;
     select.dispatchEvent(new Event('change', { bubbles: true }));
-  }, MODEL_ID);
+  }, modelId);
   expect(await options.text('#model-help')).toContain('local/fixture');
+  const source = {
+    source: await options.text('[data-testid=model-source]'),
+    pinned: await options.evaluate(() => document.querySelector<HTMLElement>('[data-testid=model-source]')!.dataset.pinned ?? ''),
+  };
   await options.fill('#base-url', hfOrigin);
   await options.click('button[type=submit]');
   const stored = await waitUntil(
@@ -131,10 +142,11 @@ async function configureOnOptionsPage(harness: Harness, hfOrigin: string): Promi
         const { settings } = await (g.browser ?? g.chrome).storage.local.get('settings');
         return settings as { modelId?: string; modelBaseUrl?: string } | undefined;
       }),
-    (s) => s?.modelId !== undefined && s.modelId !== '' && s.modelBaseUrl !== 'https://huggingface.co',
+    (s) => s?.modelId === modelId && s.modelBaseUrl !== 'https://huggingface.co',
   );
-  expect(stored).toMatchObject({ modelId: MODEL_ID, modelBaseUrl: hfOrigin });
+  expect(stored).toMatchObject({ modelId, modelBaseUrl: hfOrigin });
   await options.close();
+  return source;
 }
 
 function downloadTests(name: string, launch: () => Promise<Harness>, restartBackground: (harness: Harness) => Promise<void>): void {
@@ -158,7 +170,11 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
     });
 
     it('a server that answers 404 gives a clear error in the popup, with Retry', async () => {
-      await configureOnOptionsPage(harness, hf.origin);
+      // The fixture's files are pinned (commit and hashes), and the options page says so.
+      expect(await configureOnOptionsPage(harness, hf.origin)).toEqual({
+        source: `Verified source: every file is checked against the hashes published for commit ${COMMIT.slice(0, 7)} of local/fixture.`,
+        pinned: 'true',
+      });
       // Every load attempt is started before the page gets its images, so that the state seen
       // at the end of this step is final (no attempt still running into the next step):
       // saving the settings starts one, and so does the popup when it subscribes (before it
@@ -265,7 +281,69 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       // Loading from the cache is not presented as a download.
       expect(await downloadLog(popup)).toEqual([]);
     });
+
+    it('an unverified model is trusted on first use: its commit and hashes are recorded, and a file changed upstream later is refused', async () => {
+      hf.configure({ corrupt: [], redirect: false, chunkDelayMs: 0, interrupt: null });
+      const before = hf.requests.length;
+      await popup.close();
+      expect(await configureOnOptionsPage(harness, hf.origin, UNVERIFIED_ID)).toEqual({
+        source: 'Unverified source: no published hashes for these files. The first download is trusted; every later download must match it, so a file changed upstream is refused.',
+        pinned: 'false',
+      });
+      popup = await harness.openPage(popupPath(tabId, POPUP));
+      await waitUntil('the popup showing the unverified model', () => popup.text('#model-name'), (t) => t === 'Fixture (unverified source test)');
+      await waitUntil('its three files downloaded', async () => hf.requests.slice(before).filter((r) => r.kind === 'resolve' && r.outcome === 'complete').length, (n) => n >= 3);
+      await waitUntil('the model ready and all images indexed', () => modelMessage(popup), (m) => m.hidden && m.indexed === 6);
+      // First use: the host said which commit `main` is, and every file came from that commit.
+      const first = hf.requests.slice(before);
+      expect(first.filter((r) => r.kind === 'revision').map((r) => r.url)).toEqual(['/api/models/local/fixture/revision/main']);
+      const files = first.filter((r) => r.kind === 'resolve');
+      expect(files.length).toBeGreaterThanOrEqual(3);
+      expect(files.every((r) => r.url.startsWith(`/local/fixture/resolve/${COMMIT}/`))).toBe(true);
+      const record = await storedModelEntries(harness, UNVERIFIED_ID);
+      expect(record.trusted).toMatchObject({ repo: 'local/fixture', revision: COMMIT });
+      const served = hf.files.find((f) => f.path === TEXT_MODEL)!;
+      expect(record.trusted.files[TEXT_MODEL]).toEqual({ size: served.size, sha256: served.sha256 });
+
+      // Upstream changes the text model; the stored copy is gone (evicted), so the next start downloads it again.
+      hf.configure({ corrupt: [TEXT_MODEL] });
+      await storedModelEntries(harness, UNVERIFIED_ID, TEXT_MODEL);
+      const again = hf.requests.length;
+      await popup.close();
+      await restartBackground(harness);
+      popup = await harness.openPage(popupPath(tabId, POPUP));
+      const shown = await waitUntil('the changed-upstream error', () => modelMessage(popup), (m) => !m.hidden && m.error && m.text.includes(TEXT_MODEL));
+      expect(shown.text).toMatch(/model file changed upstream: onnx\/text_model\.onnx has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
+      expect(shown.text).toContain(`the hashes recorded when local/fixture@${COMMIT} was first downloaded`);
+      expect(shown.retry).toBe(true);
+      console.log(`${name} popup, unverified model changed upstream after first use: ${shown.text}`);
+      // The recorded commit, without asking where `main` points now.
+      expect(hf.requests.slice(again).some((r) => r.kind === 'revision')).toBe(false);
+      expect(hf.requests.slice(again).filter((r) => r.file === TEXT_MODEL).every((r) => r.url.includes(COMMIT))).toBe(true);
+    });
   });
+}
+
+/**
+ * From an extension page: the trust-on-first-use record stored for a model, after deleting its
+ * stored copy of `remove` (a repo path), if given.
+ */
+async function storedModelEntries(harness: Harness, modelId: string, remove?: string): Promise<{ trusted: { repo: string; revision: string; files: Record<string, unknown> } }> {
+  const options = await harness.openPage(OPTIONS);
+  const trusted = await options.evaluate(
+    async ([id, path]) => {
+      const cache = await caches.open('mobileclip-models');
+      const keys = (await cache.keys()).map((r) => r.url).filter((u) => decodeURIComponent(u).includes(`/${id}@`));
+      if (path) {
+        for (const url of keys.filter((u) => decodeURIComponent(u).endsWith(`/${path}`))) await cache.delete(url);
+      }
+      const record = keys.find((u) => decodeURIComponent(u).endsWith('/trusted-on-first-use.json'));
+      return record ? await (await cache.match(record))!.json() : null;
+    },
+    [modelId, remove ?? ''] as const,
+  );
+  await options.close();
+  return { trusted };
 }
 
 /** Stops the MV3 service worker; a marker set in the old worker proves the new one is fresh. */

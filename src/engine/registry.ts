@@ -173,9 +173,11 @@ export const MODELS: readonly ModelSpec[] = Object.freeze([
   // The same files under another id, never bundled: e2e tests serve them from a local
   // Hugging Face style server to exercise the download path inside the extension.
   fixture('fixture-download', 'Fixture (download test)'),
+  // The same files again, without pins: e2e tests of trust on first use (hub/trust.ts).
+  fixture('fixture-unverified', 'Fixture (unverified source test)', false),
 ]);
 
-function fixture(id: string, label: string): ModelSpec {
+function fixture(id: string, label: string, pinned = true): ModelSpec {
   const files: ModelSpec['files'] = {
     vision: { wasm: 'onnx/vision_model.onnx', webgpu: 'onnx/vision_model.onnx' },
     text: { wasm: 'onnx/text_model.onnx', webgpu: 'onnx/text_model.onnx' },
@@ -192,7 +194,7 @@ function fixture(id: string, label: string): ModelSpec {
     files,
     relevance: FIXTURE_RELEVANCE,
     testOnly: true,
-    source: pinsFor('local/fixture', files),
+    source: pinned ? pinsFor('local/fixture', files) : undefined,
   };
 }
 

@@ -1,9 +1,10 @@
 // Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
-import { MODELS, publicModels, getModel } from '../engine/registry';
+import { MODELS, publicModels, getModel, isPinned } from '../engine/registry';
 import { attachLabelSets } from './label-sets';
 import { loadSettings, saveSettings, type BackendPreference, type PopupSize } from '../settings';
 import { sendRequest } from '../send-request';
 import { mountMemorySettings } from './memory-settings'; // visual memory
+import { t } from '../i18n';
 
 declare const __TEST_BUILD__: boolean;
 
@@ -32,6 +33,12 @@ function describeModel(id: string): void {
   $('model-help').textContent = spec
     ? `${spec.label}: ${spec.imageSize}×${spec.imageSize} input, ${spec.embedDim}-d embeddings, from ${spec.repo}.`
     : 'Default: the model bundled with this build, else MobileCLIP-S0 (downloaded once).';
+  const source = $('model-source');
+  source.hidden = !spec;
+  if (!spec) return;
+  const pinned = isPinned(spec);
+  source.dataset.pinned = String(pinned);
+  source.textContent = pinned ? t('modelSourcePinned', spec.source!.revision.slice(0, 7), spec.repo) : t('modelSourceUnverified');
 }
 
 async function init(): Promise<void> {

@@ -10,11 +10,10 @@
 
 import { sha256Hex } from '../../bytes.ts';
 import type { FilePin, ModelSpec } from '../types.ts';
-import { unreachable } from './errors.ts';
+import { getHubJson } from './hf-listing.ts';
 import type { DownloadOptions, Resolved } from './options.ts';
 import { storeKey } from './options.ts';
 import { revisionInfoUrl } from './paths.ts';
-import { withStallTimeout } from './stall.ts';
 import type { ModelStore } from './store.ts';
 
 /** Store key (under the model's prefix) of the first-use record. */
@@ -94,19 +93,7 @@ async function readRecord(store: ModelStore, r: Resolved, spec: ModelSpec): Prom
  */
 async function commitOf(r: Resolved, signal: AbortSignal | undefined): Promise<string | undefined> {
   if (COMMIT.test(r.revision)) return r.revision;
-  const url = revisionInfoUrl(r.base, r.repo, r.revision);
-  try {
-    return await withStallTimeout(r.stallTimeoutMs, signal, async (watch) => {
-      const res = await r.fetch(url, { signal: watch.signal, headers: { accept: 'application/json' } });
-      if (!res.ok) {
-        await res.body?.cancel().catch(() => {});
-        return undefined;
-      }
-      const info = (await res.json().catch(() => undefined)) as { sha?: unknown } | undefined;
-      return typeof info?.sha === 'string' && COMMIT.test(info.sha) ? info.sha : undefined;
-    });
-  } catch (err) {
-    if (signal?.aborted) throw signal.reason;
-    throw unreachable(url, err);
-  }
+  const answer = await getHubJson(revisionInfoUrl(r.base, r.repo, r.revision), r, signal);
+  const sha = (answer?.body as { sha?: unknown } | null | undefined)?.sha;
+  return typeof sha === 'string' && COMMIT.test(sha) ? sha : undefined;
 }
