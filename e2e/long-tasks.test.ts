@@ -3,7 +3,8 @@
 // every image is reported (no silent cap). Chromium only: Firefox has no long-task observer.
 // Long-task entries do not name their script, so the test build's content script logs its own
 // longest uninterrupted stretch per scan (TimeSlicer: from one yield to the next, forced style and
-// layout included); the page's long tasks are reported alongside.
+// layout included) with the steps of any stretch of 20 ms or more; the page's long tasks, and the
+// long animation frames our scripts ran in, are reported alongside.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, popupPath, type ChromiumHarness } from './browsers';
 import { startServer, type TestServer } from './server';
@@ -25,7 +26,7 @@ describe('long tasks on a 5,000-image page (Chromium)', () => {
     await server?.close();
   });
 
-  it('reports every image, and our scans run in stretches under 50 ms', async () => {
+  it('reports every image, and every stretch of our scans stays under 50 ms', async () => {
     const page = await harness.openPage(`${server.origin}/generated/images.html?n=${IMAGES}`);
     const tabId = await harness.tabIdOf(page);
     const popup = await harness.openPage(popupPath(tabId, POPUP));
@@ -43,22 +44,26 @@ describe('long tasks on a 5,000-image page (Chromium)', () => {
           .map((s) => ({ duration: Math.round(s.duration), forced: Math.round(s.forcedStyleAndLayout) })),
         domContentLoaded: nav.domContentLoadedEventEnd,
         visibility: document.visibilityState,
-        scans: JSON.parse(document.documentElement.dataset.lensScans ?? '[]') as { longestSliceMs: number; slices: number; busyMs: number }[],
+        scans: JSON.parse(document.documentElement.dataset.lensScans ?? '[]') as { longestSliceMs: number; slices: number; busyMs: number; noted: unknown }[],
       };
     });
     const afterLoad = timeline.longTasks.filter((t) => t.start >= timeline.domContentLoaded).map((t) => Math.round(t.duration));
     const stretches = timeline.scans.map((s) => s.longestSliceMs);
+    const longest = Math.max(...stretches);
     console.log(
-      `[long tasks] ${IMAGES} images, popup count ${found}; page long tasks after DOMContentLoaded (ms): ${JSON.stringify(afterLoad)}; ` +
-        `our longest stretch per scan (ms): ${JSON.stringify(stretches)}; first scans: ${JSON.stringify(timeline.scans.slice(0, 3))}`,
+      `[long tasks] ${IMAGES} images, popup count ${found}, page ${timeline.visibility}; page long tasks after DOMContentLoaded (ms): ${JSON.stringify(afterLoad)}; ` +
+        `our longest stretch per scan (ms): ${JSON.stringify(stretches)}, max ${longest}; stretches of 20 ms or more and their steps: ${JSON.stringify(timeline.scans.map((s) => s.noted))}; ` +
+        `our scripts in long animation frames: ${JSON.stringify(timeline.ourScriptsInLongFrames)}; first scans: ${JSON.stringify(timeline.scans.slice(0, 3))}`,
     );
     expect(found).toBe(String(IMAGES));
     expect(timeline.scans.length).toBeGreaterThan(0);
-    // Wall time on a shared machine includes other processes' turns, so single stretches spike
-    // under load: the typical stretch is what the slicing controls (unsliced, one measuring pass
-    // over 5,000 images alone took 56-186 ms).
-    const sorted = [...stretches].sort((a, b) => a - b);
-    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(LONG_TASK_MS);
+    // Every stretch, not a typical one. Stretches aim at 8 ms and start after the page's rendering
+    // (no forced style or layout flush); they are wall time, so on a loaded machine other
+    // processes' turns inflate them (20-30 ms seen on a shared 2-core machine): 50 ms holds with
+    // that slack to spare. The browser's own attribution agrees: no long animation frame has a
+    // script of ours running for 50 ms.
+    expect(longest).toBeLessThan(LONG_TASK_MS);
+    for (const script of timeline.ourScriptsInLongFrames) expect(script.duration).toBeLessThan(LONG_TASK_MS);
     await popup.close();
     await page.close();
   });

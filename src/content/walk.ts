@@ -20,7 +20,7 @@ const SHADOW_HOST_TAGS = new Set([
 ]);
 
 function canHostShadow(element: HTMLElement): boolean {
-  return SHADOW_HOST_TAGS.has(element.tagName) || element.localName.includes('-') || element.hasAttribute('is');
+  return SHADOW_HOST_TAGS.has(element.tagName) || element.localName.includes('-');
 }
 
 export function shadowRootOf(element: Element): ShadowRoot | null {
