@@ -68,6 +68,7 @@ async function scan(): Promise<void> {
  * would be one long task.
  */
 async function report(images: FoundImage[], hidden: number, omitted: number, slicer: TimeSlicer): Promise<void> {
+  await slicer.tick();
   slicer.step('report');
   const key = JSON.stringify([images.map((i) => [i.url, i.visible, i.referrerPolicy]), hidden, omitted]);
   if (key === lastReport) return;
