@@ -18,11 +18,14 @@ import { launchChromium, launchFirefox, popupPath, stopServiceWorkers, type Chro
 import { startServer } from './server';
 import { startHfServer, type HfServer } from './hf-server';
 import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
+import { requireModel } from '../src/engine/registry';
 
 const FIREFOX_UUID = '0d3c6a51-7e2b-4f8a-9c1d-2b5e8f4a6c70';
 const OPTIONS = 'src/options/options.html';
 const MODEL_ID = 'fixture-download';
 const TEXT_MODEL = 'onnx/text_model.onnx';
+/** The commit the registry pins for the fixture's files: the only revision the local hub serves. */
+const COMMIT = requireModel(MODEL_ID).source!.revision;
 /** Where the server holds the first transfer of text_model.onnx (6.3 MB) for the Cancel. */
 const HOLD_AT = 2_000_000;
 /** Where the server cuts the resumed transfer. */
@@ -157,7 +160,7 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
 
     beforeAll(async () => {
       pages = await startServer();
-      hf = await startHfServer(resolve('models/fixture'), 'local/fixture', 'main', { notFound: true });
+      hf = await startHfServer(resolve('models/fixture'), 'local/fixture', COMMIT, { notFound: true });
       harness = await launch();
     });
     afterAll(async () => {
@@ -186,7 +189,7 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       expect(shown.text).toMatch(/^Could not download Fixture \(download test\) from 127\.0\.0\.1:\d+\. Check “Download models from” in the settings, then Retry\.$/);
       expect(shown.detailOpen).toBe(false);
       expect(shown.detail).toContain('HTTP 404');
-      expect(shown.detail).toContain(`${hf.origin}/local/fixture/resolve/main/onnx/vision_model.onnx`);
+      expect(shown.detail).toContain(`${hf.origin}/local/fixture/resolve/${COMMIT}/onnx/vision_model.onnx`);
       expect(shown.progress).toBeLessThan(1);
       console.log(`${name} popup, server answers 404: ${shown.text} | detail: ${shown.detail}`);
       expect(hf.requests.length).toBeGreaterThan(0);
@@ -203,7 +206,9 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
         (m) => !m.hidden && m.error && m.detail.includes(TEXT_MODEL),
       );
       expect(shown.text).toMatch(/Retry downloads the file again\.$/);
-      expect(shown.detail).toMatch(/failed verification \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/);
+      // The registry pins the fixture's files: another file than the pinned one changed upstream.
+      expect(shown.detail).toMatch(/model file changed upstream: onnx\/text_model\.onnx has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
+      expect(shown.detail).toContain(`the registry's pin for local/fixture@${COMMIT}`);
       expect(shown.detail).toContain('nothing was stored');
       expect(shown.retry).toBe(true);
       expect(shown.progress).toBeLessThan(1);

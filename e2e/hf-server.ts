@@ -6,6 +6,7 @@
  *                                              { type: 'file', path, size, oid (git blob SHA-1),
  *                                              lfs: { oid (SHA-256), size, pointerSize } },
  *                                              and { type: 'directory', path } for sub-directories
+ *   GET /api/models/{repo}/revision/{any}      { id, sha: {rev} }: every branch points to the served revision
  *   GET /{repo}/resolve/{rev}/{path}           the file (200, or 206 for `Range: bytes=N-[M]`,
  *                                              416 past the end); with `redirect` a 302 to
  *                                              /lfs/{sha256}/{path} first, as the real hub does
@@ -47,7 +48,7 @@ export interface HfFile {
 }
 
 export interface HfRequest {
-  kind: 'tree' | 'resolve' | 'lfs' | 'other';
+  kind: 'tree' | 'resolve' | 'lfs' | 'revision' | 'other';
   url: string;
   /** Repo-relative file path for resolve/lfs requests. */
   file?: string;
@@ -131,6 +132,10 @@ export async function startHfServer(root: string, repo: string, revision = 'main
       rec.outcome = 'complete';
     };
 
+    if (path.startsWith(`/api/models/${repo}/revision/`)) {
+      rec.kind = 'revision';
+      return json(200, { id: repo, sha: revision });
+    }
     if (path === treePrefix || path.startsWith(`${treePrefix}/`)) rec.kind = 'tree';
     else if (path.startsWith(resolvePrefix)) rec.kind = 'resolve';
     else if (path.startsWith('/lfs/')) rec.kind = 'lfs';

@@ -38,8 +38,13 @@ describe('models:fetch', () => {
     const bpe = hub.serve('local/fixture', 'bpe_simple_vocab_16e6.txt.gz', randomBytes(3_000));
     const out = await mkdtemp(join(tmpdir(), 'fetch-model-'));
     try {
+      // These are not the files the registry pins for the fixture: refused at its pinned commit.
+      await expect(fetchModel({ id: 'fixture', baseUrl: hub.base, backend: 'all', outDir: out, ...fast })).rejects.toThrow(
+        /^model file changed upstream: onnx\/vision_model\.onnx/,
+      );
+      // An explicit revision is taken as asked, checked against the host's listing.
       const events: DownloadProgress[] = [];
-      const result = await fetchModel({ id: 'fixture', baseUrl: hub.base, backend: 'all', outDir: out, onProgress: (p) => events.push(p), ...fast });
+      const result = await fetchModel({ id: 'fixture', baseUrl: hub.base, backend: 'all', outDir: out, revision: 'main', onProgress: (p) => events.push(p), ...fast });
       expect(result.dir).toBe(join(out, 'fixture'));
       expect(result.files.sort()).toEqual(['bpe_simple_vocab_16e6.txt.gz', 'onnx/text_model.onnx', 'onnx/vision_model.onnx']);
       expectBytes(new Uint8Array(await readFile(join(out, 'fixture/onnx/vision_model.onnx'))), vision);
@@ -52,7 +57,7 @@ describe('models:fetch', () => {
 
       // Run again: everything is there, nothing is downloaded.
       const before = hub.log.length;
-      await fetchModel({ id: 'fixture', baseUrl: hub.base, backend: 'all', outDir: out, ...fast });
+      await fetchModel({ id: 'fixture', baseUrl: hub.base, backend: 'all', outDir: out, revision: 'main', ...fast });
       expect(hub.log.filter((l, i) => i >= before && !l.url.startsWith('/api/'))).toHaveLength(0);
 
       // The same directory served as the extension would bundle it.

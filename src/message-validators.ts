@@ -10,6 +10,7 @@ import {
   MAX_PAGE_IMAGE_CHARS,
   MEMORY_STORE_NAMES,
   REEMBED_STATES,
+  REPORT_PART_IMAGES,
   SEARCH_SCOPES,
   type BackgroundPortMessage,
   type CaptureRect,
@@ -65,6 +66,15 @@ function isFoundImage(v: unknown): v is FoundImage {
   );
 }
 
+/** A part of a report in parts: index within count, count no more than a whole report needs. */
+function isReportPart(v: unknown, images: number): boolean {
+  if (!isObj(v)) return false;
+  const { scan, index, count } = v;
+  const int = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
+  if (!int(scan) || !int(index) || !int(count)) return false;
+  return index < count && count <= Math.ceil(MAX_IMAGES_PER_MESSAGE / REPORT_PART_IMAGES) && images <= REPORT_PART_IMAGES;
+}
+
 export function parseContentMessage(v: unknown): ContentMessage | null {
   if (!isObj(v)) return null;
   if (v.type === 'images-found') {
@@ -72,6 +82,7 @@ export function parseContentMessage(v: unknown): ContentMessage | null {
     if (v.omitted !== undefined && !(Number.isInteger(v.omitted) && (v.omitted as number) >= 0)) return null;
     if (!Array.isArray(v.images) || v.images.length > MAX_IMAGES_PER_MESSAGE) return null;
     if (!v.images.every(isFoundImage)) return null;
+    if (v.part !== undefined && !isReportPart(v.part, v.images.length)) return null;
     return v as unknown as ContentMessage;
   }
   switch (v.type) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_IMAGES_PER_MESSAGE } from './messages';
+import { MAX_IMAGES_PER_MESSAGE, REPORT_PART_IMAGES } from './messages';
 import { isImageUrl, parseBackgroundPortMessage, parseContentMessage, parsePageCommand, parsePopupPortMessage, parseRequestMessage, parseResponse } from './message-validators';
 
 const image = { url: 'https://example.com/a.jpg', kind: 'img', width: 100, height: 80, top: 10, visible: true, alt: 'a cat' };
@@ -11,6 +11,14 @@ describe('message validators', () => {
     expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: [{ ...image, kind: 'script' }], hidden: 0 })).toBeNull();
     expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: [{ ...image, width: Infinity }], hidden: 0 })).toBeNull();
     expect(parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images: 'nope', hidden: 0 })).toBeNull();
+    // A report in parts: part `index` of `count`, each within the part size, never more parts than a whole report needs.
+    const found = (part: unknown, images = [image]) => parseContentMessage({ type: 'images-found', pageUrl: 'https://example.com/', images, hidden: 0, part });
+    expect(found({ scan: 7, index: 1, count: 3 })).not.toBeNull();
+    expect(found({ scan: 7, index: 3, count: 3 })).toBeNull();
+    expect(found({ scan: -1, index: 0, count: 3 })).toBeNull();
+    expect(found({ scan: 7, index: 0, count: Math.ceil(MAX_IMAGES_PER_MESSAGE / REPORT_PART_IMAGES) + 1 })).toBeNull();
+    expect(found({ scan: 7, index: 0, count: 2 }, new Array(REPORT_PART_IMAGES + 1).fill(image))).toBeNull();
+    expect(found('part')).toBeNull();
     expect(parseContentMessage({ type: 'images-found', pageUrl: 'x', images: new Array(MAX_IMAGES_PER_MESSAGE).fill(image), hidden: 0 })).not.toBeNull();
     expect(parseContentMessage({ type: 'images-found', pageUrl: 'x', images: new Array(MAX_IMAGES_PER_MESSAGE + 1).fill(image), hidden: 0 })).toBeNull();
     expect(parseContentMessage({ type: 'search', tabId: 1, query: 'x' })).toBeNull();

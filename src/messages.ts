@@ -207,8 +207,20 @@ export interface TabView {
 // ---------------------------------------------------------------- content → background
 
 export type ContentMessage =
-  /** The frame's complete current list (replaces what the frame reported before). */
-  | { type: 'images-found'; pageUrl: string; images: FoundImage[]; hidden: number; /** Shown images past MAX_IMAGES_PER_MESSAGE, not listed. */ omitted?: number }
+  /** The frame's complete current list (replaces what the frame reported before), whole or in parts. */
+  | {
+      type: 'images-found';
+      pageUrl: string;
+      images: FoundImage[];
+      hidden: number;
+      /** Shown images past MAX_IMAGES_PER_MESSAGE, not listed. */
+      omitted?: number;
+      /**
+       * Set when the list comes in several messages of at most REPORT_PART_IMAGES (one big message
+       * costs the page a long task to send): part `index` of `count` of the frame's report `scan`.
+       */
+      part?: ReportPart;
+    }
   /** The person pinned (or unpinned) the highlights on the page: they stay when the popup closes. */
   | { type: 'pin-highlights'; pinned: boolean }
   /** The person cleared the highlights on the page (Esc, the bar's close): every frame's go, and stay gone. */
@@ -430,6 +442,14 @@ export type BackgroundPortMessage = { type: 'view'; view: TabView };
 
 /** A frame lists at most this many images (visible first, then down the page) and counts the rest. */
 export const MAX_IMAGES_PER_MESSAGE = 10_000;
+/** Images per message of a report sent in parts. */
+export const REPORT_PART_IMAGES = 500;
+
+export interface ReportPart {
+  scan: number;
+  index: number;
+  count: number;
+}
 /** Scheme of names for page-only pixels (see FoundImage.url). */
 export const LOCAL_IMAGE_SCHEME = 'lens-local:';
 /** Largest image a frame may send as a data: URL (base64: 4 characters per 3 bytes). */

@@ -33,6 +33,7 @@ import { buildView, pushAllViews, pushView, servePopup } from './popup-views';
 import { sendToTab } from './page-commands';
 import { thumbnailFor } from './thumbnails';
 import { BackgroundIndexing } from './background-indexing';
+import { ReportAssembly } from './report-parts';
 import { allTabs, ensureTab, forgetTab, getTab, setMergeDuplicates, type TabState } from './tabs';
 import { Memory } from './memory';
 import { revalidate } from './revalidate';
@@ -184,6 +185,7 @@ async function retryModel(): Promise<void> {
 }
 
 const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
+const reportParts = new ReportAssembly();
 
 // ------------------------------------------------------------------ listeners
 
@@ -204,9 +206,11 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
       return undefined;
     }
     const frameId = sender.frameId ?? 0;
-    const tab = ensureTab(contentTab, frameId === 0 ? content.pageUrl : (sender.tab.url ?? content.pageUrl), !!sender.tab.incognito);
+    const report = reportParts.add(contentTab, frameId, content);
+    if (!report) return undefined; // more parts to come
+    const tab = ensureTab(contentTab, frameId === 0 ? report.pageUrl : (sender.tab.url ?? report.pageUrl), !!sender.tab.incognito);
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
-    const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden, content.omitted);
+    const added = tab.updateFrame(frameId, frameId === 0 ? report.pageUrl : (sender.url ?? report.pageUrl), report.images, report.hidden, report.omitted);
     if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
     if (sender.tab.active) backgroundIndexing.shown(contentTab);
     onTabChanged(tab);
@@ -256,6 +260,7 @@ browser.tabs.onRemoved.addListener((tabId) => {
   askedTabs.delete(tabId);
   forgetTab(tabId);
   forgetTabLimits(tabId);
+  reportParts.forgetTab(tabId);
   memory.tabClosed(tabId); // visual memory
   backgroundIndexing.tabClosed(tabId);
 });

@@ -7,7 +7,10 @@
 // on every scan, but only over the elements known to show an image, and also in time slices.
 import { MAX_IMAGES_PER_MESSAGE, type FoundImage } from '../messages';
 import { documentReferrerPolicy, imageSourcesOf, type ImageSource, type SourceContext } from './sources';
-import { walkElements } from './walk';
+import type { TimeSlicer } from './time-slicer';
+import { elementsUnder } from './walk';
+
+export { TimeSlicer } from './time-slicer';
 
 export interface DiscoverOptions {
   /** Images rendered smaller than this on both sides are icons or spacers. */
@@ -41,8 +44,6 @@ export interface ExtractStats {
 
 /** Tracking pixels and spacers are tiny whatever their declared size. */
 const TRACKING_PIXEL_MAX = 2;
-/** Longest stretch of extraction before yielding to the page. */
-const SLICE_MS = 8;
 /**
  * Re-reading this many elements at once (a class toggled on <body> on every scroll, a theme
  * switch) happens at most once per LARGE_REREAD_GAP_MS; measuring still runs on every scan, so
@@ -52,56 +53,6 @@ const LARGE_REREAD = 1_000;
 const LARGE_REREAD_GAP_MS = 2_000;
 
 type Visibility = 'shown' | 'hidden' | 'pending';
-
-/**
- * Lets the page handle input and paint before the next slice. A message to ourselves, not
- * setTimeout: browsers stretch timers in background tabs to a second or more.
- */
-function yieldToPage(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
-
-/**
- * One scan's time on the page's main thread, cut into stretches of about SLICE_MS with the page's
- * turns in between. Shared by extract() and measure() and stopped by the caller once it has
- * reported: a stretch runs from one yield to the next, whichever step it spans.
- */
-export class TimeSlicer {
-  /** Main-thread time in all (the wall time also includes the page's turns in between). */
-  busyMs = 0;
-  /** Uninterrupted stretches of work. */
-  slices = 1;
-  /** The longest stretch: what the page waited for at most. */
-  longestMs = 0;
-  private stretchStart = performance.now();
-  private count = 0;
-
-  /** Call after each unit of work; checks the clock every 32 units. */
-  async tick(): Promise<void> {
-    if ((++this.count & 31) !== 0 || performance.now() - this.stretchStart <= SLICE_MS) return;
-    this.endStretch();
-    await yieldToPage();
-    this.slices++;
-    this.stretchStart = performance.now();
-  }
-
-  stop(): void {
-    this.endStretch();
-  }
-
-  private endStretch(): void {
-    const ms = performance.now() - this.stretchStart;
-    this.busyMs += ms;
-    this.longestMs = Math.max(this.longestMs, ms);
-  }
-}
 
 export class ImageScanner {
   private readonly sources = new WeakMap<Element, ImageSource[]>();
@@ -132,22 +83,34 @@ export class ImageScanner {
 
   /** Re-extracts sources for what changed, yielding to the page every few milliseconds. */
   async extract(slicer: TimeSlicer): Promise<ExtractStats> {
+    slicer.step('walk');
     const everything = this.everything;
     const roots = everything ? [this.doc.documentElement] : [...this.dirty];
+    // Taken now: the walk yields to the page, whose changes meanwhile mark things for the next scan.
+    this.everything = false;
+    this.dirty.clear();
     const pending: Element[] = [];
     for (const root of roots) {
-      if (root.isConnected) walkElements(root, (element) => pending.push(element), this.onShadowRoot);
+      if (!root.isConnected) continue;
+      for (const element of elementsUnder(root, this.onShadowRoot)) {
+        pending.push(element);
+        await slicer.tick();
+      }
     }
     const sinceLarge = performance.now() - this.lastLargeRereadAt;
     if (pending.length > LARGE_REREAD) {
-      if (this.firstDone && sinceLarge < LARGE_REREAD_GAP_MS) return { extracted: 0, retryInMs: LARGE_REREAD_GAP_MS - sinceLarge };
+      if (this.firstDone && sinceLarge < LARGE_REREAD_GAP_MS) {
+        if (everything) this.markAll();
+        else for (const root of roots) this.markDirty(root);
+        return { extracted: 0, retryInMs: LARGE_REREAD_GAP_MS - sinceLarge };
+      }
       this.lastLargeRereadAt = performance.now();
     }
     this.firstDone = true;
     if (everything) this.longDataUrls.clear();
-    this.everything = false;
-    this.dirty.clear();
     const context: SourceContext = { devicePixelRatio: devicePixelRatio || 1, longDataUrls: this.longDataUrls };
+    if (pending.length > 0) await slicer.fresh();
+    slicer.step('extract');
     for (const element of pending) {
       const found = imageSourcesOf(element, context);
       if (found.length > 0) {
@@ -172,6 +135,8 @@ export class ImageScanner {
     const shown = new Map<string, FoundImage>();
     const placements = new Map<string, Placement[]>();
     const hiddenUrls = new Set<string>();
+    await slicer.fresh();
+    slicer.step('measure');
 
     for (const element of [...this.imageElements]) {
       await slicer.tick();
@@ -217,6 +182,7 @@ export class ImageScanner {
         });
       }
     }
+    slicer.step('collect');
     let hidden = 0;
     for (const url of hiddenUrls) if (!shown.has(url)) hidden++;
     let images = [...shown.values()];

@@ -1,7 +1,7 @@
 // Content script (every frame): reports the frame's images to the background, answers its
 // requests for page-only pixels, and draws results. It never runs the model or touches storage.
 import browser from 'webextension-polyfill';
-import { type ContentMessage, type ContextTargetResponse, type FoundImage, type PageCommand } from '../messages';
+import { REPORT_PART_IMAGES, type ContentMessage, type ContextTargetResponse, type FoundImage, type PageCommand } from '../messages';
 import { parsePageCommand } from '../message-validators';
 import { DEFAULT_SETTINGS, loadSettings, onSettingsChanged } from '../settings';
 import { ContextTargets } from './context-target';
@@ -24,6 +24,8 @@ const overlay = new Overlay();
 let options: DiscoverOptions = { minSize: DEFAULT_SETTINGS.minImageSize, skipTrackingPixels: DEFAULT_SETTINGS.skipTrackingPixels };
 let sources: ReadSources = { placements: new Map(), longDataUrls: new Map() };
 let lastReport = '';
+/** Numbers this frame's reports, so parts of one are never taken for parts of another (random start: a new document in the same frame starts over). */
+let reportScan = Math.floor(Math.random() * 2 ** 30);
 const scanLog: object[] = [];
 
 const watcher = watchPage(document, scan);
@@ -39,7 +41,7 @@ async function scan(): Promise<void> {
   const { images, omitted, hidden, placements, longDataUrls } = await scanner.measure(options, slicer);
   const measuredAt = performance.now();
   sources = { placements, longDataUrls };
-  report(images, hidden, omitted);
+  await report(images, hidden, omitted, slicer);
   slicer.stop();
   if (__TEST_BUILD__) {
     // Test builds leave the last scans' timings where e2e tests can read them (release builds touch no page DOM).
@@ -49,6 +51,7 @@ async function scan(): Promise<void> {
       slices: slicer.slices,
       busyMs: ms(slicer.busyMs),
       longestSliceMs: ms(slicer.longestMs),
+      noted: slicer.noted,
       imageElements: scanner.knownImageElements,
       extractMs: ms(extractedAt - started),
       measureMs: ms(measuredAt - extractedAt),
@@ -60,13 +63,36 @@ async function scan(): Promise<void> {
   }
 }
 
-/** Sends the frame's list, unless unchanged: pages mutate constantly (carousels, ads, timers). */
-function report(images: FoundImage[], hidden: number, omitted: number): void {
+/**
+ * Sends the frame's list, unless unchanged: pages mutate constantly (carousels, ads, timers). A long
+ * list goes in parts, sent in turns with the page: serialising thousands of images for one message
+ * would be one long task.
+ */
+async function report(images: FoundImage[], hidden: number, omitted: number, slicer: TimeSlicer): Promise<void> {
+  // The comparison key and each part are steps of their own: on thousands of images each is a
+  // few milliseconds, together they would be one long stretch.
+  await slicer.fresh();
+  slicer.step('report');
   const key = JSON.stringify([images.map((i) => [i.url, i.visible, i.referrerPolicy]), hidden, omitted]);
   if (key === lastReport) return;
   lastReport = key;
-  const message: ContentMessage = { type: 'images-found', pageUrl: location.href, images, hidden, ...(omitted > 0 && { omitted }) };
-  browser.runtime.sendMessage(message).catch(() => {
+  const count = Math.ceil(images.length / REPORT_PART_IMAGES);
+  const scan = ++reportScan;
+  const sent: Promise<unknown>[] = [];
+  for (let index = 0; index < Math.max(1, count); index++) {
+    await slicer.tick();
+    const message: ContentMessage = {
+      type: 'images-found',
+      pageUrl: location.href,
+      images: count > 1 ? images.slice(index * REPORT_PART_IMAGES, (index + 1) * REPORT_PART_IMAGES) : images,
+      hidden,
+      ...(omitted > 0 && { omitted }),
+      ...(count > 1 && { part: { scan, index, count } }),
+    };
+    sent.push(browser.runtime.sendMessage(message));
+  }
+  slicer.step('report-sent');
+  Promise.all(sent).catch(() => {
     // The background may be restarting (extension update): report again shortly.
     lastReport = '';
     watcher.scanSoon(REPORT_RETRY_MS);

@@ -1,8 +1,12 @@
 // The model registry: which files each variant and backend uses.
 
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_MODEL_ID, filesForBackend, getModel, MODELS, publicModels, requiredFiles, requireModel, withoutFp16Vision } from './registry.ts';
+import { DEFAULT_MODEL_ID, filesForBackend, getModel, isPinned, MODELS, publicModels, requiredFiles, requireModel, withoutFp16Vision } from './registry.ts';
 
 describe('registry', () => {
   it('uses the fp32 vision file on WebGPU devices without fp16 shaders, and changes nothing else', () => {
@@ -55,6 +59,33 @@ describe('registry', () => {
     expect(filesForBackend(s0, 'webgpu')).toEqual({ vision: 'onnx/vision_model_fp16.onnx', text: 'onnx/text_model.onnx', tokenizer: 'tokenizer.json' });
     expect(requiredFiles(s0, ['wasm', 'webgpu'])).toHaveLength(5);
     expect(requiredFiles(requireModel('mobileclip2-s2'), ['wasm', 'webgpu'])).toEqual(['onnx/s2/vision_model.onnx', 'onnx/s2/text_model.onnx', 'tokenizer.json']);
+  });
+
+  it('pins a commit and every loaded file for the default model and the fixture; the rest are unverified sources', () => {
+    const pinned = MODELS.filter(isPinned).map((m) => m.id);
+    expect(pinned).toEqual(['mobileclip-s0', 'fixture', 'fixture-download']);
+    for (const m of MODELS) {
+      if (!m.source) continue;
+      expect(m.source.revision).toMatch(/^[0-9a-f]{40}$/);
+      const loaded = requiredFiles(m, ['wasm', 'webgpu']);
+      for (const [path, pin] of Object.entries(m.source.files)) {
+        expect(loaded).toContain(path); // no pin for a file the entry never loads
+        expect(pin.sha256).toMatch(/^[0-9a-f]{64}$/);
+        expect(pin.size).toBeGreaterThan(0);
+      }
+    }
+    // MobileCLIP2-S2's graphs are pinned, its tokenizer not yet: still unverified as a whole.
+    expect(Object.keys(requireModel('mobileclip2-s2').source!.files).sort()).toEqual(['onnx/s2/text_model.onnx', 'onnx/s2/vision_model.onnx']);
+    expect(isPinned(requireModel('mobileclip2-s2'))).toBe(false);
+  });
+
+  // models/fixture is generated (npm run models:fixture, or any test build); without it there is nothing to compare.
+  it.skipIf(!existsSync('models/fixture/fixture.json'))('pins the fixture files the generator makes', () => {
+    const fixture = requireModel('fixture');
+    for (const [path, pin] of Object.entries(fixture.source!.files)) {
+      const bytes = readFileSync(join('models/fixture', path));
+      expect({ path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual({ path, ...pin });
+    }
   });
 });
 

@@ -46,6 +46,25 @@ export interface ModelSpec {
   downloadBytes?: number;
   /** Milliseconds per image on one WASM thread of a 2-core machine (bench/model-speed.bench.ts): a speed hint. */
   speedMs?: number;
+  /**
+   * The upstream version the entry was checked against: downloads ask for this commit and accept
+   * only files matching these pins. Absent (or missing a file's pin): that part is an unverified
+   * source, trusted on first use (hub/trust.ts).
+   */
+  source?: PinnedSource;
+}
+
+/** What one file must be: a file whose size or SHA-256 differs changed upstream. */
+export interface FilePin {
+  size: number;
+  sha256: string;
+}
+
+export interface PinnedSource {
+  /** A commit of `repo` (40 hex digits), never a branch: a branch moves. */
+  revision: string;
+  /** Repo-relative path → pin, for the files the entry loads (external data included). */
+  files: Readonly<Record<string, FilePin>>;
 }
 
 /** ONNX model bytes plus any external-data files the graph refers to by name. */

@@ -3,7 +3,7 @@
 // use, partly downloaded, not downloaded, downloading), "Use this model" (asking before any
 // download) and "Delete". The background does the work (background/model-library.ts); this page
 // asks for the list again while something is under way.
-import { MODELS } from '../engine/registry';
+import { MODELS, isPinned } from '../engine/registry';
 import type { ModelSpec } from '../engine/types';
 import type { ModelInventoryEntry, ModelInventoryResponse, RequestMessage } from '../messages';
 import { sendRequest } from '../send-request';
@@ -134,7 +134,7 @@ export class ModelsSection {
     status.textContent = [inUse ? t('modelsInUse') : null, this.stateText(state, entry, downloading)].filter(Boolean).join(' · ');
     const head = document.createElement('div');
     head.append(name, ' ', status);
-    li.append(head, facts);
+    li.append(head, facts, sourceElement(spec));
 
     const actions = document.createElement('div');
     actions.className = 'model-actions';
@@ -192,4 +192,15 @@ export async function mountModels(root: HTMLElement): Promise<ModelsSection> {
   const section = new ModelsSection(root);
   await section.refresh();
   return section;
+}
+
+/** Whether the model's files are checked against published hashes, or trusted on first use. */
+function sourceElement(spec: ModelSpec): HTMLElement {
+  const source = document.createElement('span');
+  source.className = 'help model-source';
+  source.dataset.testid = 'model-source';
+  const pinned = isPinned(spec);
+  source.dataset.pinned = String(pinned);
+  source.textContent = pinned ? t('modelSourcePinned', spec.source!.revision.slice(0, 7), spec.repo) : t('modelSourceUnverified');
+  return source;
 }

@@ -1,5 +1,6 @@
 // Downloading a model: every file the chosen backends need plus their external data, one after
-// the other, with one progress stream over all of them, then the manifest. Callers hold the
+// the other, with one progress stream over all of them, then the manifest. Files are fetched at
+// the pinned (or first-use) commit and checked against their pins (trust.ts). Callers hold the
 // model's lock (model-files.ts).
 
 import { filesForBackend, requiredFiles } from '../registry.ts';
@@ -7,8 +8,10 @@ import type { Backend, ModelSpec } from '../types.ts';
 import { externalDataFor, listFiles } from './hf-listing.ts';
 import { type ExpectedFile, type ModelManifest, readManifest, sameSource, writeManifest } from './manifest.ts';
 import { type DownloadOptions, type DownloadProgress, resolve, storeKey } from './options.ts';
+import { fileUrl } from './paths.ts';
 import { FileTransfer } from './transfer.ts';
-import { storedStillValid } from './verify.ts';
+import { establishTrust, type Trust } from './trust.ts';
+import { changedUpstream, storedStillValid } from './verify.ts';
 
 /**
  * Overall progress of one call. A file without a known size leaves the total unknown until its
@@ -54,6 +57,25 @@ class ProgressTally {
 }
 
 /**
+ * What a file must be: its pin when there is one (the listing must then agree, or the file changed
+ * upstream before we even fetch it), else what the listing says.
+ */
+function expectationFor(
+  path: string,
+  trust: Trust,
+  listing: Map<string, ExpectedFile> | undefined,
+  url: string,
+): { expected: ExpectedFile; pinnedBy?: string } {
+  const listed = listing?.get(path);
+  const pinned = trust.pinOf(path);
+  if (!pinned) return { expected: listed ?? {} };
+  const { pin, by } = pinned;
+  if (listed?.sha256 && listed.sha256 !== pin.sha256) throw changedUpstream(path, `SHA-256 ${listed.sha256} in the host's listing, expected ${pin.sha256}`, by, url);
+  if (listed?.size !== undefined && listed.size !== pin.size) throw changedUpstream(path, `size ${listed.size} bytes in the host's listing, expected ${pin.size}`, by, url);
+  return { expected: { size: pin.size, sha256: pin.sha256 }, pinnedBy: by };
+}
+
+/**
  * Downloads (or completes) every file the given backends need, plus any ONNX external-data files,
  * and records them in the model's manifest. Files already stored and still matching the listing
  * are not downloaded again.
@@ -75,8 +97,12 @@ export async function downloadModelFiles(
     }),
   );
 
-  // One listing per directory gives sizes, hashes and external-data files.
-  const listing = await listFiles(paths, r, signal);
+  // Which commit to ask for and which files to accept (registry pins, or trust on first use).
+  const trust = await establishTrust(spec, r, options);
+  const atCommit = { ...r, revision: trust.revision };
+
+  // One listing per directory gives external-data files, and sizes and hashes for what is not pinned.
+  const listing = await listFiles(paths, atCommit, signal);
 
   const externalData: Record<string, string[]> = {};
   const all: string[] = [...paths];
@@ -86,14 +112,16 @@ export async function downloadModelFiles(
     for (const e of extra) if (!all.includes(e)) all.push(e);
   }
 
-  const tally = new ProgressTally(all, listing, options.onProgress);
+  const expectations = new Map(all.map((p) => [p, expectationFor(p, trust, listing, fileUrl(r.base, r.repo, trust.revision, p))]));
+  const tally = new ProgressTally(all, new Map(all.map((p) => [p, expectations.get(p)!.expected])), options.onProgress);
   const previous = await readManifest(store, r);
   const recorded = sameSource(previous, spec, r) ? previous.files : {};
   const files: ModelManifest['files'] = {};
+  const verified = new Map<string, Uint8Array>();
 
   for (const path of all) {
     signal?.throwIfAborted();
-    const expected: ExpectedFile = listing?.get(path) ?? {};
+    const { expected, pinnedBy } = expectations.get(path)!;
     const k = storeKey(r, path);
     let bytes = await store.get(k);
     if (bytes && !(await storedStillValid(bytes, expected, recorded[path]))) {
@@ -101,12 +129,14 @@ export async function downloadModelFiles(
       await store.delete(k);
       bytes = undefined;
     }
-    bytes ??= await new FileTransfer({ path, expected, storeKey: k }, r, options, (loaded, total) =>
+    bytes ??= await new FileTransfer({ path, expected, storeKey: k, pinnedBy }, atCommit, options, (loaded, total) =>
       tally.receiving(path, loaded, total),
     ).run();
     files[path] = { ...expected, size: bytes.length };
+    verified.set(path, bytes);
     tally.done(path, bytes.length);
   }
+  await trust.remember(verified, (p) => listing?.get(p)?.sha256);
 
   // Merge with what an earlier call (e.g. for the other backend) recorded.
   const manifest: ModelManifest = {

@@ -1,5 +1,6 @@
 // Test support for the hub modules (imported by their *.test.ts only): a local server speaking
-// the Hugging Face layout (`/{repo}/resolve/{rev}/{path}` and `/api/models/{repo}/tree/{rev}/{dir}`),
+// the Hugging Face layout (`/{repo}/resolve/{rev}/{path}`, `/api/models/{repo}/tree/{rev}/{dir}`
+// and `/api/models/{repo}/revision/{rev}`),
 // with switches for the failures real downloads meet: corrupt bytes, 404, dropped connections,
 // servers ignoring Range, stalls. Plus the assertions the download tests share.
 
@@ -48,6 +49,8 @@ export function gitOid(b: Uint8Array): string {
 
 export class FakeHub {
   private readonly repos = new Map<string, Map<string, ServedFile>>(); // repo -> path -> file
+  /** Commits the branch has moved through, per repo (see moveBranch). */
+  private readonly branchMoves = new Map<string, number>();
   readonly log: RequestLog[] = [];
   /** Static files for the bundled-model tests: url path -> bytes. */
   readonly staticFiles = new Map<string, Uint8Array>();
@@ -69,6 +72,7 @@ export class FakeHub {
 
   reset(): void {
     this.repos.clear();
+    this.branchMoves.clear();
     this.staticFiles.clear();
     this.log.length = 0;
   }
@@ -90,6 +94,16 @@ export class FakeHub {
     };
   }
 
+  /** The commit `main` points to, as the revision API reports it (every revision serves the current files). */
+  commitOf(repo: string): string {
+    return createHash('sha1').update(`${repo}#${this.branchMoves.get(repo) ?? 0}`).digest('hex');
+  }
+
+  /** Upstream publishes a new commit on `main`. */
+  moveBranch(repo: string): void {
+    this.branchMoves.set(repo, (this.branchMoves.get(repo) ?? 0) + 1);
+  }
+
   /** Requests for a file's bytes (no listings, no redirects). */
   requestsFor(path: string): RequestLog[] {
     return this.log.filter((l) => l.url.endsWith(path) && !l.url.startsWith('/api/') && l.status !== 302);
@@ -107,6 +121,13 @@ export class FakeHub {
 
     const staticBody = this.staticFiles.get(url.pathname);
     if (staticBody) return send(200, staticBody);
+
+    // Revision API: /api/models/{owner}/{name}/revision/{rev} → the commit it points to.
+    const revision = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
+    if (revision) {
+      if (!this.repos.has(revision[1])) return send(404, '{"error":"Repository not found"}');
+      return send(200, JSON.stringify({ id: revision[1], sha: this.commitOf(revision[1]) }), { 'content-type': 'application/json' });
+    }
 
     // Tree API: /api/models/{owner}/{name}/tree/{rev}[/{dir}]
     const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(url.pathname);

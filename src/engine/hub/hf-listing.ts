@@ -52,6 +52,17 @@ export async function listFiles(
 
 /** One page of a directory listing; undefined when the host answers with anything but a listing. */
 async function fetchPage(url: string, r: Resolved, signal: AbortSignal | undefined): Promise<TreePage | undefined> {
+  const answer = await getHubJson(url, r, signal);
+  if (!answer || !Array.isArray(answer.body)) return undefined;
+  // Large directories are paginated with `Link: <...>; rel="next"`.
+  return { entries: answer.body as TreeEntry[], next: nextLink(answer.headers.get('link'), url) };
+}
+
+/**
+ * A JSON answer of the host's API, or undefined when it answers with an error status or no JSON
+ * (a plain static mirror has no API). An unreachable host throws the error a download would give.
+ */
+export async function getHubJson(url: string, r: Resolved, signal: AbortSignal | undefined): Promise<{ body: unknown; headers: Headers } | undefined> {
   try {
     return await withStallTimeout(r.stallTimeoutMs, signal, async (watch) => {
       const res = await r.fetch(url, { signal: watch.signal, headers: { accept: 'application/json' } });
@@ -59,10 +70,8 @@ async function fetchPage(url: string, r: Resolved, signal: AbortSignal | undefin
         await res.body?.cancel().catch(() => {});
         return undefined;
       }
-      const entries: unknown = await res.json().catch(() => undefined);
-      if (!Array.isArray(entries)) return undefined;
-      // Large directories are paginated with `Link: <...>; rel="next"`.
-      return { entries: entries as TreeEntry[], next: nextLink(res.headers.get('link'), url) };
+      const body: unknown = await res.json().catch(() => undefined);
+      return body === undefined ? undefined : { body, headers: res.headers };
     });
   } catch (err) {
     if (signal?.aborted) throw signal.reason;

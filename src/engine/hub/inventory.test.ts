@@ -7,6 +7,7 @@ import { ensureModelStored } from './model-files.ts';
 import { fast, testSpec, useFakeHub } from './fake-hub.ts';
 import { removeStoredModel, storedModel } from './inventory.ts';
 import { MemoryModelStore } from './store.ts';
+import { TRUST_FILE } from './trust.ts';
 
 const hub = useFakeHub();
 
@@ -46,7 +47,9 @@ describe('inventory', () => {
     const whole = await storedModel(spec, 'wasm', { store });
     const files = served.vision.length + served.text.length + served.tokenizer.length;
     const manifest = (await store.get(`${spec.id}@main/manifest.json`))!.length;
-    expect(whole).toEqual({ complete: true, diskBytes: files + manifest });
+    // An unpinned source keeps the record of its first download (hub/trust.ts) beside the files.
+    const trust = (await store.get(`${spec.id}@main/${TRUST_FILE}`))!.length;
+    expect(whole).toEqual({ complete: true, diskBytes: files + manifest + trust });
 
     await removeStoredModel(spec, { store });
     expect(await storedModel(spec, 'wasm', { store })).toEqual({ complete: false, diskBytes: 0 });

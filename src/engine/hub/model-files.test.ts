@@ -1,13 +1,14 @@
 // The public entry points: storing a model, reading it back without network, one download at a
-// time per model and store, and replacing files the repo changed.
+// time per model and store, and refusing files changed upstream (registry pins, trust on first use).
 
 import { randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { collect, ensureAndRead, expectBytes, expectMonotonic, fast, rejection, testSpec, useFakeHub } from './fake-hub.ts';
+import { collect, ensureAndRead, expectBytes, expectMonotonic, fast, rejection, sha256, testSpec, useFakeHub } from './fake-hub.ts';
 import { deleteModel, ensureModelStored, isModelStored, readStoredFile, readStoredModel } from './model-files.ts';
 import { MemoryModelStore } from './store.ts';
+import { TRUST_FILE } from './trust.ts';
 
 const hub = useFakeHub();
 
@@ -40,8 +41,9 @@ describe('ensureModelStored and readStoredModel', () => {
     expectBytes(await readStoredFile(spec, spec.files.tokenizer, { store }), served.tokenizer);
     expect(hub.log.length).toBe(requestsBefore);
 
+    // Deleting the files keeps the record of which upstream version was trusted (trust.ts).
     await deleteModel(spec, { store });
-    expect(await store.keys()).toEqual([]);
+    expect(await store.keys()).toEqual([`t-good@main/${TRUST_FILE}`]);
     expect((await rejection(readStoredFile(spec, spec.files.tokenizer, { store }))).code).toBe('missing');
   });
 
@@ -77,16 +79,81 @@ describe('ensureModelStored and readStoredModel', () => {
     expect(hub.requestsFor('onnx/vision_model.onnx')).toHaveLength(1);
   });
 
-  it('replaces a stored file when the repo publishes a new version', async () => {
-    hub.serveModel('t/update');
+  it('trusts an unpinned model on first use: later downloads ask for that commit and refuse a file changed upstream', async () => {
+    const served = hub.serveModel('t/update');
     const spec = testSpec('t/update');
     const store = new MemoryModelStore();
+    const firstCommit = hub.commitOf('t/update');
     await ensureModelStored(spec, { backend: 'wasm', baseUrl: hub.base, store, ...fast });
+    expect(hub.log.some((l) => l.url === `/t/update/resolve/${firstCommit}/onnx/vision_model.onnx`)).toBe(true);
+    const record = JSON.parse(new TextDecoder().decode((await store.get(`t-update@main/${TRUST_FILE}`))!));
+    expect(record).toMatchObject({ repo: 't/update', revision: firstCommit });
+    expect(record.files['onnx/vision_model.onnx']).toEqual({ size: served.vision.length, sha256: sha256(served.vision) });
+    expect(record.files['tokenizer.json']).toEqual({ size: served.tokenizer.length, sha256: sha256(served.tokenizer) });
+
+    // Upstream moves on with a new vision file; the stored copy is gone, so it is fetched again.
+    hub.moveBranch('t/update');
     const newer = hub.serve('t/update', 'onnx/vision_model.onnx', randomBytes(1234));
-    await store.delete('t-update@main/manifest.json'); // forget the bookkeeping: forces the listing check
-    const got = await ensureAndRead(spec, { backend: 'wasm', baseUrl: hub.base, store, ...fast });
+    await store.delete('t-update@main/onnx/vision_model.onnx');
+    hub.log.length = 0;
+    const err = await rejection(ensureModelStored(spec, { backend: 'wasm', baseUrl: hub.base, store, ...fast }));
+    expect(err.code).toBe('integrity');
+    expect(err.file).toBe('onnx/vision_model.onnx');
+    expect(err.message).toContain('model file changed upstream: onnx/vision_model.onnx');
+    expect(err.message).toContain(`expected ${sha256(served.vision)}`);
+    expect(err.message).toContain(`first downloaded`);
+    // Still the first commit, without asking where main points now.
+    expect(hub.log.some((l) => l.url.includes('/revision/'))).toBe(false);
+    expect(hub.log.every((l) => !l.url.includes('/resolve/') || l.url.includes(firstCommit))).toBe(true);
+    expect(await store.get('t-update@main/onnx/vision_model.onnx')).toBeUndefined();
+
+    // Taking the new version is a deliberate choice: an explicit revision.
+    const got = await ensureAndRead(spec, { backend: 'wasm', baseUrl: hub.base, store, revision: 'main', ...fast });
     expectBytes(got.vision.model, newer);
-    // Unchanged files were not fetched again.
-    expect(hub.requestsFor('onnx/text_model_quantized.onnx')).toHaveLength(1);
+  });
+
+  it('downloads a pinned entry at its commit and refuses any file that is not the pinned one', async () => {
+    const served = hub.serveModel('t/pinned');
+    const commit = 'c0ffee'.padEnd(40, '0');
+    const pin = (b: Uint8Array) => ({ size: b.length, sha256: sha256(b) });
+    const files = { 'onnx/vision_model.onnx': pin(served.vision), 'onnx/text_model_quantized.onnx': pin(served.text), 'tokenizer.json': pin(served.tokenizer) };
+    const spec = testSpec('t/pinned', { source: { revision: commit, files } });
+    const store = new MemoryModelStore();
+    const got = await ensureAndRead(spec, { backend: 'wasm', baseUrl: hub.base, store, ...fast });
+    expectBytes(got.text.model, served.text);
+    expect(hub.requestsFor('tokenizer.json')[0].url).toBe(`/t/pinned/resolve/${commit}/tokenizer.json`);
+    expect(hub.log.some((l) => l.url.includes('/revision/'))).toBe(false);
+    expect(await store.keys()).not.toContain(`t-pinned@${commit}/${TRUST_FILE}`);
+
+    // The host lists another file: refused before its bytes are fetched.
+    const other = new MemoryModelStore();
+    hub.serve('t/pinned', 'onnx/text_model_quantized.onnx', randomBytes(served.text.length));
+    hub.log.length = 0;
+    let err = await rejection(ensureModelStored(spec, { backend: 'wasm', baseUrl: hub.base, store: other, ...fast }));
+    expect(err.message).toMatch(/^model file changed upstream: onnx\/text_model_quantized\.onnx has SHA-256 [0-9a-f]{64} in the host's listing/);
+    expect(err.message).toContain(`the registry's pin for t/pinned@${commit}`);
+    expect(hub.requestsFor('onnx/text_model_quantized.onnx')).toHaveLength(0);
+
+    // A listing that still claims the pinned hash does not help: the bytes are checked.
+    hub.serve('t/pinned', 'onnx/text_model_quantized.onnx', randomBytes(served.text.length), { listedSha256: sha256(served.text) });
+    err = await rejection(ensureModelStored(spec, { backend: 'wasm', baseUrl: hub.base, store: other, ...fast }));
+    expect(err.message).toMatch(/^model file changed upstream: onnx\/text_model_quantized\.onnx has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
+    expect(await other.get(`t-pinned@${commit}/onnx/text_model_quantized.onnx`)).toBeUndefined();
+    expect(await other.getPartial(`t-pinned@${commit}/onnx/text_model_quantized.onnx`)).toBeUndefined();
+  });
+
+  it('refuses a pinned file announced at another size, from the response headers alone (no listing)', async () => {
+    const vision = randomBytes(5_000);
+    const spec = testSpec('t/pin-size', {
+      source: { revision: 'a'.repeat(40), files: { 'onnx/vision_model.onnx': { size: 4_000, sha256: sha256(vision) } } },
+    });
+    const store = new MemoryModelStore();
+    const noListing = (async (input: RequestInfo | URL, init?: RequestInit) =>
+      String(input).includes('/api/') ? new Response('nope', { status: 404 }) : fetch(input, init)) as typeof fetch;
+    hub.serveModel('t/pin-size');
+    hub.serve('t/pin-size', 'onnx/vision_model.onnx', vision);
+    const err = await rejection(ensureModelStored(spec, { backend: 'wasm', baseUrl: hub.base, store, fetch: noListing, ...fast }));
+    expect(err.message).toContain('model file changed upstream: onnx/vision_model.onnx has size 5000 bytes, expected 4000');
+    expect(await store.keys()).toEqual([]);
   });
 });

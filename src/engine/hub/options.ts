@@ -21,6 +21,7 @@ export interface DownloadProgress {
 /** Which stored copy of a model: enough to find its entries without any network. */
 export interface StoredModelOptions {
   store: ModelStore;
+  /** Default: the registry entry's pinned commit, else `main` (trusted on first use, trust.ts). */
   revision?: string;
   /** Store keys are `${keyPrefix}/${path}`. Default `${spec.id}@${revision}`. */
   keyPrefix?: string;
@@ -56,7 +57,7 @@ export interface Resolved {
 }
 
 export function resolve(spec: ModelSpec, o: DownloadOptions): Resolved {
-  const revision = o.revision ?? DEFAULT_REVISION;
+  const revision = o.revision ?? spec.source?.revision ?? DEFAULT_REVISION;
   return {
     repo: spec.repo,
     base: trimSlash(o.baseUrl ?? DEFAULT_BASE_URL),

@@ -13,6 +13,11 @@ export function treeUrl(baseUrl: string, repo: string, revision: string, dir: st
   return `${trimSlash(baseUrl)}/api/models/${repo}/tree/${encodeURIComponent(revision)}` + (dir ? `/${encodePath(dir)}` : '');
 }
 
+/** `{base}/api/models/{repo}/revision/{revision}`: the repo at a revision, with the commit (`sha`) it points to. */
+export function revisionInfoUrl(baseUrl: string, repo: string, revision: string): string {
+  return `${trimSlash(baseUrl)}/api/models/${repo}/revision/${encodeURIComponent(revision)}`;
+}
+
 export function encodePath(p: string): string {
   return p.split('/').map(encodeURIComponent).join('/');
 }

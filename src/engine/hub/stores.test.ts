@@ -11,6 +11,7 @@ import { ensureAndRead, expectBytes, fast, testSpec, useFakeHub } from './fake-h
 import { MemoryModelStore, type ModelStore } from './store.ts';
 import { CacheStorageModelStore } from './store-cache.ts';
 import { FsModelStore } from './store-fs.ts';
+import { TRUST_FILE } from './trust.ts';
 
 const hub = useFakeHub();
 
@@ -64,6 +65,7 @@ describe('stores', () => {
       't-cachestore@main/onnx/text_model_quantized.onnx',
       't-cachestore@main/onnx/vision_model.onnx',
       't-cachestore@main/tokenizer.json',
+      `t-cachestore@main/${TRUST_FILE}`,
     ]);
     // No partial chunks left behind.
     expect([...caches.entries()].some((u) => u.includes('?partial='))).toBe(false);

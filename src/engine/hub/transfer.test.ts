@@ -54,8 +54,8 @@ describe('integrity', () => {
     hub.serve('t/404', 'onnx/text_model_quantized.onnx', randomBytes(10), { behaviour: { kind: 'missing' } });
     const err = await rejection(ensureModelStored(testSpec('t/404'), { backend: 'wasm', baseUrl: hub.base, store: new MemoryModelStore(), ...fast }));
     expect(err.code).toBe('not-found');
-    expect(err.message).toContain(`${hub.base}/t/404/resolve/main/onnx/text_model_quantized.onnx`);
-    expect(err.url).toBe(`${hub.base}/t/404/resolve/main/onnx/text_model_quantized.onnx`);
+    expect(err.message).toContain(`${hub.base}/t/404/resolve/${hub.commitOf('t/404')}/onnx/text_model_quantized.onnx`);
+    expect(err.url).toBe(`${hub.base}/t/404/resolve/${hub.commitOf('t/404')}/onnx/text_model_quantized.onnx`);
   });
 });
 

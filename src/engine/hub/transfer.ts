@@ -13,7 +13,7 @@ import type { DownloadOptions, Resolved } from './options.ts';
 import { fileUrl } from './paths.ts';
 import { sleep, type StallWatch, withStallTimeout } from './stall.ts';
 import type { ModelStore } from './store.ts';
-import { verifyDownload } from './verify.ts';
+import { changedUpstream, verifyDownload } from './verify.ts';
 
 /** Thrown inside an attempt for failures worth another attempt (lost connection, stall, 5xx). */
 class RetryableError extends Error {
@@ -40,6 +40,8 @@ export interface FileToDownload {
   path: string;
   expected: ExpectedFile;
   storeKey: string;
+  /** Set when `expected` is a pin (trust.ts): a mismatch then means the file changed upstream. */
+  pinnedBy?: string;
 }
 
 /**
@@ -87,8 +89,8 @@ export class FileTransfer {
     // Verify before anything reaches the complete entry.
     const bytes = concatBytes(this.chunks);
     this.chunks = [];
-    const { path, storeKey } = this.file;
-    await verifyDownload(bytes, this.file.expected, this.fileTotal, { path, url: this.url, storeKey, store: this.store });
+    const { path, storeKey, pinnedBy } = this.file;
+    await verifyDownload(bytes, this.file.expected, this.fileTotal, { path, url: this.url, storeKey, store: this.store, pinnedBy });
     await this.store.put(storeKey, bytes);
     await this.store.deletePartial(storeKey);
     return bytes;
@@ -201,14 +203,16 @@ export class FileTransfer {
         await this.restart();
         return 'restart';
       }
+      await this.refuseChangedSize(range.total, drop);
       if (this.fileTotal === undefined && range.total !== undefined) this.fileTotal = range.total;
     } else {
       // 200: the whole file. If we asked for a range the server ignored it (or, with If-Range,
       // the file changed): what we had is discarded and this body is taken from byte 0.
       if (this.have > 0) await this.restart();
       const length = Number(res.headers.get('content-length'));
-      if (this.fileTotal === undefined && Number.isFinite(length) && length > 0 && !res.headers.get('content-encoding')) {
-        this.fileTotal = length;
+      if (Number.isFinite(length) && length > 0 && !res.headers.get('content-encoding')) {
+        await this.refuseChangedSize(length, drop);
+        this.fileTotal ??= length;
       }
       if (!this.validator) {
         const etag = res.headers.get('etag');
@@ -217,6 +221,15 @@ export class FileTransfer {
     }
     if (!res.body) throw new ModelDownloadError('http', `empty response body from ${url}`, url, path);
     return 'read';
+  }
+
+  /** A pinned file announced at another size changed upstream: no point reading it. */
+  private async refuseChangedSize(total: number | undefined, drop: () => Promise<void> | undefined): Promise<void> {
+    const { pinnedBy, expected, path } = this.file;
+    if (!pinnedBy || total === undefined || expected.size === undefined || total === expected.size) return;
+    await drop();
+    await this.restart();
+    throw changedUpstream(path, `size ${total} bytes, expected ${expected.size}`, pinnedBy, this.url);
   }
 
   /** Reads the body to its end; a lost or stalled connection is worth a retry (from `have`). */

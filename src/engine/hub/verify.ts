@@ -12,6 +12,8 @@ export interface DownloadedFile {
   url: string;
   storeKey: string;
   store: ModelStore;
+  /** Where `expected` comes from when it is a pin (trust.ts); undefined for the host's listing. */
+  pinnedBy?: string;
 }
 
 /**
@@ -27,12 +29,14 @@ export async function verifyDownload(
   const fail = async (what: string): Promise<never> => {
     await file.store.deletePartial(file.storeKey);
     await file.store.delete(file.storeKey);
-    throw new ModelDownloadError(
-      'integrity',
-      `${file.path} failed verification (${what}); the download was discarded and nothing was stored. URL: ${file.url}`,
-      file.url,
-      file.path,
-    );
+    throw file.pinnedBy
+      ? changedUpstream(file.path, what, file.pinnedBy, file.url)
+      : new ModelDownloadError(
+          'integrity',
+          `${file.path} failed verification (${what}); the download was discarded and nothing was stored. URL: ${file.url}`,
+          file.url,
+          file.path,
+        );
   };
   const size = expected.size ?? fileTotal;
   if (size !== undefined && bytes.length !== size) await fail(`size ${bytes.length} bytes, expected ${size}`);
@@ -43,6 +47,16 @@ export async function verifyDownload(
     const actual = await gitBlobOid(bytes);
     if (actual !== expected.gitOid) await fail(`git blob id ${actual}, expected ${expected.gitOid}`);
   }
+}
+
+/** A file that is not the one pinned: refused, whatever the host's listing says. */
+export function changedUpstream(path: string, what: string, pinnedBy: string, url: string): ModelDownloadError {
+  return new ModelDownloadError(
+    'integrity',
+    `model file changed upstream: ${path} has ${what} (${pinnedBy}); the download was discarded and nothing was stored. URL: ${url}`,
+    url,
+    path,
+  );
 }
 
 /** A stored file is kept when it still matches the listing (it was verified when stored). */
