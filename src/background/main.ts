@@ -16,7 +16,9 @@ import { POPUP_PORT, type ErrorResponse, type RequestMessage, type RequestOf, ty
 import { parseContentMessage, parseRequestMessage } from '../message-validators';
 import { decodeImageBlob } from '../engine/decode';
 import { cacheStats, clearCache, getQuery, putQuery } from '../store/db';
-import { loadSettings, onSettingsChanged, type Settings } from '../settings';
+import { loadSettings, onSettingsChanged, sanitizeSettings, syncArea, type Settings } from '../settings';
+import { reconcile } from '../settings-sync';
+import { indexingOff, indexingOffText, type SiteRules } from '../site-rules';
 import { describe } from '../errors';
 import { engineHost } from './engine-host';
 import { EmbeddingPipeline } from './embedding-pipeline';
@@ -55,7 +57,9 @@ function onTabChanged(tab: TabState): void {
 
 /** Set from settings.indexInBackground: every page is indexed, asked for or not. */
 let indexInBackground = false;
-const indexer = new Indexer(pipeline, onTabChanged, (tab) => indexInBackground || tab.asked);
+/** Pause, excluded sites, "only these sites" (site-rules.ts): until loaded, nothing is fetched. */
+let siteRules: SiteRules = { indexingPaused: true, siteMode: 'all', excludedSites: [], onlySites: [] };
+const indexer = new Indexer(pipeline, onTabChanged, (tab) => (indexInBackground || tab.asked) && indexingOff(tab.pageUrl, siteRules) === null);
 const askedTabs = new AskedTabs();
 
 /** The person asked for the tab's page (popup, menu, shortcut): its images may be fetched now. */
@@ -224,13 +228,22 @@ browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeI
   }
 });
 
+/** Right-click actions fetch the image too: not on a site the settings keep out, nor while paused. */
+function refuseMenuAction(tabId: number, frameId: number): boolean {
+  const off = indexingOff(getTab(tabId)?.pageUrl ?? '', siteRules);
+  if (off) sendToTab(tabId, { type: 'notice', text: indexingOffText(off) }, frameId);
+  return off !== null;
+}
+
 const menuActions: PageMenuActions = {
   similar: async (tabId, url, frameId) => {
+    if (refuseMenuAction(tabId, frameId)) return;
     askFor(tabId);
     getTab(tabId)?.pageHighlights.show();
     await search.similar(tabId, url, frameId);
   },
-  classify: (tabId, url, frameId) => {
+  classify: async (tabId, url, frameId) => {
+    if (refuseMenuAction(tabId, frameId)) return [];
     askFor(tabId);
     return classifier.classifyImage(tabId, url, undefined, frameId);
   },
@@ -245,7 +258,17 @@ browser.contextMenus.onClicked.addListener((info, tab) => {
 /** The settings the engine is built from: a change means a new engine and a re-index. */
 const engineKey = (s: Settings) => JSON.stringify([s.modelId, s.backend, s.modelBaseUrl]);
 let engineSettings = '';
+const rulesOf = (s: Settings): SiteRules => ({ indexingPaused: s.indexingPaused, siteMode: s.siteMode, excludedSites: s.excludedSites, onlySites: s.onlySites });
+const syncAreas = () => ({ local: browser.storage.local, sync: syncArea() });
+// Preferences changed on another device come in through storage.sync; they land in
+// storage.local, whose change event below applies them.
+const pullSynced = () => reconcile(syncAreas(), sanitizeSettings).catch((error: unknown) => console.warn('settings sync', error));
+void pullSynced();
+browser.storage.onChanged.addListener((changes, area) => {
+  if (area === 'sync') void pullSynced();
+});
 loadSettings().then((s) => {
+  siteRules = rulesOf(s);
   memory.configure(s); // visual memory
   engineSettings = engineKey(s);
   setMergeDuplicates(s.mergeDuplicates);
@@ -263,6 +286,13 @@ askedTabs.restore().then((tabIds) => {
 });
 onSettingsChanged((settings) => {
   memory.configure(settings); // visual memory
+  const rules = rulesOf(settings);
+  if (JSON.stringify(rules) !== JSON.stringify(siteRules)) {
+    siteRules = rules;
+    // Resumed, or a site let in: its waiting images go now (nothing to stop otherwise: the
+    // indexer asks before each claim, so images in flight finish and no new one starts).
+    indexer.kick();
+  }
   if (settings.indexInBackground !== indexInBackground) {
     indexInBackground = settings.indexInBackground;
     indexer.kick();
