@@ -2,6 +2,9 @@
 // pause switch. One rule for every context: the background's indexer asks it before fetching a
 // page's images, the popup asks it to say why nothing is indexed, the options page to edit lists.
 // A site is a hostname; a listed site covers its subdomains (example.com covers www.example.com).
+// The history keeps its own list (settings.historyExcludedSites, checked with onSiteList too): "never
+// record" and "never index" are different wishes (searching a webmail's pictures while there, but
+// not keeping them), and a site never indexed is never recorded either, having nothing to record.
 import { siteOf } from './store/pages';
 import { t } from './i18n';
 
