@@ -95,6 +95,18 @@ describe('settings sync', () => {
     expect(settingsOf(local).minImageSize).toBe(7);
   });
 
+  it('a failed write does not make the older sync copy look new (it would overwrite the change)', async () => {
+    const d = device();
+    d.local.data.settings = { ...DEFAULT_SETTINGS, minImageSize: 20 };
+    await pushToSync(settingsOf(d.local), d, 1);
+    d.local.data.settings = { ...DEFAULT_SETTINGS, minImageSize: 30 };
+    d.sync.failWith = 'MAX_WRITE_OPERATIONS_PER_MINUTE quota exceeded';
+    expect(await pushToSync(settingsOf(d.local), d, 2)).toBe('local');
+    d.sync.failWith = null;
+    expect(await reconcile(d, sanitizeSettings)).toBeNull();
+    expect(settingsOf(d.local).minImageSize).toBe(30);
+  });
+
   it('a sync copy from another version carries only known preferences, sanitised', async () => {
     const d = device();
     d.sync.data.prefs = { stamp: 5, minImageSize: -3, popupSize: 'roomy', modelId: 'injected', indexingPaused: true };

@@ -79,6 +79,7 @@ export async function pushToSync(settings: Settings, { local, sync }: Areas, now
     return 'local';
   }
   const { items, tooBig } = syncItems(settings, now);
+  const before = (await local.get(STAMP_KEY))[STAMP_KEY];
   try {
     // The stamp first: the change event of our own write then finds nothing new to pull.
     await local.set({ [STAMP_KEY]: now });
@@ -86,6 +87,8 @@ export async function pushToSync(settings: Settings, { local, sync }: Areas, now
     if (tooBig) await sync.remove(SITES_KEY);
     await sync.set(items);
   } catch (error) {
+    // The sync copy is still the one this device had seen: it must not come back as news.
+    await local.set({ [STAMP_KEY]: before }).catch(() => undefined);
     await record(local, { state: 'local', detail: error instanceof Error ? error.message : String(error) });
     return 'local';
   }

@@ -7,7 +7,8 @@ import { normalizeSites, type SiteMode } from '../site-rules';
 import { t } from '../i18n';
 import { describe } from '../errors';
 
-const SAVE_DELAY_MS = 400;
+/** Typing pauses this long before a list saves: each save also writes storage.sync, which allows 120 writes a minute. */
+const SAVE_DELAY_MS = 800;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const radios = (name: string) => [...document.querySelectorAll<HTMLInputElement>(`input[type=radio][name=${name}]`)];
