@@ -92,17 +92,18 @@ interface Stop {
   indicator: boolean;
 }
 
-/** Presses Tab until focus comes round to a control already seen; each stop with whether it shows focus. */
+/** Presses Tab from the top of the page until focus leaves it; each stop with whether it shows focus. */
 async function tabThrough(harness: AnyHarness, page: HPage): Promise<{ stops: Stop[]; controls: string[] }> {
   await page.evaluate(() => {
-    (document.activeElement as HTMLElement | null)?.blur();
     // Every control gets a name to compare by: its id, test id, or position.
     document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], summary, [tabindex]').forEach((el, i) => (el.dataset.kbName = el.id || el.dataset.testid || `${el.tagName.toLowerCase()}#${i}`));
+    // Tab goes on from the focused element: start above the first control (out of the tab order itself).
+    const start = Object.assign(document.createElement('span'), { tabIndex: -1 });
+    document.body.prepend(start);
+    start.focus();
   });
   const stops: Stop[] = [];
-  // Focus leaves the page after its last control (browser UI) before it comes back to the first.
-  let outside = 0;
-  for (let i = 0; i < 200 && outside < 30; i++) {
+  for (let i = 0; i < 200; i++) {
     if (harness.name === 'chromium') await harness.raw(page).keyboard.press('Tab');
     else await harness.raw(page).keyboard.press('Tab');
     const stop = await page.evaluate(() => {
@@ -112,12 +113,8 @@ async function tabThrough(harness: AnyHarness, page: HPage): Promise<{ stops: St
       const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
       return { name: el.dataset.kbName ?? el.tagName, indicator: outline || style.boxShadow !== 'none' };
     });
-    if (!stop) {
-      outside++;
-      continue;
-    }
-    outside = 0;
-    if (stops.some((s) => s.name === stop.name)) break;
+    // Past the last control focus goes to the browser's own UI (or round to the first control).
+    if (!stop || stops.some((s) => s.name === stop.name)) break;
     stops.push(stop);
   }
   // The controls a person can see and use; a radio group is one stop (arrows move within it).
