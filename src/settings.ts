@@ -1,5 +1,9 @@
-// User settings, kept in storage.local so every context reads the same values.
+// User settings. Every context reads this device's copy in storage.local; the preferences among
+// them also go to storage.sync, where the browser has it, and come back from the person's other
+// devices (see settings-sync.ts for which ones and why).
 import browser from 'webextension-polyfill';
+import { normalizeSites, type SiteMode } from './site-rules';
+import { pushToSync } from './settings-sync';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 /** The popup's own size: compact fits small screens, roomy shows more results per row. */
@@ -37,6 +41,14 @@ export interface Settings {
    * and downloads no model.
    */
   indexInBackground: boolean;
+  /** No new image is fetched or embedded anywhere while set; what is indexed stays searchable. */
+  indexingPaused: boolean;
+  /** 'only': index the sites of `onlySites` and no other; 'all': every site but the excluded ones. */
+  siteMode: SiteMode;
+  /** Sites (hostnames; subdomains included) whose images are never fetched or indexed. */
+  excludedSites: string[];
+  /** The sites indexed in the 'only' mode. */
+  onlySites: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -53,6 +65,10 @@ export const DEFAULT_SETTINGS: Settings = {
   memoryBudgetMB: 500,
   urlRetentionDays: 30,
   indexInBackground: false,
+  indexingPaused: false,
+  siteMode: 'all',
+  excludedSites: [],
+  onlySites: [],
 };
 
 export async function loadSettings(): Promise<Settings> {
@@ -63,7 +79,23 @@ export async function loadSettings(): Promise<Settings> {
 export async function saveSettings(patch: Partial<Settings>): Promise<Settings> {
   const next = sanitizeSettings({ ...(await loadSettings()), ...patch });
   await browser.storage.local.set({ settings: next });
+  // This device has the settings now; syncing them is a bonus whose failure settings-sync records.
+  await pushToSync(next, { local: browser.storage.local, sync: syncArea() });
   return next;
+}
+
+/** Every setting back to its default (label sets, caches and the history are not settings: they stay). */
+export function resetSettings(): Promise<Settings> {
+  return saveSettings(DEFAULT_SETTINGS);
+}
+
+/** storage.sync, or undefined where the browser has none (it then stays on this device). */
+export function syncArea(): typeof browser.storage.sync | undefined {
+  try {
+    return browser.storage.sync;
+  } catch {
+    return undefined;
+  }
 }
 
 export function onSettingsChanged(listener: (settings: Settings) => void): void {
@@ -88,15 +120,13 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (typeof r.modelBaseUrl === 'string' && /^https?:\/\//.test(r.modelBaseUrl)) s.modelBaseUrl = r.modelBaseUrl.replace(/\/+$/, '');
   if (r.popupSize === 'compact' || r.popupSize === 'roomy') s.popupSize = r.popupSize;
   if (typeof r.historyEnabled === 'boolean') s.historyEnabled = r.historyEnabled;
-  if (Array.isArray(r.historyExcludedSites)) {
-    s.historyExcludedSites = r.historyExcludedSites
-      .filter((h): h is string => typeof h === 'string')
-      .map((h) => h.trim().toLowerCase())
-      .filter((h) => /^[a-z0-9.-]+$/.test(h))
-      .slice(0, 1000);
-  }
+  if (Array.isArray(r.historyExcludedSites)) s.historyExcludedSites = normalizeSites(r.historyExcludedSites);
   if (typeof r.memoryBudgetMB === 'number' && r.memoryBudgetMB >= 0.001 && r.memoryBudgetMB <= 100_000) s.memoryBudgetMB = r.memoryBudgetMB;
   if (typeof r.urlRetentionDays === 'number' && r.urlRetentionDays >= 0 && r.urlRetentionDays <= 3650) s.urlRetentionDays = r.urlRetentionDays;
   if (typeof r.indexInBackground === 'boolean') s.indexInBackground = r.indexInBackground;
+  if (typeof r.indexingPaused === 'boolean') s.indexingPaused = r.indexingPaused;
+  if (r.siteMode === 'all' || r.siteMode === 'only') s.siteMode = r.siteMode;
+  if (Array.isArray(r.excludedSites)) s.excludedSites = normalizeSites(r.excludedSites);
+  if (Array.isArray(r.onlySites)) s.onlySites = normalizeSites(r.onlySites);
   return s;
 }

@@ -17,7 +17,9 @@ import { parseContentMessage, parseRequestMessage } from '../message-validators'
 import { decodeImageBlob } from '../engine/decode';
 import { createImagePreparer } from './image-preparer';
 import { cacheStats, clearCache, labelVectorStore } from '../store/db';
-import { loadSettings, onSettingsChanged, type Settings } from '../settings';
+import { loadSettings, onSettingsChanged, sanitizeSettings, syncArea, type Settings } from '../settings';
+import { reconcile } from '../settings-sync';
+import { indexingOff, indexingOffText, type SiteRules } from '../site-rules';
 import { describe } from '../errors';
 import { engineHost } from './engine-host';
 import { cancelModelDownload, deleteModel, modelInventory, useModel } from './model-library';
@@ -61,9 +63,11 @@ function onTabChanged(tab: TabState): void {
 
 /** settings.indexInBackground: unasked pages too, when idle, tabs once shown, excluded sites never. */
 const backgroundIndexing = new BackgroundIndexing();
+/** Pause, excluded sites, "only these sites" (site-rules.ts): until loaded, nothing is fetched. */
+let siteRules: SiteRules = { indexingPaused: true, siteMode: 'all', excludedSites: [], onlySites: [] };
 /** Whether the indexer may fetch and embed the tab's images now. */
 function mayIndex(tab: TabState): boolean {
-  return backgroundIndexing.mayIndex(tab, allTabs());
+  return indexingOff(tab.pageUrl, siteRules) === null && backgroundIndexing.mayIndex(tab, allTabs());
 }
 void browser.tabs.query({ active: true }).then((tabs) => {
   for (const t of tabs) if (t.id !== undefined) backgroundIndexing.shown(t.id);
@@ -277,13 +281,22 @@ browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeI
   }
 });
 
+/** Right-click actions fetch the image too: not on a site the settings keep out, nor while paused. */
+function refuseMenuAction(tabId: number, frameId: number): boolean {
+  const off = indexingOff(getTab(tabId)?.pageUrl ?? '', siteRules);
+  if (off) sendToTab(tabId, { type: 'notice', text: indexingOffText(off) }, frameId);
+  return off !== null;
+}
+
 const menuActions: PageMenuActions = {
   similar: async (tabId, url, frameId) => {
+    if (refuseMenuAction(tabId, frameId)) return;
     askFor(tabId);
     getTab(tabId)?.pageHighlights.show();
     await search.similar(tabId, url, frameId);
   },
-  classify: (tabId, url, frameId) => {
+  classify: async (tabId, url, frameId) => {
+    if (refuseMenuAction(tabId, frameId)) return [];
     askFor(tabId);
     return classifier.classifyImage(tabId, url, undefined, frameId);
   },
@@ -298,7 +311,17 @@ browser.contextMenus.onClicked.addListener((info, tab) => {
 /** The settings the engine is built from: a change means a new engine and a re-index. */
 const engineKey = (s: Settings) => JSON.stringify([s.modelId, s.backend, s.modelBaseUrl]);
 let engineSettings = '';
+const rulesOf = (s: Settings): SiteRules => ({ indexingPaused: s.indexingPaused, siteMode: s.siteMode, excludedSites: s.excludedSites, onlySites: s.onlySites });
+const syncAreas = () => ({ local: browser.storage.local, sync: syncArea() });
+// Preferences changed on another device come in through storage.sync; they land in
+// storage.local, whose change event below applies them.
+const pullSynced = () => reconcile(syncAreas(), sanitizeSettings).catch((error: unknown) => console.warn('settings sync', error));
+void pullSynced();
+browser.storage.onChanged.addListener((changes, area) => {
+  if (area === 'sync') void pullSynced();
+});
 loadSettings().then((s) => {
+  siteRules = rulesOf(s);
   memory.configure(s); // visual memory
   engineSettings = engineKey(s);
   setMergeDuplicates(s.mergeDuplicates);
@@ -317,6 +340,9 @@ askedTabs.restore().then((tabIds) => {
 onSettingsChanged((settings) => {
   memory.configure(settings); // visual memory
   backgroundIndexing.configure({ enabled: settings.indexInBackground, excludedSites: settings.historyExcludedSites });
+  // Resumed, or a site let in: its waiting images go now (nothing to stop otherwise: the indexer
+  // asks before each claim, so images in flight finish and no new one starts).
+  siteRules = rulesOf(settings);
   indexer.kick();
   if (setMergeDuplicates(settings.mergeDuplicates)) {
     for (const tab of allTabs()) {

@@ -3,8 +3,9 @@
 // the history, so "Everything seen" can find it later. Opt-in (settings.historyEnabled); never
 // for private windows (they have no history) or sites the person excluded.
 import type { LensStore } from '../store/lens-store';
-import { MAX_FAVICON_CHARS, siteOf, type PageImageInput, type PageInput } from '../store/pages';
+import { MAX_FAVICON_CHARS, type PageImageInput, type PageInput } from '../store/pages';
 import type { TabState } from './tabs';
+import { onSiteList } from '../site-rules';
 
 /** Quiet time after the tab's last change before its page is written (indexing comes in bursts). */
 export const RECORD_DELAY_MS = 1_500;
@@ -16,11 +17,8 @@ export interface PageMeta {
   visitedAt: number;
 }
 
-/** Whether `hostname` is one of `excluded` or a subdomain of one. */
-export function isExcluded(pageUrl: string, excluded: readonly string[]): boolean {
-  const host = siteOf(pageUrl);
-  return excluded.some((site) => host === site || host.endsWith(`.${site}`));
-}
+/** Whether the page's hostname is one of `excluded` or a subdomain of one. */
+export const isExcluded = onSiteList;
 
 /** A favicon the pages store keeps: a web address or a small data: image; anything else is dropped. */
 export function keptFavicon(favicon: string | undefined): string | null {

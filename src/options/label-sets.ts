@@ -9,6 +9,7 @@ import { describe } from '../errors';
 import { parseLabels } from './label-limits';
 import { saveTextFile } from '../popup/export';
 import { labelProgressText } from '../popup/classify-all';
+import { formatNumber, t } from '../i18n';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const PROGRESS_POLL_MS = 1_000;
@@ -25,7 +26,7 @@ export async function attachLabelSets(modelId: () => string): Promise<void> {
   const say = (text: string) => (message.textContent = text);
   const current = (): LabelSet => findLabelSet(spec(), choice, active.value);
   const show = () => {
-    active.replaceChildren(...allLabelSets(spec(), choice).map((s) => new Option(s.builtIn ? `${s.name} (built in)` : s.name, s.id)));
+    active.replaceChildren(...allLabelSets(spec(), choice).map((s) => new Option(s.builtIn ? t('optSetBuiltIn', s.name) : s.name, s.id)));
     active.value = findLabelSet(spec(), choice).id;
     fill();
   };
@@ -37,7 +38,7 @@ export async function attachLabelSets(modelId: () => string): Promise<void> {
     for (const field of [name, templates, labels]) field.readOnly = set.builtIn;
     $<HTMLButtonElement>('set-save').disabled = set.builtIn;
     $<HTMLButtonElement>('set-delete').disabled = set.builtIn;
-    $('set-count').textContent = `${set.labels.length} labels × ${set.templates.length} templates = ${(set.labels.length * set.templates.length).toLocaleString('en-US')} prompts`;
+    $('set-count').textContent = t('optSetCount', formatNumber(set.labels.length), formatNumber(set.templates.length), formatNumber(set.labels.length * set.templates.length));
   };
   const store = async (next: LabelSetChoice, text: string) => {
     choice = await saveLabelSetChoice(next);
@@ -46,42 +47,43 @@ export async function attachLabelSets(modelId: () => string): Promise<void> {
     // Embed the active set now, in the background: its first use is then quick.
     sendRequest({ type: 'prepare-labels', setId: choice.active }).catch(() => undefined);
   };
-  const addSets = async (sets: LabelSet[], verb: string) => {
-    if (sets.length === 0) return say('No label set found: a set needs a name and at least one label.');
-    if (choice.user.length + sets.length > MAX_USER_SETS) return say(`At most ${MAX_USER_SETS} label sets.`);
-    await store({ active: sets[0].id, user: [...choice.user, ...sets] }, `${verb} ${sets.map((s) => `“${s.name}”`).join(', ')}.`);
+  const addSets = async (sets: LabelSet[], done: (names: string) => string) => {
+    if (sets.length === 0) return say(t('optSetNoneFound'));
+    if (choice.user.length + sets.length > MAX_USER_SETS) return say(t('optSetTooMany', formatNumber(MAX_USER_SETS)));
+    await store({ active: sets[0].id, user: [...choice.user, ...sets] }, done(sets.map((s) => t('optQuoted', s.name)).join(', ')));
   };
+  const imported = (names: string) => t('optSetImported', names);
 
-  active.addEventListener('change', () => void store({ ...choice, active: active.value }, `Classify now uses “${current().name}”.`));
-  $('set-new').addEventListener('click', () => void addSets([sanitizeLabelSet({ id: newUserSetId(), name: 'New labels', labels: ['cat', 'dog'] })!], 'Created'));
+  active.addEventListener('change', () => void store({ ...choice, active: active.value }, t('optSetActive', current().name)));
+  $('set-new').addEventListener('click', () => void addSets([sanitizeLabelSet({ id: newUserSetId(), name: t('optSetNewName'), labels: t('optSetNewLabels').split(',') })!], (names) => t('optSetCreated', names)));
   $('set-save').addEventListener('click', () => {
     // The same bounds the background's validator applies, said in words instead of dropped.
     const { problem } = parseLabels(labels.value);
-    if (problem) return say(`Not saved: ${problem}`);
+    if (problem) return say(t('optSetNotSaved', problem));
     const edited = sanitizeLabelSet({ id: current().id, name: name.value, templates: templates.value.split('\n'), labels: labels.value.split('\n') });
-    if (!edited) return say('A label set needs a name and at least one label.');
-    void store({ ...choice, user: choice.user.map((s) => (s.id === edited.id ? edited : s)) }, `Saved “${edited.name}”.`);
+    if (!edited) return say(t('optSetNeedsLabels'));
+    void store({ ...choice, user: choice.user.map((s) => (s.id === edited.id ? edited : s)) }, t('optSetSaved', edited.name));
   });
   $('set-delete').addEventListener('click', () => {
     const gone = current();
-    void store({ active: choice.active === gone.id ? 'everyday' : choice.active, user: choice.user.filter((s) => s.id !== gone.id) }, `Deleted “${gone.name}”.`);
+    void store({ active: choice.active === gone.id ? 'everyday' : choice.active, user: choice.user.filter((s) => s.id !== gone.id) }, t('optSetDeleted', gone.name));
   });
   $('set-export-text').addEventListener('click', () => saveTextFile(`${fileName(current().name)}.txt`, labelSetToText(current()), 'text/plain'));
   $('set-export-json').addEventListener('click', () => saveTextFile('label-sets.json', labelSetsToJson(choice.user), 'application/json'));
   $('set-import').addEventListener('click', () => {
     try {
-      void addSets(parseLabelSetFile($<HTMLTextAreaElement>('set-import-text').value, 'Imported labels'), 'Imported');
+      void addSets(parseLabelSetFile($<HTMLTextAreaElement>('set-import-text').value, t('optSetImportedName')), imported);
     } catch (error) {
-      say(`Could not import: ${describe(error)}`);
+      say(t('optSetImportFailed', describe(error)));
     }
   });
   $<HTMLInputElement>('set-import-file').addEventListener('change', async (event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
     if (!file) return;
     try {
-      await addSets(parseLabelSetFile(await file.text(), file.name.replace(/\.\w+$/, '')), 'Imported');
+      await addSets(parseLabelSetFile(await file.text(), file.name.replace(/\.\w+$/, '')), imported);
     } catch (error) {
-      say(`Could not import ${file.name}: ${describe(error)}`);
+      say(t('optSetImportFileFailed', file.name, describe(error)));
     }
   });
   show();
@@ -98,6 +100,6 @@ function watchProgress(): void {
   setInterval(async () => {
     const { jobs } = await sendRequest({ type: 'label-progress' }).catch(() => ({ jobs: [] }));
     line.hidden = jobs.length === 0;
-    line.textContent = jobs.map((j) => `${labelProgressText(j.done, j.total)} (${j.name})`).join(' · ');
+    line.textContent = jobs.map((j) => t('optLabelProgress', labelProgressText(j.done, j.total), j.name)).join(' · ');
   }, PROGRESS_POLL_MS);
 }

@@ -1,9 +1,19 @@
-// Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
+// Options page: settings live in storage.local, preferences mirrored to storage.sync (see
+// src/settings.ts, src/settings-sync.ts); the background reacts to changes.
+//   indexing-settings.ts  pause, when to index, which sites
+//   sync-reset.ts         sync state, reset to defaults
+//   models.ts             the models: download, use, delete
+//   label-sets.ts         labels for Classify
+//   memory-settings.ts    the visual memory
 import { attachLabelSets } from './label-sets';
 import { loadSettings, saveSettings, type BackendPreference, type PopupSize } from '../settings';
 import { sendRequest } from '../send-request';
 import { mountMemorySettings } from './memory-settings'; // visual memory
 import { mountModels, type ModelsSection } from './models';
+import { mountIndexingSettings } from './indexing-settings';
+import { mountSyncAndReset } from './sync-reset';
+import { formatNumber, localizeDocument, t } from '../i18n';
+import { describe } from '../errors';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const backend = $<HTMLSelectElement>('backend');
@@ -12,32 +22,35 @@ const minSize = $<HTMLInputElement>('min-size');
 const skipTracking = $<HTMLInputElement>('skip-tracking');
 const mergeDuplicates = $<HTMLInputElement>('merge-duplicates');
 const popupSize = $<HTMLSelectElement>('popup-size');
-const indexInBackground = $<HTMLInputElement>('index-in-background');
 const saved = $('saved');
 
 async function showCacheStats(): Promise<void> {
   try {
     const stats = await sendRequest({ type: 'cache-stats' });
-    $('cache-stats').textContent = `${stats.embeddings} image embeddings for ${stats.urls} image addresses are cached on this device.`;
+    $('cache-stats').textContent = t('optCacheStats', formatNumber(stats.embeddings), formatNumber(stats.urls));
   } catch (error) {
-    $('cache-stats').textContent = `Could not read the cache: ${(error as Error).message}`;
+    $('cache-stats').textContent = t('optCacheStatsFailed', describe(error));
   }
 }
 
 let models: ModelsSection | undefined;
 const chosenModel = () => models?.chosenId() ?? '';
 
-async function init(): Promise<void> {
+/** The form's fields from the stored settings (at start, and after a reset). */
+async function fillForm(): Promise<void> {
   const settings = await loadSettings();
-  models = await mountModels($('models'));
   backend.value = settings.backend;
   baseUrl.value = settings.modelBaseUrl;
   minSize.value = String(settings.minImageSize);
   skipTracking.checked = settings.skipTrackingPixels;
   mergeDuplicates.checked = settings.mergeDuplicates;
   popupSize.value = settings.popupSize;
+}
+
+async function init(): Promise<void> {
+  models = await mountModels($('models'));
+  await fillForm();
   await attachLabelSets(chosenModel);
-  indexInBackground.checked = settings.indexInBackground;
   await showCacheStats();
 }
 
@@ -51,23 +64,25 @@ $('settings').addEventListener('submit', async (event) => {
       skipTrackingPixels: skipTracking.checked,
       mergeDuplicates: mergeDuplicates.checked,
       popupSize: popupSize.value as PopupSize,
-      indexInBackground: indexInBackground.checked,
     });
-    saved.textContent = 'Saved.';
+    saved.textContent = t('optSaved');
   } catch (error) {
-    saved.textContent = `Could not save: ${(error as Error).message}`;
+    saved.textContent = t('optCouldNotSave', describe(error));
   }
   setTimeout(() => (saved.textContent = ''), 2500);
 });
 
 $('clear-cache').addEventListener('click', async () => {
-  await sendRequest({ type: 'clear-cache' }).catch((error: Error) => alert(`Could not clear the cache: ${error.message}`));
+  await sendRequest({ type: 'clear-cache' }).catch((error: unknown) => alert(t('optClearCacheFailed', describe(error))));
   await attachLabelSets(chosenModel);
   await showCacheStats();
 });
 
-mountMemorySettings($('memory')).catch((error: Error) => ($('memory').textContent = `Could not show the memory settings: ${error.message}`)); // visual memory
+localizeDocument();
+mountIndexingSettings().catch((error: unknown) => ($('indexing-status').textContent = t('optCouldNotLoad', describe(error))));
+mountSyncAndReset(fillForm);
+mountMemorySettings($('memory')).catch((error: unknown) => ($('memory').textContent = t('optMemoryFailed', describe(error)))); // visual memory
 
-init().catch((error: Error) => {
-  saved.textContent = `Could not load settings: ${error.message}`;
+init().catch((error: unknown) => {
+  saved.textContent = t('optCouldNotLoad', describe(error));
 });

@@ -21,6 +21,8 @@ import { exportFileName, resultsToCsv, resultsToJson, saveTextFile } from './exp
 import { showThumbnail } from './thumbnail';
 import { attachClassifyAll } from './classify-all';
 import { decorateResults, mountScope } from './scope'; // visual memory
+import { mountIndexingControl } from './indexing-control';
+import { Announcer, progressSentence } from './announcer';
 
 const SEARCH_DELAY_MS = 180;
 
@@ -30,6 +32,8 @@ const modelMessage = $<HTMLParagraphElement>('model-message');
 const actionMessage = $<HTMLParagraphElement>('action-message');
 
 const scope = mountScope($('search-form'), () => void runSearch()); // visual memory
+const indexingControl = mountIndexingControl((text) => say(text, true));
+const announcer = new Announcer($('announcer'));
 let tabId: number;
 let grid: ResultsGrid;
 let view: TabView | null = null;
@@ -69,6 +73,8 @@ function render(v: TabView): void {
   }
   if (v.query) lastQuery = v.query;
   renderStatus(v, retryModel);
+  indexingControl.render(v);
+  announcer.say(v.model.phase === 'ready' || v.model.phase === 'idle' ? progressSentence(v) : modelMessage.textContent ?? '');
   search.disabled = v.unavailable !== null;
   grid.render(v);
   scope.render(v); // visual memory
