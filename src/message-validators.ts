@@ -3,6 +3,7 @@
 // trust, and a popup may be stale after an update. A parser returns the message, or null.
 import {
   FAILURE_REASONS,
+  UNAVAILABLE_REASONS,
   MAX_IMAGES_PER_MESSAGE,
   MAX_LABELS,
   MAX_LABEL_LENGTH,
@@ -17,6 +18,7 @@ import {
   type ContextTargetResponse,
   type ErrorResponse,
   type FailureReason,
+  type UnavailableReason,
   type FoundImage,
   type MemoryStoreName,
   type PageCommand,
@@ -203,7 +205,8 @@ export function parsePopupPortMessage(v: unknown): PopupPortMessage | null {
 
 export function parseBackgroundPortMessage(v: unknown): BackgroundPortMessage | null {
   if (!isObj(v) || v.type !== 'view' || !isObj(v.view) || !isTabId(v.view.tabId)) return null;
-  const { stats, errors, similarTo, results, storage, memory, omitted } = v.view;
+  const { stats, errors, similarTo, results, storage, memory, omitted, unavailable } = v.view;
+  if (unavailable !== null && !UNAVAILABLE_REASONS.includes(unavailable as UnavailableReason)) return null;
   if (!Number.isInteger(omitted) || (omitted as number) < 0) return null;
   if (!isObj(stats) || !isNum(stats.embedded) || !isNum(stats.fromCache)) return null;
   if (!Array.isArray(results) || !results.every(isSearchResult)) return null;

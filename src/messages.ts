@@ -125,6 +125,10 @@ export interface ModelStatus {
 export type FailureReason = 'model' | 'needs-visible-tab' | 'fetch' | 'decode' | 'inference' | 'timeout' | 'unexpected';
 export const FAILURE_REASONS: readonly FailureReason[] = ['model', 'needs-visible-tab', 'fetch', 'decode', 'inference', 'timeout', 'unexpected'];
 
+/** Why a tab cannot be searched at all (the popup words it): a blank page, a browser page, an extension store, a PDF. */
+export type UnavailableReason = 'blank' | 'browser-page' | 'store' | 'pdf';
+export const UNAVAILABLE_REASONS: readonly UnavailableReason[] = ['blank', 'browser-page', 'store', 'pdf'];
+
 /** What the popup shows for one tab; sent whole on every change (a reconnecting popup needs no replay). */
 export interface TabView {
   tabId: number;
@@ -153,7 +157,7 @@ export interface TabView {
   similarTo: string | null;
   results: SearchResult[];
   /** Set when this tab cannot be searched at all (browser pages, store pages). */
-  unavailable: string | null;
+  unavailable: UnavailableReason | null;
   storage: StorageView;
   memory: MemoryView;
 }
