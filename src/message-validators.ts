@@ -4,6 +4,7 @@
 import {
   FAILURE_REASONS,
   UNAVAILABLE_REASONS,
+  NOTICE_KINDS,
   MAX_IMAGES_PER_MESSAGE,
   MAX_LABELS,
   MAX_LABEL_LENGTH,
@@ -19,6 +20,7 @@ import {
   type ErrorResponse,
   type FailureReason,
   type UnavailableReason,
+  type NoticeKind,
   type FoundImage,
   type MemoryStoreName,
   type PageCommand,
@@ -154,7 +156,8 @@ export function parsePageCommand(v: unknown): PageCommand | null {
     case 'context-target':
       return { type: v.type };
     case 'notice':
-      return isStr(v.text, 1_000) ? { type: v.type, text: v.text } : null;
+      if (!NOTICE_KINDS.includes(v.kind as NoticeKind) || (v.detail !== undefined && !isStr(v.detail, 1_000))) return null;
+      return { type: v.type, kind: v.kind as NoticeKind, ...(v.detail !== undefined && { detail: v.detail as string }) };
     case 'nav-to':
       return isRank(v.rank) ? { type: v.type, rank: v.rank } : null;
     case 'reveal':

@@ -125,6 +125,9 @@ export interface ModelStatus {
 export type FailureReason = 'model' | 'needs-visible-tab' | 'fetch' | 'decode' | 'inference' | 'timeout' | 'unexpected';
 export const FAILURE_REASONS: readonly FailureReason[] = ['model', 'needs-visible-tab', 'fetch', 'decode', 'inference', 'timeout', 'unexpected'];
 
+export type NoticeKind = 'no-image' | 'similar-failed';
+export const NOTICE_KINDS: readonly NoticeKind[] = ['no-image', 'similar-failed'];
+
 /** Why a tab cannot be searched at all (the popup words it): a blank page, a browser page, an extension store, a PDF. */
 export type UnavailableReason = 'blank' | 'browser-page' | 'store' | 'pdf';
 export const UNAVAILABLE_REASONS: readonly UnavailableReason[] = ['blank', 'browser-page', 'store', 'pdf'];
@@ -309,11 +312,12 @@ export type PageCommand =
   | { type: 'clear-highlights' }
   | { type: 'reveal'; url: string }
   /** The classification card: `pending` while the answer is being computed (labels empty then). */
+  /** `error`: the technical detail of a failure (the card words the sentence around it). */
   | { type: 'show-classification'; url: string; labels: LabelProbability[]; error?: string; pending?: boolean }
   /** Which image was under the pointer at the last right-click in this frame (a ContextTargetResponse). */
   | { type: 'context-target' }
-  /** A short message near the last right-click (no image there, find similar failed). */
-  | { type: 'notice'; text: string }
+  /** A short message near the last right-click, worded by the page: no image there, or find similar failed (with its technical detail). */
+  | { type: 'notice'; kind: NoticeKind; detail?: string }
   /** The navigation bar (top frame) goes to the match of this rank. */
   | { type: 'nav-to'; rank: number }
   | { type: 'rescan' }

@@ -19,6 +19,7 @@ import type { LoadedModel } from './engine-host';
 import type { EmbeddingPipeline } from './embedding-pipeline';
 import { queryVector } from './search';
 import { allTabs, getTab, type TabState } from './tabs';
+import { t } from '../i18n';
 
 /** Results from other pages shown with a page's own. */
 export const MAX_OTHER_RESULTS = 60;
@@ -168,7 +169,7 @@ export class MemorySearch {
     const vector = picture
       ? await this.deps.storeFor(picture.incognito).getEmbedding(model.spec.id, picture.sha256)
       : await this.deps.pipeline.embed({ url, tab }).then((r) => (r.kind === 'embedding' ? r.embedding : tab.embeddingEntry(url)?.embedding));
-    if (!vector) throw new Error('This image has no embedding yet.');
+    if (!vector) throw new Error(t('bgNoEmbeddingYet'));
     state.scale = relevanceOf(model.spec).image;
     await this.rankOthers(tab, state, model, vector);
   }

@@ -8,6 +8,7 @@ import type { Placement } from './discover';
 import type { ContextTargets } from './context-target';
 import type { Overlay } from './overlay';
 import { PageNav, rankAfter, navMatches, type NavMatch } from './page-nav';
+import { t } from '../i18n';
 
 type Command<T extends PageCommand['type']> = Extract<PageCommand, { type: T }>;
 
@@ -72,7 +73,8 @@ export class PageUi {
     if (pending && document.hasFocus()) card.focus();
   }
 
-  notice({ text }: Command<'notice'>): void {
+  notice({ kind, detail }: Command<'notice'>): void {
+    const text = kind === 'no-image' ? t('noticeNoImage') : t('noticeSimilarFailed', detail ?? '');
     this.deps.overlay.showNotice(text, this.deps.contextTargets.point);
   }
 
