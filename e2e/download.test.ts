@@ -1,13 +1,17 @@
 // Model delivery inside the extension, in Chromium and Firefox: the 'fixture-download' model (the
 // fixture's files under an id that is never bundled) comes from a local Hugging Face style server
-// (e2e/hf-server.ts) chosen on the options page. One browser session walks the story a user would:
-//   1. the server answers 404 for everything → the popup says what is missing and offers Retry;
-//   2. the server sends a damaged text_model.onnx → Retry → the popup names the file that failed
+// (e2e/hf-server.ts). One browser session walks the story a user would:
+//   1. the settings name a model that is not on the device (a first run): the popup asks before
+//      downloading, with the size, and nothing is requested before the yes (Cancel included);
+//      after the yes the server answers 404 → a short error, the URL and status folded, Retry;
+//   2. the server sends a damaged text_model.onnx → Retry → the error names the file that failed
 //      verification;
-//   3. the server is fixed (throttled, and it drops the connection once in the middle of
-//      text_model.onnx) → Retry → the popup shows the download progressing, the download resumes
-//      with a Range request, the model loads and ranks red first for "red";
-//   4. a restarted background loads the model from Cache Storage without asking the server.
+//   3. the server is fixed and throttled: the popup shows bytes; Cancel mid-file stops the transfer
+//      and asks again; the next yes resumes from the kept bytes (Range), survives a dropped
+//      connection (Range again), shows the start-up steps, loads and ranks red first for "red";
+//   4. a restarted background loads the model from Cache Storage without asking the server;
+//   5. switching (options' Models section) to a model the server answers 404 for keeps the model
+//      in use and the page's index (nothing embedded again), and both pages say why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { launchChromium, launchFirefox, popupPath, stopServiceWorkers, type ChromiumHarness, type FirefoxHarness, type Harness, type HPage } from './browsers';
@@ -19,8 +23,10 @@ const FIREFOX_UUID = '0d3c6a51-7e2b-4f8a-9c1d-2b5e8f4a6c70';
 const OPTIONS = 'src/options/options.html';
 const MODEL_ID = 'fixture-download';
 const TEXT_MODEL = 'onnx/text_model.onnx';
-/** Where the server cuts the first transfer of text_model.onnx (6.3 MB). */
-const DROP_AT = 3_000_000;
+/** Where the server holds the first transfer of text_model.onnx (6.3 MB) for the Cancel. */
+const HOLD_AT = 2_000_000;
+/** Where the server cuts the resumed transfer. */
+const DROP_AT = 4_000_000;
 
 type PageServer = Awaited<ReturnType<typeof startServer>>;
 
@@ -36,8 +42,13 @@ function within<T>(what: string, p: Promise<T>, ms = 60_000): Promise<T> {
 interface ModelMessage {
   hidden: boolean;
   error: boolean;
+  phase: string;
   text: string;
+  /** The folded technical part of an error. */
+  detail: string;
+  detailOpen: boolean;
   retry: boolean;
+  buttons: string[];
   progress: number;
   done: string;
   indexed: number;
@@ -48,12 +59,17 @@ function modelMessage(popup: HPage): Promise<ModelMessage> {
   return popup.evaluate(() => {
     const m = document.querySelector<HTMLElement>('[data-testid=model-message]')!;
     const bar = document.querySelector<HTMLProgressElement>('[data-testid=progress]')!;
+    const details = m.querySelector<HTMLDetailsElement>('[data-testid=error-detail]');
     return {
       hidden: m.hidden,
       error: m.classList.contains('error'),
-      // The message without its Retry button's label.
-      text: [...m.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join(''),
+      phase: m.dataset.phase ?? '',
+      // The sentence without the buttons' labels and the folded detail.
+      text: [...m.querySelectorAll('[data-testid=model-text], [data-testid=error-message]')].map((n) => n.textContent).join(' '),
+      detail: details?.querySelector('code')?.textContent ?? '',
+      detailOpen: details?.open ?? false,
       retry: !!m.querySelector('[data-testid=retry]'),
+      buttons: [...m.querySelectorAll<HTMLElement>('button')].map((b) => b.dataset.testid ?? ''),
       progress: bar.value,
       done: bar.dataset.done ?? '',
       indexed: Number(/(\d+) indexed/.exec(document.getElementById('indexed-line')?.textContent ?? '')?.[1] ?? NaN),
@@ -70,8 +86,8 @@ function recordDownloadProgress(popup: HPage): Promise<void> {
     const log: { text: string; value: number }[] = [];
     (window as unknown as { __downloadLog: typeof log }).__downloadLog = log;
     const note = (): void => {
-      const text = m.textContent ?? '';
-      if (m.hidden || !text.startsWith('Downloading')) return;
+      const text = m.querySelector('[data-testid=model-text]')?.textContent ?? '';
+      if (m.hidden || !/^(Downloading|Starting)/.test(text)) return;
       const last = log[log.length - 1];
       if (!last || last.text !== text || last.value !== bar.value) log.push({ text, value: bar.value });
     };
@@ -106,32 +122,28 @@ function colourOf(src: string): string {
   return /\/img\/solid\/(\w+)\.png/.exec(src)?.[1] ?? src;
 }
 
-/** Chooses the model and the download origin on the options page, as a user would, and saves. */
-async function configureOnOptionsPage(harness: Harness, hfOrigin: string): Promise<void> {
+/**
+ * Names a model that is not on the device in the settings, as a first run with that choice would
+ * (or another device's settings arriving): written to storage from an extension page.
+ */
+async function chooseModelInSettings(harness: Harness, hfOrigin: string): Promise<void> {
   const options = await harness.openPage(OPTIONS);
-  // The model list fills in asynchronously from storage.
-  await waitUntil('the download test model in the model list', () =>
-    options.evaluate((id) => !!document.querySelector(`[data-testid=model-select] option[value="${id}"]`), MODEL_ID), Boolean);
-  await options.evaluate((id) => {
-    const select = document.querySelector<HTMLSelectElement>('[data-testid=model-select]')!;
-    select.value = id;
-    select.dispatchEvent(new Event('change', { bubbles: true }));
-  }, MODEL_ID);
-  expect(await options.text('#model-help')).toContain('local/fixture');
-  await options.fill('#base-url', hfOrigin);
-  await options.click('button[type=submit]');
-  const stored = await waitUntil(
-    'settings saved to storage',
-    () =>
-      options.evaluate(async () => {
-        const g = globalThis as unknown as { browser?: any; chrome?: any };
-        const { settings } = await (g.browser ?? g.chrome).storage.local.get('settings');
-        return settings as { modelId?: string; modelBaseUrl?: string } | undefined;
-      }),
-    (s) => s?.modelId !== undefined && s.modelId !== '' && s.modelBaseUrl !== 'https://huggingface.co',
+  await options.evaluate(
+    async ({ id, origin }) => {
+      const g = globalThis as unknown as { browser?: any; chrome?: any };
+      const storage = (g.browser ?? g.chrome).storage.local;
+      const { settings } = await storage.get('settings');
+      await storage.set({ settings: { ...(settings ?? {}), modelId: id, modelBaseUrl: origin } });
+    },
+    { id: MODEL_ID, origin: hfOrigin },
   );
-  expect(stored).toMatchObject({ modelId: MODEL_ID, modelBaseUrl: hfOrigin });
   await options.close();
+}
+
+/** Megabytes received and in all in a progress line ("… 3.1 MB of 7.7 MB"). */
+function megabytes(text: string): { loaded: number; total: number } | null {
+  const m = /([\d.]+) MB of ([\d.]+) MB/.exec(text);
+  return m ? { loaded: Number(m[1]), total: Number(m[2]) } : null;
 }
 
 function downloadTests(name: string, launch: () => Promise<Harness>, restartBackground: (harness: Harness) => Promise<void>): void {
@@ -154,25 +166,29 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       await pages?.close();
     });
 
-    it('a server that answers 404 gives a clear error in the popup, with Retry', async () => {
-      await configureOnOptionsPage(harness, hf.origin);
-      // Every load attempt is started before the page gets its images, so that the state seen
-      // at the end of this step is final (no attempt still running into the next step):
-      // saving the settings starts one, and so does the popup when it subscribes (before it
-      // renders its first view, which names the model).
-      page = await harness.openPage(`${pages.origin}/healthz`);
+    it('asks before the first download, with the size, fetching nothing before the yes; a 404 is a short error with the detail folded', async () => {
+      await chooseModelInSettings(harness, hf.origin);
+      page = await harness.openPage(`${pages.origin}/colors.html`);
       tabId = await harness.tabIdOf(page);
       popup = await harness.openPage(popupPath(tabId, POPUP));
-      await waitUntil('the popup showing the model', () => popup.text('#model-name'), (t) => t === 'Fixture (download test)');
-      await page.goto(`${pages.origin}/colors.html`);
-      // The images wait for the model, which fails again: every image says so.
-      const shown = await waitUntil('an error in the popup', () => modelMessage(popup), (m) => !m.hidden && m.error && m.failed === 6);
-      expect(shown.text).toContain('Fixture (download test)');
-      expect(shown.text).toContain('HTTP 404');
-      expect(shown.text).toContain(`${hf.origin}/local/fixture/resolve/main/onnx/vision_model.onnx`);
-      expect(shown.text).toMatch(/Download models from/);
-      expect(shown.retry).toBe(true);
-      console.log(`${name} popup, server answers 404: ${shown.text}`);
+      const asked = await waitUntil('the download question', () => modelMessage(popup), (m) => !m.hidden && m.phase === 'confirm' && m.buttons.includes('model-decline'));
+      expect(asked.text).toBe('Download Fixture (download test) (7.7 MB) to run on this device?');
+      expect(asked.error).toBe(false);
+      // The page's images wait for the model; no request reached the server.
+      await waitUntil('the images reported', () => popup.text('#image-count'), (n) => n === '6');
+      await popup.click('[data-testid=model-message] [data-testid=model-decline]');
+      const declined = await waitUntil('the declined line', () => modelMessage(popup), (m) => m.buttons.join() === 'model-download');
+      expect(declined.text).toContain('not downloaded');
+      expect(hf.requests).toEqual([]);
+
+      await popup.click('[data-testid=model-message] [data-testid=model-download]');
+      const shown = await waitUntil('an error in the popup', () => modelMessage(popup), (m) => !m.hidden && m.error && m.retry);
+      expect(shown.text).toMatch(/^Could not download Fixture \(download test\) from 127\.0\.0\.1:\d+\. Check “Download models from” in the settings, then Retry\.$/);
+      expect(shown.detailOpen).toBe(false);
+      expect(shown.detail).toContain('HTTP 404');
+      expect(shown.detail).toContain(`${hf.origin}/local/fixture/resolve/main/onnx/vision_model.onnx`);
+      expect(shown.progress).toBeLessThan(1);
+      console.log(`${name} popup, server answers 404: ${shown.text} | detail: ${shown.detail}`);
       expect(hf.requests.length).toBeGreaterThan(0);
       expect(hf.requests.every((r) => r.status === 404)).toBe(true);
     });
@@ -184,66 +200,83 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       const shown = await waitUntil(
         'the verification error',
         () => modelMessage(popup),
-        (m) => !m.hidden && m.error && m.text.includes(TEXT_MODEL),
+        (m) => !m.hidden && m.error && m.detail.includes(TEXT_MODEL),
       );
-      expect(shown.text).toMatch(/failed verification \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/);
-      expect(shown.text).toContain('nothing was stored');
+      expect(shown.text).toMatch(/Retry downloads the file again\.$/);
+      expect(shown.detail).toMatch(/failed verification \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/);
+      expect(shown.detail).toContain('nothing was stored');
       expect(shown.retry).toBe(true);
-      console.log(`${name} popup, damaged file: ${shown.text}`);
+      expect(shown.progress).toBeLessThan(1);
+      console.log(`${name} popup, damaged file: ${shown.text} | detail: ${shown.detail}`);
       // Retry really went back to the server, and the damaged file was sent in full.
       const text = hf.requests.slice(before).filter((r) => r.file === TEXT_MODEL);
       expect(text.some((r) => r.status === 200 && r.outcome === 'complete' && r.sent === hf.files.find((f) => f.path === TEXT_MODEL)!.size)).toBe(true);
     });
 
-    it('downloads with visible progress, resumes after a dropped connection, loads and ranks red first', async () => {
-      hf.configure({ corrupt: [], redirect: true, chunkDelayMs: 10, interrupt: { path: TEXT_MODEL, afterBytes: DROP_AT, hold: true } });
+    it('shows bytes; Cancel stops the transfer and asks again; the next yes resumes from the kept bytes, survives a drop, shows the start-up and ranks red first', async () => {
+      hf.configure({ corrupt: [], redirect: true, chunkDelayMs: 10, interrupt: { path: TEXT_MODEL, afterBytes: HOLD_AT, hold: true } });
       const before = hf.requests.length;
       await recordDownloadProgress(popup);
       const started = Date.now();
       await clickRetry(popup);
 
-      // The server holds the connection mid-file: the popup must show a partial download now.
-      await within('the server to reach the cut-off point', hf.interruptReached());
-      const mid = await waitUntil('a partial download in the popup', () => modelMessage(popup), (m) => m.text.startsWith('Downloading') && m.progress > 0 && m.progress < 1);
+      // The server holds the connection mid-file: the popup shows a partial download with bytes.
+      await within('the server to reach the hold', hf.interruptReached());
+      const mid = await waitUntil('a partial download in the popup', () => modelMessage(popup), (m) => m.phase === 'downloading' && m.progress > 0 && m.progress < 1);
       expect(mid.error).toBe(false);
-      expect(mid.text).toMatch(/^Downloading Fixture \(download test\).* \d+% of 7\.7 MB/);
+      expect(mid.text).toMatch(/^Downloading Fixture \(download test\): [\d.]+ MB of 7\.7 MB$/);
+      expect(mid.buttons).toEqual(['model-cancel']);
       console.log(`${name} popup, held mid-file: ${mid.text} (bar ${mid.progress.toFixed(3)})`);
-      hf.release();
 
-      // The engine resumes, verifies, loads; the six images get indexed with the new model.
+      await popup.click('[data-testid=model-message] [data-testid=model-cancel]');
+      const again = await waitUntil('the question again after Cancel', () => modelMessage(popup), (m) => m.phase === 'confirm');
+      expect(again.text).toBe('Download Fixture (download test) (7.7 MB) to run on this device?');
+      expect(again.progress).toBeLessThan(1);
+      const afterCancel = hf.requests.length;
+      hf.release(); // the held response goes on into a closed connection
+      hf.configure({ interrupt: { path: TEXT_MODEL, afterBytes: DROP_AT, hold: false } });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(hf.requests.length).toBe(afterCancel); // Cancel means no new request until the next yes
+
+      await popup.click('[data-testid=model-message] [data-testid=model-download]');
+      // The engine resumes, verifies, starts; the six images get indexed with the new model.
       await waitUntil('the model ready and all images indexed', () => modelMessage(popup), (m) => m.hidden && m.indexed === 6);
       const seconds = (Date.now() - started) / 1000;
       const ranking = await searchRanking(popup, 'red');
       expect(colourOf(ranking[0].src)).toBe('red');
       expect(ranking[0].score).toBeGreaterThan(ranking[1].score + 0.1);
 
-      // The cut transfer was continued with a Range request, answered 206 (after the hub-like redirect).
+      // Cancelled at the hold, resumed from the kept bytes (Range), cut again, resumed again.
       const text = hf.requests.slice(before).filter((r) => r.file === TEXT_MODEL && r.kind === 'lfs');
-      expect(text.map((r) => r.outcome)).toEqual(['dropped', 'complete']);
-      expect(text[0]).toMatchObject({ range: null, status: 200, sent: DROP_AT });
-      const resumedAt = Number(/^bytes=(\d+)-$/.exec(text[1].range ?? '')?.[1]);
-      expect(resumedAt).toBeGreaterThan(0);
-      expect(resumedAt).toBeLessThanOrEqual(DROP_AT);
-      expect(text[1].status).toBe(206);
-      expect(text[1].sent).toBe(hf.files.find((f) => f.path === TEXT_MODEL)!.size - resumedAt);
-      // The vision file was verified and kept by the previous attempt: not fetched again.
+      expect(text).toHaveLength(3);
+      expect(text[0]).toMatchObject({ range: null, status: 200, sent: HOLD_AT });
+      const keptFrom = Number(/^bytes=(\d+)-$/.exec(text[1].range ?? '')?.[1]);
+      expect(keptFrom).toBeGreaterThan(0);
+      expect(keptFrom).toBeLessThanOrEqual(HOLD_AT);
+      expect(text[1]).toMatchObject({ status: 206, outcome: 'dropped' });
+      const resumedAt = Number(/^bytes=(\d+)-$/.exec(text[2].range ?? '')?.[1]);
+      expect(resumedAt).toBeGreaterThan(keptFrom);
+      expect(text[2]).toMatchObject({ status: 206, outcome: 'complete', sent: hf.files.find((f) => f.path === TEXT_MODEL)!.size - resumedAt });
+      // The vision file was verified and kept by an earlier attempt: not fetched again.
       expect(hf.requests.slice(before).some((r) => r.file === 'onnx/vision_model.onnx')).toBe(false);
 
-      // Progress as the popup showed it: several steps, never backwards, percentages in step.
+      // Progress as the popup showed it: bytes never backwards, then the start-up's steps.
       const log = await downloadLog(popup);
-      const values = log.map((e) => e.value);
-      const percents = log.map((e) => Number(/ (\d+)% of/.exec(e.text)?.[1]));
-      for (let i = 1; i < log.length; i++) {
-        expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]);
-        expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1]);
-      }
-      const between = new Set(values.filter((v) => v > 0 && v < 1));
-      expect(between.size).toBeGreaterThanOrEqual(3);
+      const downloads = log.filter((e) => e.text.startsWith('Downloading'));
+      const amounts = downloads.map((e) => megabytes(e.text)).filter((a) => a !== null);
+      expect(amounts.length).toBeGreaterThanOrEqual(3);
+      expect(amounts.every((a) => a.total === 7.7)).toBe(true);
+      // Across the Cancel too: the kept bytes count as received.
+      for (let i = 1; i < amounts.length; i++) expect(amounts[i].loaded).toBeGreaterThanOrEqual(amounts[i - 1].loaded);
+      const starting = log.filter((e) => e.text.startsWith('Starting')).map((e) => e.text);
+      expect(starting.length).toBeGreaterThan(0);
+      const steps = 'checking the stored files|reading the model files|starting the text and image models|loading the image model|loading the text model|warming up';
+      expect(starting.every((t) => new RegExp(`^Starting Fixture \\(download test\\)… \\((${steps}), \\d+ s\\)$`).test(t))).toBe(true);
+      expect(starting.some((t) => /starting the text and image models|loading the image model|loading the text model|warming up/.test(t))).toBe(true);
       const downloaded = hf.requests.slice(before).reduce((n, r) => n + r.sent, 0);
       console.log(
-        `${name}: downloaded ${downloaded} bytes in ${seconds.toFixed(1)} s (incl. the held drop and a retry); ` +
-          `${log.length} progress updates seen (${between.size} distinct values, ${percents[0]}% → ${percents[percents.length - 1]}%); ` +
-          `Range resumed at byte ${resumedAt}`,
+        `${name}: downloaded ${downloaded} bytes in ${seconds.toFixed(1)} s (incl. a Cancel and a drop); ` +
+          `${downloads.length} progress updates; kept ${keptFrom} bytes over the Cancel, resumed at ${resumedAt} after the drop; start-up lines: ${[...new Set(starting)].join(' | ')}`,
       );
     });
 
@@ -258,8 +291,85 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       await waitUntil('the model ready', () => modelMessage(popup), (m) => m.hidden);
       expect(await popup.text('[data-testid=backend]')).toBe('wasm');
       expect(hf.requests.slice(before)).toEqual([]);
-      // Loading from the cache is not presented as a download.
-      expect(await downloadLog(popup)).toEqual([]);
+      // Loading from the cache is not presented as a download (only its start-up may show).
+      expect((await downloadLog(popup)).filter((e) => !e.text.startsWith('Starting'))).toEqual([]);
+    });
+
+    it('a switch to a model the server answers 404 for keeps the model in use and its index, and says why', async () => {
+      hf.configure({ notFound: true, redirect: false, chunkDelayMs: 0 });
+      const embeddedBefore = await popup.evaluate(() => document.querySelector<HTMLElement>('#index-stats')!.dataset.embedded);
+      const options = await harness.openPage(OPTIONS);
+      const row = (id: string) => `[data-testid=model-row][data-id="${id}"]`;
+      await waitUntil('the model list', () => options.evaluate(() => document.querySelectorAll('[data-testid=model-row]').length), (n) => n >= 10);
+      const rows = await options.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('[data-testid=model-row]')].map((r) => ({ id: r.dataset.id, state: r.dataset.state, inUse: r.dataset.inUse, disk: Number(r.dataset.diskBytes), text: r.textContent ?? '' })),
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      expect(byId.get(MODEL_ID)).toMatchObject({ state: 'stored', inUse: 'true' });
+      // Disk use measured from the store: the fixture's files and the manifest, a little over the registry's 7.7 MB.
+      expect(byId.get(MODEL_ID)!.disk).toBeGreaterThan(7_686_280);
+      expect(byId.get(MODEL_ID)!.disk).toBeLessThan(7_700_000);
+      expect(byId.get('fixture')).toMatchObject({ state: 'bundled', inUse: 'false' });
+      expect(byId.get('mobileclip-s0')).toMatchObject({ state: 'absent', inUse: 'false' });
+      expect(byId.get('mobileclip-s0')!.text).toMatch(/MobileCLIP-S0.*Not downloaded.*256×256 px images · about 90\.1 MB download · about 0\.3 s per image/);
+      console.log(`${name} options, model list: ${rows.map((r) => `${r.id}=${r.state}${r.inUse === 'true' ? '*' : ''}`).join(', ')}`);
+      // The model in use cannot be deleted; the button says why.
+      expect(await options.evaluate((sel) => document.querySelector<HTMLButtonElement>(`${sel} [data-testid=model-delete]`)!.disabled, row(MODEL_ID))).toBe(true);
+
+      const before = hf.requests.length;
+      await options.click(`${row('mobileclip-s0')} [data-testid=model-use]`);
+      expect(await options.text(`${row('mobileclip-s0')} [data-testid=model-confirm]`)).toBe('Download MobileCLIP-S0 (90.1 MB) to run on this device?');
+      expect(hf.requests.length).toBe(before); // nothing before the yes
+      await options.click(`${row('mobileclip-s0')} [data-testid=model-confirm-download]`);
+      const notice = await waitUntil(
+        'the switch failure on the options page',
+        () => options.evaluate(() => {
+          const n = document.querySelector<HTMLElement>('[data-testid=models-notice]')!;
+          return { text: n.querySelector('[data-testid=error-message]')?.textContent ?? '', detail: n.querySelector('[data-testid=error-detail] code')?.textContent ?? '' };
+        }),
+        (n) => n.text !== '',
+      );
+      expect(notice.text).toMatch(/^Could not switch to MobileCLIP-S0, so Fixture \(download test\) stays in use\. Could not download MobileCLIP-S0 from 127\.0\.0\.1:\d+\./);
+      expect(notice.detail).toContain('HTTP 404');
+      expect(notice.detail).toContain(`${hf.origin}/Xenova/mobileclip_s0/`);
+      console.log(`${name} options, failed switch: ${notice.text} | detail: ${notice.detail}`);
+      expect(await options.evaluate((sel) => document.querySelector<HTMLElement>(sel)!.dataset.inUse, row(MODEL_ID))).toBe('true');
+      expect(await options.evaluate((sel) => document.querySelector<HTMLElement>(sel)!.dataset.inUse, row('mobileclip-s0'))).toBe('false');
+      const settings = await options.evaluate(async () => {
+        const g = globalThis as unknown as { browser?: any; chrome?: any };
+        return ((await (g.browser ?? g.chrome).storage.local.get('settings')).settings as { modelId: string }).modelId;
+      });
+      expect(settings).toBe(MODEL_ID);
+      await options.close();
+
+      // The popup says it too; the page is still searchable with its index, nothing embedded again.
+      const shown = await waitUntil('the switch failure in the popup', () => modelMessage(popup), (m) => !m.hidden && m.text.startsWith('Could not switch'));
+      expect(shown.detail).toContain('HTTP 404');
+      await searchRanking(popup, 'green');
+      await waitUntil('green ranked first', () => popup.evaluate(() => document.querySelector<HTMLElement>('[data-testid=result]')?.dataset.src ?? ''), (src) => colourOf(src) === 'green');
+      expect(await popup.evaluate(() => document.querySelector<HTMLElement>('#index-stats')!.dataset.embedded)).toBe(embeddedBefore);
+      expect(await popup.text('#model-name')).toBe('Fixture (download test)');
+    });
+
+    it('after switching to another model, the downloaded one can be deleted and its storage is freed', async () => {
+      const options = await harness.openPage(OPTIONS);
+      const row = (id: string) => `[data-testid=model-row][data-id="${id}"]`;
+      const rowState = (id: string) => options.evaluate((sel) => {
+        const r = document.querySelector<HTMLElement>(sel);
+        return r ? { state: r.dataset.state, inUse: r.dataset.inUse, disk: Number(r.dataset.diskBytes) } : null;
+      }, row(id));
+      await waitUntil('the model list', () => rowState(MODEL_ID), (r) => r?.state === 'stored');
+      // The bundled fixture needs no download: no question, the switch is immediate.
+      await options.click(`${row('fixture')} [data-testid=model-use]`);
+      await waitUntil('the bundled fixture in use', () => rowState('fixture'), (r) => r?.inUse === 'true');
+      await options.click(`${row(MODEL_ID)} [data-testid=model-delete]`);
+      expect(await waitUntil('the deleted model', () => rowState(MODEL_ID), (r) => r?.state === 'absent')).toMatchObject({ disk: 0, inUse: 'false' });
+      const left = await options.evaluate(async () => {
+        const cache = await caches.open('mobileclip-models');
+        return (await cache.keys()).map((r) => r.url).filter((u) => u.includes('fixture-download'));
+      });
+      expect(left).toEqual([]);
+      await options.close();
     });
   });
 }

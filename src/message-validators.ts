@@ -41,6 +41,7 @@ const isStr = (v: unknown, max: number): v is string => typeof v === 'string' &&
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isTabId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 const isSetId = (v: unknown): v is string => isStr(v, 100) && /^[\w-]+$/.test(v);
+const isModelId = (v: unknown): v is string => isStr(v, 100) && /^[\w.-]+$/.test(v);
 const isScope = (v: unknown): v is SearchScope | undefined => v === undefined || SEARCH_SCOPES.includes(v as SearchScope);
 const isPageUrl = (v: unknown): v is string => isStr(v, MAX_URL) && /^https?:\/\//i.test(v);
 const isRank = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
@@ -84,6 +85,8 @@ export function parseContentMessage(v: unknown): ContentMessage | null {
       return isImageUrl(v.url) ? { type: v.type, url: v.url } : null;
     case 'nav-to':
       return isRank(v.rank) ? { type: v.type, rank: v.rank } : null;
+    case 'viewport':
+      return isNum(v.top) && isNum(v.height) && v.height >= 0 ? { type: v.type, top: v.top, height: v.height } : null;
     default:
       return null;
   }
@@ -136,7 +139,14 @@ export function parseRequestMessage(v: unknown): RequestMessage | null {
     case 'clear-cache':
     case 'cache-stats':
     case 'retry-model':
+    case 'model-cancel':
+    case 'model-inventory':
       return { type: v.type };
+    case 'model-download':
+    case 'model-delete':
+      return isModelId(v.id) ? { type: v.type, id: v.id } : null;
+    case 'model-use':
+      return isModelId(v.id) && typeof v.download === 'boolean' ? { type: v.type, id: v.id, download: v.download } : null;
     default:
       return null;
   }

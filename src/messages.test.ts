@@ -130,4 +130,15 @@ describe('message validators', () => {
     expect(parseResponse({ ok: false })).toBeNull();
     expect(parseResponse(undefined)).toBeNull();
   });
+
+  it('model requests: ids shaped like the registry ones, a boolean consent, nothing extra', () => {
+    expect(parseRequestMessage({ type: 'model-use', id: 'mobileclip-s0', download: true, extra: 1 })).toEqual({ type: 'model-use', id: 'mobileclip-s0', download: true });
+    expect(parseRequestMessage({ type: 'model-use', id: 'mobileclip-s0', download: 'yes' })).toBeNull();
+    expect(parseRequestMessage({ type: 'model-use', id: '../x', download: true })).toBeNull();
+    expect(parseRequestMessage({ type: 'model-download', id: 'fixture-download' })).toEqual({ type: 'model-download', id: 'fixture-download' });
+    expect(parseRequestMessage({ type: 'model-delete', id: 'x'.repeat(101) })).toBeNull();
+    expect(parseRequestMessage({ type: 'model-delete' })).toBeNull();
+    expect(parseRequestMessage({ type: 'model-cancel', id: 'x' })).toEqual({ type: 'model-cancel' });
+    expect(parseRequestMessage({ type: 'model-inventory' })).toEqual({ type: 'model-inventory' });
+  });
 });

@@ -98,7 +98,27 @@ export interface LabelProgress {
   total: number;
 }
 
-export type ModelPhase = 'idle' | 'downloading' | 'loading' | 'ready' | 'error';
+/** 'confirm': the model is neither bundled nor stored, and nothing is fetched before the person says yes. */
+export type ModelPhase = 'idle' | 'confirm' | 'downloading' | 'loading' | 'ready' | 'error';
+
+/** What the engine host is doing while phase is 'loading' (what it can see of the start-up). */
+export type LoadingStep = 'checking' | 'reading-files' | 'starting-sessions' | 'vision-session' | 'text-session' | 'warming-up';
+
+/** A failure as the UI shows it: one short sentence, and the technical part (URL, status) to unfold. */
+export interface ModelFailure {
+  id: string;
+  label: string;
+  message: string;
+  detail: string;
+}
+
+/** A download of a model that is not in use yet (a switch), while the model in use keeps answering. */
+export interface SwitchDownload {
+  id: string;
+  label: string;
+  loaded: number;
+  total: number | null;
+}
 
 export interface ModelStatus {
   id: string;
@@ -114,6 +134,17 @@ export interface ModelStatus {
   /** Bytes of the model's files so far and in all, while downloading (total once known). */
   downloaded: { loaded: number; total: number | null } | null;
   error: string | null;
+  /** The technical side of `error` (URL, HTTP status, file), shown folded. */
+  errorDetail?: string | null;
+  /** Phase 'confirm': about how many bytes the download would fetch (the registry's figure). */
+  downloadBytes?: number | null;
+  /** Phase 'loading': the step under way, and when it began (ms since the epoch), for a sign of life. */
+  step?: LoadingStep | null;
+  stepSince?: number | null;
+  /** A model being downloaded to switch to; the model above keeps answering meanwhile. */
+  switching?: SwitchDownload | null;
+  /** The last switch that failed: the model above stayed in use. */
+  switchFailure?: ModelFailure | null;
   /** Why WebGPU is not answering when the person asked for it (unavailable, failed to start, failed later); else null. */
   webgpuFailure?: string | null;
 }
@@ -177,7 +208,9 @@ export type ContentMessage =
   /** The top frame's navigation bar went to a match another frame shows: reveal it there. */
   | { type: 'reveal-match'; url: string }
   /** A highlight badge was clicked in a child frame: the top frame's bar goes to this rank. */
-  | { type: 'nav-to'; rank: number };
+  | { type: 'nav-to'; rank: number }
+  /** The top frame scrolled (or resized): its visible band in document CSS pixels, for the indexing order. */
+  | { type: 'viewport'; top: number; height: number };
 
 /** What the content script answers to `context-target`: the image under the last right-click, if any. */
 export interface ContextTargetResponse {
@@ -215,7 +248,17 @@ export type RequestMessage =
   /** A small JPEG preview of an indexed image, for results the popup cannot load by address. */
   | { type: 'thumbnail'; tabId: number; url: string }
   /** Load the model again after it failed (download or start-up), and re-index images that failed. */
-  | { type: 'retry-model' };
+  | { type: 'retry-model' }
+  /** The person said yes to downloading this model (the popup's first-run confirmation). */
+  | { type: 'model-download'; id: string }
+  /** Stop the running model download (first run or switch); received bytes are kept for a resume. */
+  | { type: 'model-cancel' }
+  /** Switch to this model; `download`: the person confirmed downloading it if it is not stored. */
+  | { type: 'model-use'; id: string; download: boolean }
+  /** Every variant with its state on this device (options' Models section). */
+  | { type: 'model-inventory' }
+  /** Free the stored files of a model that is not in use. */
+  | { type: 'model-delete'; id: string };
 
 export interface SearchResponse {
   ok: true;
@@ -249,6 +292,22 @@ export interface ThumbnailResponse {
 }
 export interface OkResponse {
   ok: true;
+}
+/** Where a variant stands on this device. */
+export type ModelAvailability = 'bundled' | 'stored' | 'partial' | 'absent';
+export interface ModelInventoryEntry {
+  id: string;
+  availability: ModelAvailability;
+  /** Bytes the model store holds for it (complete files and partial downloads), measured. */
+  diskBytes: number;
+}
+export interface ModelInventoryResponse {
+  ok: true;
+  models: ModelInventoryEntry[];
+  /** The host's status: the model in use, a download, a failed switch. */
+  status: ModelStatus;
+  /** The model the settings name (what a reload would load). */
+  chosenId: string;
 }
 export type MemoryStoreName = 'embeddings' | 'urls' | 'queries' | 'pages' | 'thumbnails';
 export const MEMORY_STORE_NAMES: readonly MemoryStoreName[] = ['embeddings', 'urls', 'queries', 'pages', 'thumbnails'];
@@ -293,6 +352,11 @@ export interface ResponseMap {
   'cache-stats': CacheStatsResponse;
   thumbnail: ThumbnailResponse;
   'retry-model': OkResponse;
+  'model-download': OkResponse;
+  'model-cancel': OkResponse;
+  'model-use': OkResponse;
+  'model-inventory': ModelInventoryResponse;
+  'model-delete': OkResponse;
   'open-result': OkResponse;
   forget: ForgetResponse;
   'memory-usage': MemoryUsageResponse;

@@ -33,6 +33,17 @@ export interface ExtensionRun {
   cpuMsPerImage: number;
   /** Peak VmRSS of the extension renderer processes during that window. */
   peakExtensionMB: number;
+  /** CPU of the extension processes' service-worker thread in that window, per image. */
+  swCpuMsPerImage: number;
+  /** CPU of the extension processes' dedicated workers (engine, decoding, ORT's threads) in that window, per image. */
+  workerCpuMsPerImage: number;
+  /** The service worker's event loop while indexing: longest lateness of a 50 ms timer, and how often it was over 50 ms. */
+  swLagMaxMs: number;
+  swLagsOver50: number;
+  /** CPU seconds by thread name of the extension processes in that window (the JSON record's detail). */
+  extensionThreadCpuS: Record<string, number>;
+  /** The extension processes at the peak: RSS, anonymous, shared (WASM heaps of threaded ORT), file-backed, MB. */
+  extensionProcessesAtPeak: { pid: number; rssMB: number; anonMB: number; shmemMB: number; fileMB: number }[];
   /**
    * Longest popup main-thread stalls (frame gap, 50 ms timer lateness) while the engine starts
    * and afterwards while indexing. The popup shares its renderer's main thread with the other
@@ -79,6 +90,26 @@ async function until(popup: PopupSession, what: string, ok: (s: PopupState) => b
   }
 }
 
+/** Installed in the service worker: lateness of a 50 ms timer (a worker restarted meanwhile loses it: NaN). */
+const SW_LAG_PROBE = () => {
+  const probe = { maxMs: 0, over50: 0 };
+  (globalThis as { __benchLag?: typeof probe }).__benchLag = probe;
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    const late = now - last - 50;
+    last = now;
+    if (late > 50) probe.over50++;
+    probe.maxMs = Math.max(probe.maxMs, late);
+  }, 50);
+};
+const readSwLag = () => (globalThis as { __benchLag?: { maxMs: number; over50: number } }).__benchLag ?? { maxMs: NaN, over50: NaN };
+
+const threadCpu = (byName: Record<string, number>, name: RegExp) =>
+  Object.entries(byName)
+    .filter(([n]) => name.test(n))
+    .reduce((sum, [, s]) => sum + s, 0);
+
 const engineReady = (s: PopupState) => s.backend !== '' && s.backend !== '–' && !s.modelBusy;
 const allRanked = (count: number) => (s: PopupState) => s.results.length >= count;
 
@@ -110,6 +141,8 @@ export async function measureExtension(extensionDir: string, origin: string, pag
       const sampler = startProcSampler(profile);
       const popup = await openPopup(harness, tabId);
       await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[0] });
+      const worker = await harness.serviceWorker();
+      await worker.evaluate(SW_LAG_PROBE);
       // One poll loop records every milestone as it passes, so none waits for another.
       const seen: { cold?: number; first?: number; visible?: number } = {};
       const pageIndexedMs = await until(popup, `${count} images indexed`, (s) => {
@@ -120,6 +153,7 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         return s.found === count && s.done === count && seen.cold !== undefined;
       });
       const window = sampler.stop();
+      const lag = await worker.evaluate(readSwLag).catch(() => ({ maxMs: NaN, over50: NaN }));
       // The popup's clock starts at its navigation, a little after openedAt: the split is approximate by that much.
       const stalls = await popup.page.evaluate(readStalls, seen.cold!);
       const final = await popup.state();
@@ -139,6 +173,12 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         threads: threads ? Number(threads) : null,
         cpuMsPerImage: (window.cpuSeconds * 1000) / (count - final.failed || 1),
         peakExtensionMB: window.peakExtensionRss / 2 ** 20,
+        swCpuMsPerImage: (threadCpu(window.extensionThreadCpu, /^ServiceWorker/) * 1000) / count,
+        workerCpuMsPerImage: (threadCpu(window.extensionThreadCpu, /^DedicatedWorker|^Wasm|^WebAssembly/) * 1000) / count,
+        swLagMaxMs: lag.maxMs,
+        swLagsOver50: lag.over50,
+        extensionThreadCpuS: window.extensionThreadCpu,
+        extensionProcessesAtPeak: window.extensionProcessesAtPeak,
         stallFrameStartMs: stalls.frameBefore,
         stallTimerStartMs: stalls.timerBefore,
         stallFrameIndexingMs: stalls.frameAfter,

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startHfServer } from '../../e2e/hf-server.ts';
-import { CLIP_BPE_PATH, ensureArchModels, readArchModel } from '../../scripts/archmodels.ts';
+import { ARCHMODELS_SOURCE, CLIP_BPE_PATH, ensureArchModels, readArchModel } from '../../scripts/archmodels.ts';
 import { fetchModel } from '../../scripts/fetch-model.ts';
 import { inlineExternalData } from '../../src/engine/onnx-external.ts';
 import { filesForBackend, requireModel } from '../../src/engine/registry.ts';
@@ -46,18 +46,29 @@ function replicaFor(path: string, base: string): string {
   return base;
 }
 
+/** Graph files of both backends: the Chrome release build bundles what WebGPU loads too, though the benchmark runs WASM. */
+const BACKENDS = ['wasm', 'webgpu'] as const;
+
+/** Repo graph path → the replica written there (an fp16 replica where one exists, else the fp32 one in its place). */
+function graphReplicas(spec: ModelSpec, vision: string, text: string): [path: string, replica: string][] {
+  const out = new Map<string, string>();
+  for (const backend of BACKENDS) {
+    const f = filesForBackend(spec, backend);
+    out.set(f.vision, replicaFor(f.vision, vision));
+    out.set(f.text, replicaFor(f.text, text));
+  }
+  return [...out].map(([path, replica]) => [path, existsSync(join(ARCHMODELS_SOURCE, `${replica}.json`)) ? replica : replica.replace(/_(fp16|q8)$/, '')]);
+}
+
 /**
- * Writes the WASM files of `spec` as one self-contained .onnx each (weights inlined, as the
+ * Writes the graph files of `spec` as one self-contained .onnx each (weights inlined, as the
  * published exports are). The tokenizer slot gets OpenAI's gzipped merges: the engine's
  * ClipTokenizer.load reads either format, and the image benchmark never needs a tokenizer.json
  * that other libraries understand.
  */
-function writeHfLayout(dir: string, spec: ModelSpec, vision: string, text: string): void {
+function writeHfLayout(dir: string, spec: ModelSpec, graphs: [path: string, replica: string][]): void {
   const f = filesForBackend(spec, 'wasm');
-  for (const [path, replica] of [
-    [f.vision, vision],
-    [f.text, text],
-  ] as const) {
+  for (const [path, replica] of graphs) {
     const file = join(dir, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, inlineExternalData(readArchModel(replica)));
@@ -95,17 +106,18 @@ export async function prepareModel(name: ReplicaName, log: (line: string) => voi
   const modelsDir = join(root, 'models');
   const outRoot = join(root, 'dist');
   const extensionDir = join(outRoot, 'chrome');
-  if (!existsSync(join(hfDir, 'config.json'))) {
-    log(`materialising ${r.vision} + ${text} and writing the ${spec.repo} layout`);
-    ensureArchModels([r.vision, text]);
+  const graphs = graphReplicas(spec, r.vision, r.text);
+  if (!existsSync(join(hfDir, 'config.json')) || graphs.some(([path]) => !existsSync(join(hfDir, path)))) {
+    log(`materialising ${graphs.map(([, replica]) => replica).join(' + ')} and writing the ${spec.repo} layout`);
+    ensureArchModels(graphs.map(([, replica]) => replica));
     rmSync(hfDir, { recursive: true, force: true });
-    writeHfLayout(hfDir, spec, r.vision, text);
+    writeHfLayout(hfDir, spec, graphs);
   }
-  if (!existsSync(join(modelsDir, spec.id, 'manifest.json'))) {
+  if (graphs.some(([path]) => !existsSync(join(modelsDir, spec.id, path)))) {
     log(`fetching ${spec.id} from a local hub with the extension's download code`);
     const hub = await startHfServer(hfDir, spec.repo);
     try {
-      await fetchModel({ id: spec.id, baseUrl: hub.origin, backend: 'wasm', outDir: modelsDir });
+      await fetchModel({ id: spec.id, baseUrl: hub.origin, backend: 'all', outDir: modelsDir });
     } finally {
       await hub.close();
     }

@@ -35,12 +35,14 @@ function cmdline(pid: number): string {
   }
 }
 
-function rssBytes(pid: number): number {
+/** VmRSS and its parts (anonymous, shared memory such as WASM threads' SharedArrayBuffer heaps, file-backed), bytes. */
+function rssOf(pid: number): { rss: number; anon: number; shmem: number; file: number } {
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : 0;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), shmem: kb('RssShmem'), file: kb('RssFile') };
   } catch {
-    return 0;
+    return { rss: 0, anon: 0, shmem: 0, file: 0 };
   }
 }
 
@@ -66,6 +68,32 @@ function tree(userDataDir: string): Proc[] {
 export interface ProcWindow {
   cpuSeconds: number;
   peakExtensionRss: number;
+  /** CPU seconds of the extension processes' threads, by thread name (e.g. `ServiceWorker t`, `DedicatedWorker`). */
+  extensionThreadCpu: Record<string, number>;
+  /** Each extension process at the sample of the peak sum: RSS and its parts, MB. */
+  extensionProcessesAtPeak: { pid: number; rssMB: number; anonMB: number; shmemMB: number; fileMB: number }[];
+}
+
+/** CPU ticks of each thread of `pid`, keyed by thread id, with the thread's name. */
+function threadTicks(pid: number): Map<number, { name: string; ticks: number }> {
+  const threads = new Map<number, { name: string; ticks: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), { name, ticks: Number(rest[11]) + Number(rest[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return threads;
 }
 
 /** Samples every `everyMs` until stop(); stop() returns CPU used since start and the peak extension RSS. */
@@ -73,18 +101,38 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   const extensionPids = new Set<number>();
+  /** Per extension thread: name, ticks at first sight (0 if started later) and last seen. */
+  const threads = new Map<string, { name: string; first: number; last: number }>();
+  let sampled = false;
   let peak = 0;
+  let atPeak: ProcWindow['extensionProcessesAtPeak'] = [];
   const sample = () => {
     let rss = 0;
+    const parts: ProcWindow['extensionProcessesAtPeak'] = [];
+    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     for (const p of tree(userDataDir)) {
       if (!first.has(p.pid)) {
         first.set(p.pid, p.cpuTicks);
         if (cmdline(p.pid).includes('--extension-process')) extensionPids.add(p.pid);
       }
       last.set(p.pid, p.cpuTicks);
-      if (extensionPids.has(p.pid)) rss += rssBytes(p.pid);
+      if (extensionPids.has(p.pid)) {
+        const m = rssOf(p.pid);
+        rss += m.rss;
+        parts.push({ pid: p.pid, rssMB: mb(m.rss), anonMB: mb(m.anon), shmemMB: mb(m.shmem), fileMB: mb(m.file) });
+        for (const [tid, t] of threadTicks(p.pid)) {
+          const key = `${p.pid}/${tid}`;
+          const known = threads.get(key);
+          if (known) known.last = t.ticks;
+          else threads.set(key, { name: t.name, first: sampled ? 0 : t.ticks, last: t.ticks });
+        }
+      }
     }
-    peak = Math.max(peak, rss);
+    if (rss > peak) {
+      peak = rss;
+      atPeak = parts;
+    }
+    sampled = true;
   };
   sample();
   // Processes already running count from here; ones started later from zero.
@@ -96,7 +144,9 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
       sample();
       let ticks = 0;
       for (const [pid, end] of last) ticks += end - (started.has(pid) ? first.get(pid)! : 0);
-      return { cpuSeconds: ticks / TICKS_PER_SECOND, peakExtensionRss: peak };
+      const extensionThreadCpu: Record<string, number> = {};
+      for (const t of threads.values()) extensionThreadCpu[t.name] = (extensionThreadCpu[t.name] ?? 0) + (t.last - t.first) / TICKS_PER_SECOND;
+      return { cpuSeconds: ticks / TICKS_PER_SECOND, peakExtensionRss: peak, extensionThreadCpu, extensionProcessesAtPeak: atPeak };
     },
   };
 }

@@ -3,7 +3,7 @@
 // has no offscreen documents (and no SharedArrayBuffer in its event page): there, and wherever
 // the offscreen API is missing, WASM runs here on one thread.
 
-import { ClipEngine, type OrtModule } from '../engine/session';
+import { ClipEngine, type EngineInit, type OrtModule } from '../engine/session';
 import type { Backend, ModelBytes, ModelSpec } from '../engine/types';
 import { offscreenWasm } from '../offscreen/client';
 import { offscreenAvailable } from '../offscreen/document';
@@ -38,12 +38,14 @@ export interface EngineOptions {
   source: ModelSource;
   /** The backend or thread count answering requests changed (including the first choice). */
   onBackendChange?(backend: Backend, reason: string, threads: number | null): void;
+  /** Start-up steps of sessions opened in this context (the offscreen document's are not seen here). */
+  onStep?: EngineInit['onStep'];
 }
 
 export function createEngine(o: EngineOptions): Promise<Embedder> {
-  const { spec, ort, wasmOrt, tokenizer, prefer, loadFiles, ensureStored, source, onBackendChange } = o;
-  // The service worker cannot start Workers: WASM here runs on one thread.
-  const here = { spec, ort, wasmOrt, tokenizer, loadFiles, wasmThreads: 1 };
+  const { spec, ort, wasmOrt, tokenizer, prefer, loadFiles, ensureStored, source, onBackendChange, onStep } = o;
+  // The service worker cannot start Workers: WASM here runs on one thread. Text first (ClipEngine's textFirst).
+  const here = { spec, ort, wasmOrt, tokenizer, loadFiles, wasmThreads: 1, textFirst: true, onStep };
   const wasmBackend = offscreenAvailable()
     ? offscreenWasm({ spec, source, ensureStored, inWorker: () => ClipEngine.create({ ...here, prefer: 'wasm' }) })
     : undefined;

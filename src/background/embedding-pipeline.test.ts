@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 // Nothing stored: the active label set is the built-in everyday one (colours for the fixture model).
 vi.mock('webextension-polyfill', () => ({ default: { storage: { local: { get: async () => ({}) } } } }));
-const { EmbeddingPipeline, EmbedError } = await import('./embedding-pipeline');
+const { EmbeddingPipeline, EmbedError, BATCH: BATCH_SIZE } = await import('./embedding-pipeline');
 const { Classifier } = await import('./classification');
 const { NeedsVisibleTabError } = await import('./page-bytes');
 const { TabState, ensureTab, forgetTab } = await import('./tabs');
@@ -12,7 +12,7 @@ const { getModel } = await import('../engine/registry');
 
 import type { FetchedImage } from './image-bytes';
 import type { LoadedModel } from './engine-host';
-import type { RGBAImage } from '../engine/preprocess';
+import { preprocess, type RGBAImage } from '../engine/preprocess';
 import { l2normalize } from '../engine/similarity';
 
 const spec = getModel('fixture')!;
@@ -50,11 +50,12 @@ function harness(files: Record<string, number[]>, options: { failInference?: boo
       if (!bytes) throw new NeedsVisibleTabError();
       return { blob: new Blob([Uint8Array.from(bytes)], { type: 'image/png' }), bytes: Uint8Array.from(bytes), etag: null, lastModified: null } satisfies FetchedImage;
     },
-    async decode(blob: Blob): Promise<RGBAImage> {
+    async prepare({ blob }, modelSpec) {
       if (options.hangDecode) return new Promise<never>(() => undefined);
       const [r, g, b] = new Uint8Array(await blob.arrayBuffer());
       if (r === 0xff && g === 0xff) throw new Error('not an image');
-      return { data: new Uint8ClampedArray([r, g, b, 255, r, g, b, 255, r, g, b, 255, r, g, b, 255]), width: 2, height: 2 };
+      const image: RGBAImage = { data: new Uint8ClampedArray([r, g, b, 255, r, g, b, 255, r, g, b, 255, r, g, b, 255]), width: 2, height: 2 };
+      return { pixels: preprocess(image, modelSpec), preview: null };
     },
   });
   return { pipeline, runs, fetched };
@@ -135,6 +136,59 @@ describe('embedding pipeline', () => {
     const results = await Promise.all(['1', '2', '3'].map((n) => pipeline.embed({ url: `https://a.test/${n}.png` })));
     expect(runs).toEqual([3]);
     for (const r of results) if (r.kind === 'embedding') expect(Math.hypot(...r.embedding)).toBeCloseTo(1, 5);
+  });
+
+  it('overlaps: images prepared one at a time keep coming while a batch runs; the first run starts small, later ones are fuller', async () => {
+    const events: string[] = [];
+    const runs: number[] = [];
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const engine = {
+      backend: 'wasm' as const,
+      threads: 1,
+      async embedImages(_pixels: Float32Array, count: number) {
+        runs.push(count);
+        events.push('run-start');
+        await sleep(120);
+        events.push('run-end');
+        return Array.from({ length: count }, () => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d === 0 ? 1 : 0.1))));
+      },
+      async embedTexts() {
+        return [];
+      },
+      async dispose() {},
+    };
+    const model = { spec, engine, tokenizer: {} } as unknown as LoadedModel;
+    // One decoder, as the decode worker is: 40 ms per image, one after another.
+    let decoder = Promise.resolve();
+    const pipeline = new EmbeddingPipeline({
+      model: async () => model,
+      loadBytes: async ({ url }) => {
+        const bytes = new TextEncoder().encode(url);
+        return { blob: new Blob([bytes]), bytes, etag: null, lastModified: null };
+      },
+      prepare: () => {
+        const done = decoder.then(() => sleep(40)).then(() => {
+          events.push('prepared');
+          return { pixels: new Float32Array(plane), preview: null };
+        });
+        decoder = done.then(() => undefined);
+        return done;
+      },
+    });
+    const urls = Array.from({ length: 12 }, (_, i) => `https://overlap.test/${i}.png`);
+    await Promise.all(urls.map((url) => pipeline.embed({ url })));
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(runs[0]).toBeLessThan(BATCH_SIZE);
+    expect(Math.max(...runs.slice(1))).toBeGreaterThan(runs[0]);
+    // Images were prepared while a run was under way.
+    let running = false;
+    let preparedDuringRun = 0;
+    for (const e of events) {
+      if (e === 'run-start') running = true;
+      else if (e === 'run-end') running = false;
+      else if (running) preparedDuringRun++;
+    }
+    expect(preparedDuringRun).toBeGreaterThan(0);
   });
 
   it('stops at a duplicate without embedding', async () => {

@@ -1,12 +1,14 @@
 // The one way from an image to its embedding, for indexing, classification and find-similar
 // alike: bytes → SHA-256 → cache (memory, then IndexedDB by (model, sha256); a fresh URL→hash
 // record or the tab's own entry spares the fetch; a stale one with validators is revalidated,
-// see revalidate.ts) → decode → preprocess → batched inference → store. An image embedded once
+// see revalidate.ts) → decode and preprocess (once, with a preview as by-product; in Chrome off
+// this thread, see image-preparer.ts) → batched inference → store. An image embedded once
 // is never embedded again, whatever asked for it. Each tab writes to its own store
 // (storeFor(incognito): private windows stay in memory); a failed write does not fail the image,
 // the store's health records it for the popup and options page.
-import { preprocess, type RGBAImage } from '../engine/preprocess';
 import { ImageDecodeError } from '../engine/decode';
+import type { PreparedImage } from '../engine/prepare-image';
+import type { ImagePreparer } from '../offscreen/decode-client';
 import { URL_FRESH_MS } from '../store/db';
 import { storeFor } from '../store/stores';
 import type { LensStore } from '../store/lens-store';
@@ -50,7 +52,8 @@ export class EmbedError extends Error {
 export interface PipelineDeps {
   model(): Promise<LoadedModel>;
   loadBytes(request: ImageRequest): Promise<FetchedImage>;
-  decode(blob: Blob): Promise<RGBAImage>;
+  /** Decodes an image once into the model's input and a preview. */
+  prepare: ImagePreparer['prepare'];
   /** Conditional request for an address hashed before (revalidate.ts); absent: stale records are refetched. */
   revalidate?(record: StoredUrlRecord, request: ImageRequest): Promise<Revalidation>;
   /** See IMAGE_DEADLINE_MS (the default). */
@@ -64,8 +67,8 @@ export interface EmbedRequest {
   frameId?: number;
   /** Called with the bytes' hash before an embedding is looked up; true stops there (a duplicate of another entry). */
   isDuplicate?(sha256: string): boolean;
-  /** Called with bytes about to be embedded (the preview is made from them); not awaited. */
-  onBytes?(fetched: FetchedImage): void;
+  /** Called with the preview of an image about to be embedded (made from the same decode). */
+  onPreview?(preview: Blob): void;
 }
 
 export type EmbedResult =
@@ -215,20 +218,21 @@ export class EmbeddingPipeline {
   }
 
   private async compute(model: LoadedModel, fetched: FetchedImage, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<Float32Array> {
-    let image: RGBAImage;
+    let image: PreparedImage;
+    // Read now: the bytes may be transferred to the decoder.
+    const type = fetched.blob.type;
     try {
-      image = await deadline.run(this.deps.decode(fetched.blob), 'decoding the image');
+      image = await deadline.run(this.deps.prepare(fetched, model.spec), 'decoding the image');
     } catch (error) {
       if (error instanceof DeadlineError) throw timeoutError(error);
       // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
       const why = error instanceof ImageDecodeError ? `: ${error.message}` : '';
-      throw new EmbedError({ reason: 'decode', detail: `cannot decode ${fetched.blob.type || 'this file'} as an image${why}` }, { cause: error });
+      throw new EmbedError({ reason: 'decode', detail: `cannot decode ${type || 'this file'} as an image${why}` }, { cause: error });
     }
-    request.onBytes?.(fetched);
-    const pixels = preprocess(image, model.spec);
+    if (image.preview) request.onPreview?.(image.preview);
     const batcher = this.batcher(model);
     prepared();
-    return batcher.embed(pixels);
+    return batcher.embed(image.pixels);
   }
 
   /**

@@ -9,12 +9,12 @@ import * as ortWasm from 'onnxruntime-web/wasm';
 import { createEngine, type Embedder } from './create-engine';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { DEFAULT_MODEL_ID, getModel, withoutFp16Vision } from '../engine/registry';
-import { ensureModelStored, isModelStored, loadBundledFile, loadBundledModel, ModelDownloadError, readStoredFile, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
+import { ensureModelStored, isModelStored, loadBundledFile, loadBundledModel, readStoredFile, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
 import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
-import type { ModelStatus } from '../messages';
+import type { LoadingStep, ModelFailure, ModelStatus } from '../messages';
 import { loadSettings, type Settings } from '../settings';
-import { describe } from '../errors';
+import { DownloadCancelled, DownloadNeedsConsent, downloadFailure, ModelLoadError, startFailure } from './model-errors';
 
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
@@ -34,12 +34,19 @@ ort.env.wasm.numThreads = 1;
 ortWasm.env.wasm.numThreads = 1;
 
 let bundledIds: Promise<string[]> | null = null;
-function bundledModels(): Promise<string[]> {
+/** Ids of the models shipped inside this build. */
+export function bundledModels(): Promise<string[]> {
   bundledIds ??= fetch(browser.runtime.getURL('bundled-models.json'))
     .then((r) => (r.ok ? r.json() : []))
     .then((ids: unknown) => (Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : []))
     .catch(() => []);
   return bundledIds;
+}
+
+/** The spec for an id if this build may run it: test-only models only in test builds or when bundled. */
+export async function usableModel(id: string): Promise<ModelSpec | undefined> {
+  const spec = getModel(id);
+  return spec && (!spec.testOnly || __TEST_BUILD__ || (await bundledModels()).includes(id)) ? spec : undefined;
 }
 
 /** The model the user chose, else a bundled one, else the default download. Test-only models never stand in for real ones. */
@@ -59,7 +66,12 @@ export async function chooseModel(settings: Settings): Promise<ModelSpec> {
 
 // One store object for every download: ensureModelStored queues concurrent downloads of a model per
 // store object, so two instances could append to the same partial entries at once.
-const modelStore = new CacheStorageModelStore();
+export const modelStore = new CacheStorageModelStore();
+
+/** The backend whose files a load stores first (and a switch downloads): WebGPU only when asked for it. */
+export function storageBackend(settings: Settings): Backend {
+  return __TARGET__ === 'chrome' && settings.backend === 'webgpu' ? 'webgpu' : 'wasm';
+}
 
 class EngineHost {
   /** What get() hands out: the current attempt's engine, or the next one's if reset() replaced it. */
@@ -69,7 +81,30 @@ class EngineHost {
   /** Aborts the current attempt's download when reset() replaces it. */
   private abort: AbortController | null = null;
   private listeners = new Set<Listener>();
+  /**
+   * Models the person agreed to download in this session. A restarted background asks again
+   * (bytes already received are kept and the download resumes).
+   */
+  private readonly consented = new Set<string>();
   status: ModelStatus = { id: '', label: '', testOnly: false, phase: 'idle', backend: null, progress: null, downloaded: null, error: null };
+
+  /** The person said yes to downloading `id`: a load waiting for that starts over. */
+  consent(id: string): void {
+    this.consented.add(id);
+  }
+
+  /** Stops the download of the model being loaded; the load falls back to asking (phase 'confirm'). */
+  cancelDownload(): boolean {
+    if (this.status.phase !== 'downloading' || !this.abort) return false;
+    this.consented.delete(this.status.id);
+    this.abort.abort(new DownloadCancelled());
+    return true;
+  }
+
+  /** Status changes from outside a load (a switch's download, its failure). */
+  update(patch: Partial<ModelStatus>): void {
+    this.setStatus(patch);
+  }
 
   onStatus(listener: Listener): void {
     this.listeners.add(listener);
@@ -99,8 +134,16 @@ class EngineHost {
           if (replaced()) return this.get();
           this.loading = null;
           this.attempt = null;
-          const message = error instanceof ModelLoadError ? error.message : `The model could not load: ${describe(error)}`;
-          current({ phase: 'error', error: message, progress: null, downloaded: null });
+          const idle = { progress: null, downloaded: null, step: null, stepSince: null, error: null, errorDetail: null };
+          if (error instanceof DownloadNeedsConsent || error instanceof DownloadCancelled) {
+            // Not a failure: nothing is fetched until the person says yes (again).
+            const spec = error instanceof DownloadNeedsConsent ? error.spec : getModel(this.status.id);
+            current({ ...idle, phase: 'confirm', downloadBytes: spec?.downloadBytes ?? null });
+          } else {
+            const failure: ModelFailure =
+              error instanceof ModelLoadError ? error.failure : startFailure(this.status, error);
+            current({ ...idle, phase: 'error', error: failure.message, errorDetail: failure.detail });
+          }
           throw error;
         },
       );
@@ -115,7 +158,7 @@ class EngineHost {
     this.attempt = null;
     this.abort?.abort(new Error('the model was replaced'));
     this.abort = null;
-    this.setStatus({ phase: 'idle', backend: null, progress: null, downloaded: null, error: null });
+    this.setStatus({ phase: 'idle', backend: null, progress: null, downloaded: null, error: null, errorDetail: null, step: null, stepSince: null });
     // An attempt still loading stops at its next download step; its engine, if it got one, is
     // released before the caller goes on to load another (two models at once could exhaust memory).
     if (previous) await previous.then((m) => m.engine.dispose()).catch(() => undefined);
@@ -124,15 +167,23 @@ class EngineHost {
   private async load(setStatus: (patch: Partial<ModelStatus>) => void, signal: AbortSignal): Promise<LoadedModel> {
     const settings = await loadSettings();
     const spec = await chooseModel(settings);
-    setStatus({ id: spec.id, label: spec.label, testOnly: !!spec.testOnly, phase: 'loading', backend: null, progress: null, downloaded: null, error: null });
+    // Files for the second backend (WebGPU warming up while WASM answers) may arrive after the
+    // engine is ready: from then on the phase stays 'ready' instead of flipping back.
+    let ready = false;
+    const step = (name: LoadingStep) => {
+      if (!ready) setStatus({ phase: 'loading', step: name, stepSince: Date.now(), progress: null, downloaded: null });
+    };
+    setStatus({ id: spec.id, label: spec.label, testOnly: !!spec.testOnly, backend: null, error: null, errorDetail: null });
     const bundled = (await bundledModels()).includes(spec.id);
+    // Nothing is fetched before the person agreed: the first run included.
+    if (!bundled && !this.consented.has(spec.id) && !(await isModelStored(spec, storageBackend(settings), { store: modelStore }))) {
+      throw new DownloadNeedsConsent(spec);
+    }
+    step('checking');
     // The Firefox build bundles neither WebGPU's runtime nor its model files (vite.config.ts, scripts/bundle-model.ts).
     const hasGpu = __TARGET__ === 'chrome' && typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
     const prefer = __TARGET__ === 'firefox' ? 'wasm' : settings.backend === 'auto' ? (hasGpu ? 'auto' : 'wasm') : settings.backend;
 
-    // Files for the second backend (WebGPU warming up while WASM answers) may arrive after the
-    // engine is ready: from then on the phase stays 'ready' instead of flipping back.
-    let ready = false;
     const model = spec;
     const specFor = async (backend: Backend) => (backend === 'webgpu' && !(await gpuHasFp16()) ? withoutFp16Vision(model) : model);
     /** Backends whose files this load has found or put in the model store. */
@@ -142,7 +193,7 @@ class EngineHost {
       const spec = await specFor(backend);
       // A model already in Cache Storage starts without the network: "Downloading" would be wrong.
       const present = await isModelStored(spec, backend, { store: modelStore });
-      if (!ready && !present) setStatus({ phase: 'downloading', progress: 0, downloaded: null });
+      if (!ready && !present) setStatus({ phase: 'downloading', progress: 0, downloaded: { loaded: 0, total: spec.downloadBytes ?? null }, step: null });
       try {
         if (!present) {
           await ensureModelStored(spec, {
@@ -158,13 +209,14 @@ class EngineHost {
           });
         }
       } catch (error) {
+        if (signal.aborted && signal.reason instanceof DownloadCancelled) throw signal.reason;
         throw new ModelLoadError(downloadFailure(spec, settings.modelBaseUrl, error), { cause: error });
       }
       stored.add(backend);
-      if (!ready) setStatus({ phase: 'loading', progress: null, downloaded: null });
+      step('reading-files');
       return spec;
     };
-    const fetchFiles = async (backend: Backend): Promise<ModelFiles> => {
+    const readFiles = async (backend: Backend): Promise<ModelFiles> => {
       if (bundled) return loadBundledModel(await specFor(backend), browser.runtime.getURL('models'), backend);
       const spec = await store(backend);
       try {
@@ -173,9 +225,17 @@ class EngineHost {
         throw new ModelLoadError(downloadFailure(spec, settings.modelBaseUrl, error), { cause: error });
       }
     };
-    /** For WASM in the offscreen document, which reads the bytes itself. */
+    // The sessions open once their files are read: the steps this context can see of a start-up.
+    const fetchFiles = async (backend: Backend): Promise<ModelFiles> => {
+      step('reading-files');
+      const files = await readFiles(backend);
+      step('starting-sessions');
+      return files;
+    };
+    /** For WASM in the offscreen document, which reads the bytes itself (and then opens its sessions). */
     const ensureStored = async (backend: Backend): Promise<void> => {
       if (!bundled && !stored.has(backend)) await store(backend);
+      step('starting-sessions');
     };
 
     // Only the tokenizer is read here up front: the graphs are read by whichever context runs
@@ -184,6 +244,7 @@ class EngineHost {
     const tokenizerBytes = bundled
       ? await loadBundledFile(spec, browser.runtime.getURL('models'), spec.files.tokenizer)
       : await store(prefer === 'webgpu' ? 'webgpu' : 'wasm').then((stored) => readTokenizer(stored, settings.modelBaseUrl));
+    step('reading-files');
     const tokenizer = await ClipTokenizer.load(tokenizerBytes);
     const engine = await createEngine({
       spec,
@@ -196,9 +257,10 @@ class EngineHost {
       source: bundled ? { kind: 'bundled', baseUrl: browser.runtime.getURL('models') } : { kind: 'store', baseUrl: settings.modelBaseUrl },
       // Asked for the GPU and not on it: the reason (unavailable, failed to start, failed later) for the popup.
       onBackendChange: (backend, reason, threads) => setStatus({ backend, threads, webgpuFailure: settings.backend === 'webgpu' && backend !== 'webgpu' ? reason : null }),
+      onStep: (_backend, name) => step(name),
     });
     ready = true;
-    setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null });
+    setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null, errorDetail: null, step: null, stepSince: null });
     return { spec, engine, tokenizer };
   }
 }
@@ -218,26 +280,5 @@ async function gpuHasFp16(): Promise<boolean> {
   const adapter = await gpu?.requestAdapter().catch(() => null);
   return !!adapter?.features.has('shader-f16');
 }
-
-/** A load failure already worded for the popup (status.error shows it as is). */
-class ModelLoadError extends Error {
-  override readonly name = 'ModelLoadError';
-}
-
-/** The popup's words for a model that could not be downloaded: which model, from where, what now. */
-function downloadFailure(spec: ModelSpec, baseUrl: string, error: unknown): string {
-  let host = baseUrl;
-  try {
-    host = new URL(baseUrl).host;
-  } catch {
-    // keep the setting as written
-  }
-  const detail = describe(error);
-  const what = `Could not download ${spec.label} from ${host}: ${detail}${/[.!?]$/.test(detail) ? '' : '.'}`;
-  if (!(error instanceof ModelDownloadError)) return what;
-  if (error.code === 'integrity') return `${what} Retry downloads the file again.`;
-  return `${what} Check “Download models from” in the settings, then Retry.`;
-}
-
 
 export const engineHost = new EngineHost();

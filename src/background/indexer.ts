@@ -6,7 +6,7 @@
 // own deadline, see embedding-pipeline.ts). Only tabs the person asked for are indexed.
 import { describe } from '../errors';
 import { BATCH, EmbedError, type EmbeddingPipeline } from './embedding-pipeline';
-import { makeThumbnail } from './thumbnails';
+import { blobDataUrl } from './memory-thumbnails';
 import { allTabs, type ImageEntry, type ImageFailure, type TabState } from './tabs';
 
 /** Two batches: one in inference, the next being fetched and decoded. */
@@ -138,7 +138,7 @@ export class Indexer {
         frameId: entry.frameId,
         isDuplicate: (sha256) => tab.recordBytes(entry, sha256),
         // Not awaited: the preview must not hold up inference.
-        onBytes: (fetched) => void makeThumbnail(fetched.blob).then((t) => tab.setThumbnail(entry.url, t), () => undefined),
+        onPreview: (preview) => void blobDataUrl(preview).then((t) => tab.setThumbnail(entry.url, t), () => undefined),
       });
       if (result.kind === 'embedding') tab.markIndexed(entry, result.embedding, result.modelId);
     } catch (error) {

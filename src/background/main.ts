@@ -15,10 +15,12 @@ import browser, { type Menus, type Runtime, type Tabs } from 'webextension-polyf
 import { POPUP_PORT, type ErrorResponse, type RequestMessage, type RequestOf, type RequestType, type ResponseMap } from '../messages';
 import { parseContentMessage, parseRequestMessage } from '../message-validators';
 import { decodeImageBlob } from '../engine/decode';
+import { createImagePreparer } from './image-preparer';
 import { cacheStats, clearCache, getQuery, putQuery } from '../store/db';
 import { loadSettings, onSettingsChanged, type Settings } from '../settings';
 import { describe } from '../errors';
 import { engineHost } from './engine-host';
+import { cancelModelDownload, deleteModel, modelInventory, useModel } from './model-library';
 import { EmbeddingPipeline } from './embedding-pipeline';
 import { forgetTabLimits, loadImageBytes } from './image-source';
 import { Indexer } from './indexer';
@@ -39,7 +41,8 @@ import { contentSenderTab, isOwnExtensionPage } from './senders';
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
 
-const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, decode: decodeImageBlob, revalidate });
+const preparer = createImagePreparer();
+const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, prepare: (file, spec) => preparer.prepare(file, spec), revalidate });
 const search = new TabSearch(pipeline, pushView);
 // A label set's vectors are one record in the queries store, under a key no typed query can have.
 const labelVectors = new LabelVectors({ load: getQuery, save: putQuery });
@@ -114,6 +117,28 @@ const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<Respons
     await retryModel();
     return { ok: true };
   },
+  // models (model-library.ts)
+  'model-download': async ({ id }) => {
+    engineHost.consent(id);
+    if (engineHost.status.phase === 'confirm') {
+      indexer.requeue((entry) => entry.failure?.reason === 'model');
+      engineHost.get().catch(() => undefined);
+    }
+    return { ok: true };
+  },
+  'model-cancel': async () => {
+    cancelModelDownload();
+    return { ok: true };
+  },
+  'model-use': async ({ id, download }) => {
+    await useModel(id, download);
+    return { ok: true };
+  },
+  'model-inventory': () => modelInventory(),
+  'model-delete': async ({ id }) => {
+    await deleteModel(id);
+    return { ok: true };
+  },
   // visual memory (memory.ts)
   'open-result': async (request) => {
     await memory.openResult(request);
@@ -153,6 +178,11 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
   const content = parseContentMessage(raw);
   const contentTab = contentSenderTab(sender, self);
   if (content && contentTab !== null && sender.tab) {
+    if (content.type === 'viewport') {
+      // Only the top frame's scroll places the tab's images (viewport-order.ts).
+      if ((sender.frameId ?? 0) === 0) getTab(contentTab)?.setViewport({ top: content.top, height: content.height });
+      return undefined;
+    }
     if (content.type !== 'images-found') {
       // Only tabs we track have highlights to pin or clear.
       const tracked = getTab(contentTab);

@@ -41,7 +41,7 @@ export class PageHighlights {
   }
 }
 
-type PageMessage = Exclude<ContentMessage, { type: 'images-found' }>;
+type PageMessage = Exclude<ContentMessage, { type: 'images-found' | 'viewport' }>;
 
 /** What the page's bar, badges and keys ask of the background (see content/page-ui.ts). */
 export interface PageMessageDeps {

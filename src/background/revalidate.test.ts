@@ -69,7 +69,7 @@ describe('pipeline revisits', () => {
         loads.push(url);
         return fetchedOf(bytesOf(7));
       },
-      decode: async () => ({ data: new Uint8ClampedArray(16).fill(9), width: 2, height: 2 }),
+      prepare: async () => ({ pixels: new Float32Array(3 * spec.imageSize * spec.imageSize).fill(9 / 255), preview: null }),
       revalidate: async (record) => {
         revalidations.push(record.url);
         return revalidation === 'unchanged' ? { kind: 'unchanged' } : { kind: 'unknown', reason: 'test' };

@@ -34,6 +34,15 @@ describe('per-tab image state', () => {
     // Working entries still count as waiting.
     expect(tab.counts()).toMatchObject({ found: 3, pending: 3, indexed: 0 });
   });
+  it('after the page scrolls, claims what is on screen, then what is near it, then the rest; a new page forgets the scroll', () => {
+    const tab = new TabState(103, 'https://a.test/', false);
+    const urls = ['first-screen', 'far', 'near', 'on-screen'].map((n) => `https://a.test/${n}.png`);
+    tab.updateFrame(0, 'https://a.test/', [img(urls[0], 0), img(urls[1], 9000, false), img(urls[2], 5000, false), img(urls[3], 4100, false)], 0);
+    tab.setViewport({ top: 4000, height: 800 });
+    expect(tab.claim(10).map((e) => e.url)).toEqual([urls[3], urls[2], urls[0], urls[1]]);
+    tab.updateFrame(0, 'https://a.test/next', [img(urls[0], 0), img(urls[3], 4100, false)], 0);
+    expect(tab.claim(10).map((e) => e.url)).toEqual([urls[0], urls[3]]);
+  });
 });
 
 describe('entry lifecycle', () => {

@@ -4,6 +4,7 @@
 // nothing outside this class writes an entry's status.
 import type { FailureReason, FoundImage, SearchResult } from '../messages';
 import { PageHighlights } from './page-highlights';
+import { byViewport, type Viewport } from './viewport-order';
 
 /**
  * An image's indexing lifecycle:
@@ -95,6 +96,7 @@ export class TabState {
   private readonly omittedByFrame = new Map<number, number>();
   private readonly entries = new Map<string, MutableEntry>();
   private readonly embeddingStats: EmbeddingStats = { embedded: 0, fromCache: 0 };
+  private viewport: Viewport | null = null;
 
   query = '';
   /**
@@ -162,6 +164,7 @@ export class TabState {
       this.results = [];
       this.similarTo = null;
       this.embeddingStats.embedded = this.embeddingStats.fromCache = 0;
+      this.viewport = null;
     }
     this.sentHighlights = '';
     this.frames.set(frameId, images);
@@ -198,13 +201,18 @@ export class TabState {
     return added;
   }
 
+  /** Where the top frame is scrolled to, once it has scrolled (see viewport-order.ts). */
+  setViewport(viewport: Viewport): void {
+    this.viewport = viewport;
+  }
+
   /**
-   * Takes up to `limit` pending entries into `working`: visible images first, then top to
-   * bottom, so what the person is looking at gets indexed first.
+   * Takes up to `limit` pending entries into `working`: what the person is looking at first,
+   * then what is near it, then the rest (viewport-order.ts).
    */
   claim(limit: number): ImageEntry[] {
     const pending = [...this.entries.values()].filter((e) => e.status === 'pending');
-    pending.sort((a, b) => Number(b.found.visible) - Number(a.found.visible) || a.found.top - b.found.top);
+    pending.sort(byViewport(this.viewport));
     const claimed = pending.slice(0, limit);
     for (const entry of claimed) entry.status = 'working';
     return claimed;

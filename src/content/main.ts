@@ -10,6 +10,7 @@ import { Overlay } from './overlay';
 import { PageUi } from './page-ui';
 import { prepareCapture, readImage, type ReadSources } from './read-image';
 import { createRevealRelay, scrollBehavior } from './reveal-relay';
+import { reportViewport } from './viewport-report';
 import { watchPage } from './watch';
 
 declare const __TEST_BUILD__: boolean;
@@ -78,6 +79,8 @@ function placementsFor(url: string): Placement[] {
 
 const revealRelay = createRevealRelay();
 const contextTargets = new ContextTargets(() => sources.placements);
+// A background that is restarting misses a position; the next scroll sends one again.
+reportViewport((message) => void browser.runtime.sendMessage(message).catch(() => undefined));
 
 /** Scrolls to this frame's element showing `url` and pulses it; false when another frame has it. */
 function revealHere(url: string): boolean {

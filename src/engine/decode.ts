@@ -31,6 +31,17 @@ const HEADER_BYTES = 1 << 20;
  * premultiplyAlpha 'none' asks for straight alpha, which is what preprocess expects.
  */
 export async function decodeImageBlob(blob: Blob, options: DecodeOptions = {}): Promise<RGBAImage> {
+  const bitmap = await decodeBitmap(blob, options);
+  try {
+    return readPixels(bitmap);
+  } finally {
+    // Bitmaps hold decoded pixels outside the JS heap until closed or collected.
+    bitmap.close();
+  }
+}
+
+/** The planned, bounded decode itself (see decodeImageBlob); the caller closes the bitmap. */
+export async function decodeBitmap(blob: Blob, options: DecodeOptions = {}): Promise<ImageBitmap> {
   const limits = { maxPixels: options.maxPixels ?? MAX_DECODE_PIXELS };
   const targetSize = options.targetSize ?? LARGEST_MODEL_INPUT;
   const header = readImageHeader(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
@@ -52,12 +63,7 @@ export async function decodeImageBlob(blob: Blob, options: DecodeOptions = {}): 
       bitmap = await createImageBitmap(large, bitmapOptions(plan)).finally(() => large.close());
     }
   }
-  try {
-    return readPixels(bitmap);
-  } finally {
-    // Bitmaps hold decoded pixels outside the JS heap until closed or collected.
-    bitmap.close();
-  }
+  return bitmap;
 }
 
 function bitmapOptions(plan: DecodePlan): ImageBitmapOptions {
@@ -66,13 +72,16 @@ function bitmapOptions(plan: DecodePlan): ImageBitmapOptions {
   return options;
 }
 
-function readPixels(bitmap: ImageBitmap): RGBAImage {
+/** A decoded bitmap's RGBA pixels (straight alpha, as decodeBitmap asks for), refused when they read back empty. */
+export function readPixels(bitmap: ImageBitmap): RGBAImage {
   const { width, height } = bitmap;
   const size: Size = { width, height };
   const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
   if (!context) throw new ImageDecodeError(`no canvas for ${width}x${height} pixels`);
   context.drawImage(bitmap, 0, 0);
   const { data } = context.getImageData(0, 0, width, height);
+  // The canvas's backing store is as large as the pixels read: freed now, not at the next GC.
+  context.canvas.width = 0;
   checkReadBack(data, size);
   return { data, width, height };
 }

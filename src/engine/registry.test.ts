@@ -57,3 +57,22 @@ describe('registry', () => {
     expect(requiredFiles(requireModel('mobileclip2-s2'), ['wasm', 'webgpu'])).toEqual(['onnx/s2/vision_model.onnx', 'onnx/s2/text_model.onnx', 'tokenizer.json']);
   });
 });
+
+describe('download size and speed hints', () => {
+  it('every public variant states both; bigger towers are not announced as smaller downloads', () => {
+    for (const m of publicModels()) {
+      expect(m.downloadBytes, m.id).toBeGreaterThan(10e6);
+      expect(m.speedMs, m.id).toBeGreaterThan(0);
+    }
+    const bytes = (id: string) => requireModel(id).downloadBytes!;
+    expect(bytes('mobileclip-s0')).toBeLessThan(bytes('mobileclip-s1'));
+    expect(bytes('mobileclip-s1')).toBeLessThan(bytes('mobileclip-s2'));
+    expect(bytes('mobileclip-s2')).toBeLessThan(bytes('mobileclip-b'));
+    const speed = (id: string) => requireModel(id).speedMs!;
+    expect(speed('mobileclip-s0')).toBeLessThan(speed('mobileclip-s1'));
+    expect(speed('mobileclip-s1')).toBeLessThan(speed('mobileclip-s2'));
+    expect(speed('mobileclip-s2')).toBeLessThan(speed('mobileclip-b'));
+    // MobileCLIP2 ships fp32 text towers: more to download than v1's int8 ones.
+    expect(bytes('mobileclip2-s0')).toBeGreaterThan(bytes('mobileclip-s0'));
+  });
+});

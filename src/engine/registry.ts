@@ -76,8 +76,32 @@ function mobileclip2Files(sizeDir: string): ModelSpec['files'] {
   };
 }
 
-function mobileclipV1(id: string, label: string, repo: string, imageSize: number): ModelSpec {
+/**
+ * What the options page and the download confirmation say about a variant before any request:
+ * - bytes: the files a WASM download fetches, from the weights of the architecture replicas in
+ *   ../shared/archmodels (same parameter counts as the published towers): fp32 image tower, int8
+ *   (v1) or fp32 (MobileCLIP2) text tower, and the CLIP tokenizer.json (about 2.2 MB).
+ * - speedMs: image-tower milliseconds per image on one WASM thread of a 2-core machine, measured
+ *   on those replicas with bench/model-speed.bench.ts, fastest of 9 runs (the machine is shared;
+ *   MobileCLIP2 towers share v1's sizes).
+ */
+const MB = 1e6;
+const TOKENIZER_MB = 2.2;
+const VISION = {
+  s0: { mb: 45.3, ms: 260 },
+  s1: { mb: 85.5, ms: 520 },
+  s2: { mb: 142.4, ms: 770 },
+  b: { mb: 344.9, ms: 1310 },
+} as const;
+const TEXT_MB = { mctInt8: 42.6, baseInt8: 63.7, mct: 169.7, base: 253.6 } as const;
+
+function hints(vision: keyof typeof VISION, textMb: number): Pick<ModelSpec, 'downloadBytes' | 'speedMs'> {
+  return { downloadBytes: Math.round((VISION[vision].mb + textMb + TOKENIZER_MB) * MB), speedMs: VISION[vision].ms };
+}
+
+function mobileclipV1(id: string, label: string, repo: string, imageSize: number, hint: Pick<ModelSpec, 'downloadBytes' | 'speedMs'>): ModelSpec {
   return {
+    ...hint,
     id,
     label,
     repo,
@@ -90,8 +114,9 @@ function mobileclipV1(id: string, label: string, repo: string, imageSize: number
   };
 }
 
-function mobileclip2(id: string, label: string, sizeDir: string, imageSize: number): ModelSpec {
+function mobileclip2(id: string, label: string, sizeDir: string, imageSize: number, hint: Pick<ModelSpec, 'downloadBytes' | 'speedMs'>): ModelSpec {
   return {
+    ...hint,
     id,
     label,
     repo: 'plhery/mobileclip2-onnx',
@@ -107,14 +132,14 @@ function mobileclip2(id: string, label: string, sizeDir: string, imageSize: numb
 export const DEFAULT_MODEL_ID = 'mobileclip-s0';
 
 export const MODELS: readonly ModelSpec[] = Object.freeze([
-  mobileclipV1('mobileclip-s0', 'MobileCLIP-S0', 'Xenova/mobileclip_s0', 256),
-  mobileclipV1('mobileclip-s1', 'MobileCLIP-S1', 'Xenova/mobileclip_s1', 256),
-  mobileclipV1('mobileclip-s2', 'MobileCLIP-S2', 'Xenova/mobileclip_s2', 256),
-  mobileclipV1('mobileclip-b', 'MobileCLIP-B', 'Xenova/mobileclip_b', 224),
-  mobileclipV1('mobileclip-blt', 'MobileCLIP-B (LT)', 'Xenova/mobileclip_blt', 224),
-  mobileclip2('mobileclip2-s0', 'MobileCLIP2-S0', 's0', 256),
-  mobileclip2('mobileclip2-s2', 'MobileCLIP2-S2', 's2', 256),
-  mobileclip2('mobileclip2-b', 'MobileCLIP2-B', 'b', 224),
+  mobileclipV1('mobileclip-s0', 'MobileCLIP-S0', 'Xenova/mobileclip_s0', 256, hints('s0', TEXT_MB.mctInt8)),
+  mobileclipV1('mobileclip-s1', 'MobileCLIP-S1', 'Xenova/mobileclip_s1', 256, hints('s1', TEXT_MB.baseInt8)),
+  mobileclipV1('mobileclip-s2', 'MobileCLIP-S2', 'Xenova/mobileclip_s2', 256, hints('s2', TEXT_MB.baseInt8)),
+  mobileclipV1('mobileclip-b', 'MobileCLIP-B', 'Xenova/mobileclip_b', 224, hints('b', TEXT_MB.baseInt8)),
+  mobileclipV1('mobileclip-blt', 'MobileCLIP-B (LT)', 'Xenova/mobileclip_blt', 224, hints('b', TEXT_MB.baseInt8)),
+  mobileclip2('mobileclip2-s0', 'MobileCLIP2-S0', 's0', 256, hints('s0', TEXT_MB.mct)),
+  mobileclip2('mobileclip2-s2', 'MobileCLIP2-S2', 's2', 256, hints('s2', TEXT_MB.base)),
+  mobileclip2('mobileclip2-b', 'MobileCLIP2-B', 'b', 224, hints('b', TEXT_MB.base)),
   // Tiny generated model that maps flat colours to known embeddings; it lets tests and the
   // offline demo run the whole pipeline without real weights. Never offered to users.
   fixture('fixture', 'Fixture (test colours)'),
@@ -139,6 +164,8 @@ function fixture(id: string, label: string): ModelSpec {
     },
     relevance: FIXTURE_RELEVANCE,
     testOnly: true,
+    // The files scripts/make-fixture-model.ts writes (a download of 'fixture-download' fetches them all).
+    downloadBytes: 7_686_280,
   };
 }
 

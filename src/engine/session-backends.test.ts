@@ -113,6 +113,19 @@ describe('batching and lifecycle', () => {
     await engine.dispose();
   });
 
+  it('textFirst: ready with the text tower alone; the vision tower opens with the first images, once', async () => {
+    const fake = fakeOrt();
+    const engine = await ClipEngine.create({ spec, ort: fake.ort, loadFiles: files, tokenizer, prefer: 'wasm', textFirst: true });
+    expect(fake.created).toEqual(['wasm:text']);
+    expect(decode((await engine.embedTexts(['abc']))[0])).toEqual([BACKEND_CODE.wasm, 3, TEXT, 1]);
+    expect(fake.created).toEqual(['wasm:text']);
+    const [first, second] = await Promise.all([engine.embedImages(images(5), 1), engine.embedImages(images(6), 1)]);
+    expect([decode(first[0])[1], decode(second[0])[1]]).toEqual([5, 6]);
+    expect(fake.created).toEqual(['wasm:text', 'wasm:vision']);
+    await engine.dispose();
+    expect([...fake.released].sort()).toEqual(['wasm:text', 'wasm:vision']);
+  });
+
   it('releases every session on dispose, including the WASM fallback kept under WebGPU', async () => {
     withGpu();
     const fake = fakeOrt();

@@ -15,7 +15,7 @@
 
 import type { Backend, ModelBytes, ModelSpec } from './types.ts';
 import { BackendPolicy, type BackendProvider } from './backend-policy.ts';
-import { TowerBackends, type EmbeddingBackend, type Tokenizer } from './towers.ts';
+import { TowerBackends, type EmbeddingBackend, type Tokenizer, type TowerOptions } from './towers.ts';
 import type { OrtModule } from './tower-session.ts';
 
 export { TowerSession, type OpenMode, type OrtModule } from './tower-session.ts';
@@ -39,12 +39,20 @@ export interface EngineInit {
   /** Largest batch per inference run (default 8); bigger requests are split. */
   maxBatch?: number;
   /**
+   * WASM opens only the text tower before the engine is ready; the vision tower opens with the
+   * first images. A query needs only the text tower, and so does a page whose images are all
+   * cached: they are answered without waiting for the larger graph.
+   */
+  textFirst?: boolean;
+  /**
    * Opens WASM somewhere else instead of on `wasmOrt` here (Chrome: the offscreen document).
    * Its rows must be unit-length too.
    */
   wasmBackend?: BackendProvider<EmbeddingBackend>;
   /** Called whenever the backend answering requests changes (including the first choice), or its thread count does. */
   onBackendChange?(backend: Backend, reason: string, threads: number | null): void;
+  /** Start-up steps of the backends opened in this context (sessions, warm-up). */
+  onStep?: TowerOptions['onStep'];
 }
 
 export interface EngineInfo {
@@ -75,9 +83,9 @@ export class ClipEngine {
     if (cpu && prefer !== 'auto' && prefer !== 'cpu') throw new Error(`onnxruntime-node only runs the 'cpu' backend (prefer: '${prefer}')`);
     if (!cpu && prefer === 'cpu') throw new Error("prefer 'cpu' needs onnxruntime-node; this ORT module is onnxruntime-web");
 
-    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange } = init;
+    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange, textFirst, onStep } = init;
     const maxBatch = Math.max(1, Math.floor(init.maxBatch ?? DEFAULT_MAX_BATCH));
-    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend });
+    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend, textFirst, onStep });
     const policy = new BackendPolicy<EmbeddingBackend>({
       prefer: prefer === 'cpu' ? 'auto' : prefer,
       wasm: wasmBackend ?? towers.wasm,

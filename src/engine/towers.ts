@@ -36,9 +36,18 @@ export interface TowerOptions {
   cpu: boolean;
   /** WASM runs elsewhere (the policy's WASM provider is not `wasm` here): WebGPU never waits for it. */
   wasmElsewhere?: boolean;
+  /** WASM opens the vision tower on first use (see EngineInit.textFirst). */
+  textFirst?: boolean;
+  /** Start-up progress of a backend opened here (for a sign of life while sessions are created). */
+  onStep?(backend: Backend, step: StartupStep): void;
 }
 
+/** What opening a backend is busy with: each session, then one warm-up run of each tower. */
+export type StartupStep = 'vision-session' | 'text-session' | 'warming-up';
+
 const WARMUP_TEXT = 'a photo of a cat';
+const VISION_NAMES = { input: 'pixel_values', output: 'image_embeds' };
+const TEXT_NAMES = { input: 'input_ids', output: 'text_embeds' };
 
 // Minimal WebGPU shapes (the project does not depend on @webgpu/types).
 interface GpuDeviceLike {
@@ -53,24 +62,46 @@ function navigatorGpu(): GpuLike | undefined {
   return (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
 }
 
-/** The vision and text sessions of one backend. */
+/**
+ * The vision and text sessions of one backend. The vision session is either open from the
+ * start or opened with the first images (TowerOptions.textFirst); an opening that failed is
+ * tried again with the next images.
+ */
 class TowerPair implements EmbeddingBackend {
+  private vision: Promise<TowerSession> | null;
+  private disposed = false;
+
   constructor(
     readonly backend: Backend,
     readonly threads: number | null,
-    private readonly vision: TowerSession,
+    vision: TowerSession | (() => Promise<TowerSession>),
     private readonly text: TowerSession,
     private readonly o: TowerOptions,
-  ) {}
+  ) {
+    this.openVision = typeof vision === 'function' ? vision : () => Promise.resolve(vision);
+    this.vision = typeof vision === 'function' ? null : Promise.resolve(vision);
+  }
+
+  private readonly openVision: () => Promise<TowerSession>;
+
+  private visionSession(): Promise<TowerSession> {
+    if (this.disposed) return Promise.reject(new Error('the engine has been disposed'));
+    const opening = (this.vision ??= this.openVision());
+    opening.catch(() => {
+      if (this.vision === opening) this.vision = null;
+    });
+    return opening;
+  }
 
   async embedImages(pixelValues: Float32Array, count: number): Promise<Float32Array[]> {
+    const vision = await this.visionSession();
     const size = this.o.spec.imageSize;
     const per = 3 * size * size;
     const rows: Float32Array[] = [];
     for (let start = 0; start < count; start += this.o.maxBatch) {
       const n = Math.min(this.o.maxBatch, count - start);
       const chunk = pixelValues.subarray(start * per, (start + n) * per);
-      rows.push(...this.unit(await this.vision.run(chunk, n, [3, size, size])));
+      rows.push(...this.unit(await vision.run(chunk, n, [3, size, size])));
     }
     return rows;
   }
@@ -89,7 +120,8 @@ class TowerPair implements EmbeddingBackend {
   }
 
   async dispose(): Promise<void> {
-    await Promise.allSettled([this.vision.release(), this.text.release()]);
+    this.disposed = true;
+    await Promise.allSettled([this.vision?.then((v) => v.release()), this.text.release()]);
   }
 
   /** Checks the width the spec declares; every consumer compares by cosine, so rows leave unit-length. */
@@ -171,8 +203,9 @@ export class TowerBackends {
   }
 
   /**
-   * Creates both sessions for a backend and warms each up with one run. Session creation
-   * waits for `gate` (the files load before that).
+   * Creates both sessions for a backend and warms each up with one run; with `textFirst` (not
+   * on WebGPU) only the text session, the vision one on first use. Session creation waits for
+   * `gate` (the files load before that).
    */
   private async open(mode: OpenMode, context: OpenContext, gate?: Promise<unknown>): Promise<TowerPair> {
     const backend: Backend = mode === 'cpu' ? 'wasm' : mode;
@@ -184,20 +217,24 @@ export class TowerBackends {
     };
     stillWanted();
     const t0 = performance.now();
-    const vision = await TowerSession.open(ort, mode, files.vision, { input: 'pixel_values', output: 'image_embeds' });
+    const textFirst = !!this.o.textFirst && mode !== 'webgpu';
+    if (!textFirst) this.o.onStep?.(backend, 'vision-session');
+    const vision = textFirst ? this.visionOnFirstUse(ort, mode, files.vision, stillWanted) : await TowerSession.open(ort, mode, files.vision, VISION_NAMES);
     let text: TowerSession;
     try {
-      text = await TowerSession.open(ort, mode, files.text, { input: 'input_ids', output: 'text_embeds' });
+      this.o.onStep?.(backend, 'text-session');
+      text = await TowerSession.open(ort, mode, files.text, TEXT_NAMES);
     } catch (err) {
-      await vision.release().catch(() => undefined);
+      if (vision instanceof TowerSession) await vision.release().catch(() => undefined);
       throw err;
     }
-    const threads = backend === 'wasm' ? ort.env.wasm?.numThreads || null : null;
-    const towers = new TowerPair(backend, mode === 'cpu' ? null : threads, vision, text, this.o);
+    const threads = mode === 'wasm' ? ort.env.wasm?.numThreads || null : null;
+    const towers = new TowerPair(backend, threads, vision, text, this.o);
     try {
       stillWanted();
+      this.o.onStep?.(backend, 'warming-up');
       const size = this.o.spec.imageSize;
-      await towers.embedImages(new Float32Array(3 * size * size), 1);
+      if (!textFirst) await towers.embedImages(new Float32Array(3 * size * size), 1);
       await towers.embedTexts([WARMUP_TEXT]);
       stillWanted();
     } catch (err) {
@@ -206,5 +243,23 @@ export class TowerBackends {
     }
     this.openMs[backend] = performance.now() - t0;
     return towers;
+  }
+
+  /** Opens (and warms up) the vision session when called; only its graph's bytes are kept until then. */
+  private visionOnFirstUse(ort: OrtModule, mode: OpenMode, bytes: ModelBytes, stillWanted: () => void): () => Promise<TowerSession> {
+    let kept: ModelBytes | null = bytes;
+    return async () => {
+      stillWanted();
+      const vision = await TowerSession.open(ort, mode, kept!, VISION_NAMES);
+      kept = null;
+      try {
+        const size = this.o.spec.imageSize;
+        await vision.run(new Float32Array(3 * size * size), 1, [3, size, size]);
+      } catch (err) {
+        await vision.release().catch(() => undefined);
+        throw err;
+      }
+      return vision;
+    };
   }
 }

@@ -39,6 +39,13 @@ export interface ModelSpec {
   relevance?: ModelRelevance;
   /** Only test builds and the offline demo know about test-only entries. */
   testOnly?: boolean;
+  /**
+   * About how many bytes a first download fetches (the WASM files and the tokenizer): shown before
+   * anything is fetched, when no listing has been asked for yet. The exact size comes with the download.
+   */
+  downloadBytes?: number;
+  /** Milliseconds per image on one WASM thread of a 2-core machine (bench/model-speed.bench.ts): a speed hint. */
+  speedMs?: number;
 }
 
 /** ONNX model bytes plus any external-data files the graph refers to by name. */

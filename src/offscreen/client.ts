@@ -16,19 +16,25 @@ import type { EmbeddingBackend } from '../engine/towers';
 import type { Backend, ModelSpec } from '../engine/types';
 import { describe } from '../errors';
 import { closeDocument, documentUrl, documentUsers, ensureDocument, liveDocument, type DocumentUser } from './document';
-import { CONNECT, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from './protocol';
+import { ImageDecodeError } from '../engine/decode';
+import { CONNECT, CONNECT_DECODE, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from './protocol';
 
 /** The document went away (closed, or reloaded) with requests unanswered. */
-class DocumentGone extends Error {
+export class DocumentGone extends Error {
   override readonly name = 'DocumentGone';
+}
+
+/** The document's worker for the request did not start (see offscreen/main.ts). */
+export class WorkerUnavailable extends Error {
+  override readonly name = 'WorkerUnavailable';
 }
 
 const LIVENESS_POLL_MS = 1000;
 const FIND_CLIENT_ATTEMPTS = 50;
 const FIND_CLIENT_DELAY_MS = 100;
 
-/** A MessagePort to the document, with replies matched to requests by id. */
-class Connection implements DocumentUser {
+/** A MessagePort to one of the document's workers, with replies matched to requests by id. */
+export class Connection implements DocumentUser {
   private readonly pending = new Map<number, { resolve(reply: EngineReply): void; reject(error: Error): void }>();
   private nextId = 1;
   private poll: ReturnType<typeof setInterval> | null = null;
@@ -52,15 +58,18 @@ class Connection implements DocumentUser {
     return this.pending.size > 0;
   }
 
-  /** Hands the document a port. It is among the worker's clients once createDocument has resolved; the retries cover a slow start. */
-  static async open(documentId: string): Promise<Connection> {
+  /**
+   * Hands the document a port for the worker `hello` names (CONNECT: the engine). It is among the
+   * service worker's clients once createDocument has resolved; the retries cover a slow start.
+   */
+  static async open(documentId: string, hello: typeof CONNECT | typeof CONNECT_DECODE = CONNECT): Promise<Connection> {
     const url = documentUrl();
     const scope = globalThis as unknown as ServiceWorkerGlobalScope;
     for (let attempt = 0; attempt < FIND_CLIENT_ATTEMPTS; attempt++) {
       const client = (await scope.clients.matchAll({ includeUncontrolled: true, type: 'window' })).find((c) => c.url === url);
       if (client) {
         const { port1, port2 } = new MessageChannel();
-        client.postMessage(CONNECT, [port2]);
+        client.postMessage(hello, [port2]);
         return new Connection(port1, documentId);
       }
       await new Promise((r) => setTimeout(r, FIND_CLIENT_DELAY_MS));
@@ -82,7 +91,7 @@ class Connection implements DocumentUser {
       this.pending.set(id, { resolve, reject });
       this.startPolling();
     });
-    if (!reply.ok) throw new Error(reply.error);
+    if (!reply.ok) throw reply.refused ? new ImageDecodeError(reply.error) : reply.unavailable ? new WorkerUnavailable(reply.error) : new Error(reply.error);
     return reply;
   }
 

@@ -48,9 +48,17 @@ async function openModel(spec: ModelSpec, source: ModelSource): Promise<OpenedEn
   if (previous) await previous.engine.then((e) => e.dispose()).catch(() => undefined);
   const start = performance.now();
   const engine = (async () => {
-    const files = await readFiles(spec, source);
+    let files: ModelFiles | null = await readFiles(spec, source);
     const tokenizer = await ClipTokenizer.load(files.tokenizer);
-    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles: async () => files });
+    // The engine keeps loadFiles for reopening; a closure over the bytes would keep both graphs
+    // alive next to the sessions made from them. They are handed over once, read again if asked again.
+    const loadFiles = async () => {
+      const once = files ?? (await readFiles(spec, source));
+      files = null;
+      return once;
+    };
+    // Text first: a waiting query, or a page whose images are all cached, needs nothing else.
+    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true });
   })();
   const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
   current = opened;
@@ -76,6 +84,7 @@ async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfe
       return { reply: { id: req.id, ok: true, opened: await task }, transfer: [] };
     }
     const engine = await engineFor();
+    if (req.op === 'prepare') throw new Error('the engine worker does not decode images');
     const rows = req.op === 'images' ? await engine.embedImages(req.pixels, req.count) : await engine.embedTexts(req.texts);
     return { reply: { id: req.id, ok: true, rows }, transfer: rows.map((r) => r.buffer) };
   } catch (error) {

@@ -10,6 +10,8 @@
 // Only our own service worker can post to the document, so nothing here needs validating
 // the way src/messages.ts validates what web pages can send.
 
+import type { PreparedImage } from '../engine/prepare-image';
+import type { PreprocessSpec } from '../engine/preprocess';
 import type { ModelSpec } from '../engine/types';
 
 /** Path of the offscreen document inside the build (vite keeps the source path for HTML inputs). */
@@ -17,6 +19,8 @@ export const OFFSCREEN_PATH = 'src/offscreen/offscreen.html';
 
 /** The first message to the document (clients.postMessage, with the port transferred). */
 export const CONNECT = 'lens-engine-connect';
+/** The same for a port to the document's decode worker (decode-worker.ts). */
+export const CONNECT_DECODE = 'lens-decode-connect';
 
 /**
  * The document's runtime message to the worker after IDLE_CLOSE_MS without requests (and every
@@ -39,7 +43,9 @@ export type EngineRequest =
   | { id: number; op: 'open'; spec: ModelSpec; source: ModelSource }
   /** CHW float32 [count, 3, size, size]; the buffer is transferred. */
   | { id: number; op: 'images'; pixels: Float32Array; count: number }
-  | { id: number; op: 'texts'; texts: string[] };
+  | { id: number; op: 'texts'; texts: string[] }
+  /** To the decode worker: an image file's bytes (transferred) → model input and preview (prepare-image.ts). */
+  | { id: number; op: 'prepare'; bytes: Uint8Array; type: string; spec: PreprocessSpec };
 
 export interface OpenedEngine {
   /** ORT's WASM thread count in the document (1 when it is not cross-origin isolated). */
@@ -50,8 +56,8 @@ export interface OpenedEngine {
 
 /** What the engine worker (engine-worker.ts) tells the document it lives in. */
 export type WorkerNote =
-  /** The worker's script runs: the document may hand it ports. */
-  | { type: 'ready'; crossOriginIsolated: boolean; threads: number }
+  /** The worker's script runs: the document may hand it ports (the decode worker says only this). */
+  | { type: 'ready'; crossOriginIsolated?: boolean; threads?: number }
   /** Unused for IDLE_CLOSE_MS: the document passes IDLE on to the service worker. */
   | { type: 'idle' };
 
@@ -59,7 +65,13 @@ export type EngineReply =
   | { id: number; ok: true; opened: OpenedEngine }
   /** Unit-length embedding rows (as ClipEngine returns them); their buffers are transferred. */
   | { id: number; ok: true; rows: Float32Array[] }
-  | { id: number; ok: false; error: string };
+  /** The pixels' buffer is transferred. */
+  | { id: number; ok: true; prepared: PreparedImage }
+  /**
+   * `refused`: the decoder's own refusal (ImageDecodeError: too many pixels…), worded for the
+   * person. `unavailable`: the worker itself did not start; the caller does the work elsewhere.
+   */
+  | { id: number; ok: false; error: string; refused?: boolean; unavailable?: boolean };
 
 /**
  * ORT's WASM thread count for a machine with `cores` logical cores: all of them, up to 4.

@@ -1,14 +1,11 @@
 // Options page: settings live in storage.local (see src/settings.ts); the background reacts to changes.
-import { MODELS, publicModels, getModel } from '../engine/registry';
 import { attachLabelSets } from './label-sets';
 import { loadSettings, saveSettings, type BackendPreference, type PopupSize } from '../settings';
 import { sendRequest } from '../send-request';
 import { mountMemorySettings } from './memory-settings'; // visual memory
-
-declare const __TEST_BUILD__: boolean;
+import { mountModels, type ModelsSection } from './models';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const model = $<HTMLSelectElement>('model');
 const backend = $<HTMLSelectElement>('backend');
 const baseUrl = $<HTMLInputElement>('base-url');
 const minSize = $<HTMLInputElement>('min-size');
@@ -27,41 +24,27 @@ async function showCacheStats(): Promise<void> {
   }
 }
 
-function describeModel(id: string): void {
-  const spec = getModel(id);
-  $('model-help').textContent = spec
-    ? `${spec.label}: ${spec.imageSize}×${spec.imageSize} input, ${spec.embedDim}-d embeddings, from ${spec.repo}.`
-    : 'Default: the model bundled with this build, else MobileCLIP-S0 (downloaded once).';
-}
+let models: ModelsSection | undefined;
+const chosenModel = () => models?.chosenId() ?? '';
 
 async function init(): Promise<void> {
   const settings = await loadSettings();
-  // Test builds also offer the test-only models (the bundled fixture, and its download twin).
-  const choices = __TEST_BUILD__ ? [...MODELS] : publicModels();
-  model.replaceChildren(
-    new Option('Default', ''),
-    ...choices.map((spec) => new Option(spec.label, spec.id)),
-  );
-  model.value = settings.modelId;
-  describeModel(settings.modelId);
+  models = await mountModels($('models'));
   backend.value = settings.backend;
   baseUrl.value = settings.modelBaseUrl;
   minSize.value = String(settings.minImageSize);
   skipTracking.checked = settings.skipTrackingPixels;
   mergeDuplicates.checked = settings.mergeDuplicates;
   popupSize.value = settings.popupSize;
-  await attachLabelSets(() => model.value);
+  await attachLabelSets(chosenModel);
   indexInBackground.checked = settings.indexInBackground;
   await showCacheStats();
 }
-
-model.addEventListener('change', () => describeModel(model.value));
 
 $('settings').addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
     await saveSettings({
-      modelId: model.value,
       backend: backend.value as BackendPreference,
       modelBaseUrl: baseUrl.value,
       minImageSize: Number(minSize.value),
@@ -79,7 +62,7 @@ $('settings').addEventListener('submit', async (event) => {
 
 $('clear-cache').addEventListener('click', async () => {
   await sendRequest({ type: 'clear-cache' }).catch((error: Error) => alert(`Could not clear the cache: ${error.message}`));
-  await attachLabelSets(() => model.value);
+  await attachLabelSets(chosenModel);
   await showCacheStats();
 });
 

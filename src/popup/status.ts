@@ -2,6 +2,7 @@
 import type { TabView, UnavailableReason } from '../messages';
 import { formatNumber, t, tn, type MessageKey } from '../i18n';
 import { omittedText, renderFailures } from './failures';
+import { renderModelMessage } from './model-message';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 
@@ -40,29 +41,10 @@ export function renderStatus(v: TabView, onRetry: () => void): void {
   unavailable.textContent = v.unavailable ? t(UNAVAILABLE_TEXT[v.unavailable]) : '';
 
   const progress = $('progress') as HTMLProgressElement;
-  const modelMessage = $('model-message');
-  const { phase } = v.model;
-  modelMessage.hidden = phase === 'ready' || phase === 'idle';
-  modelMessage.classList.toggle('error', phase === 'error');
-  modelMessage.replaceChildren();
-  if (phase === 'downloading') {
-    modelMessage.textContent = `Downloading ${v.model.label} (one time only)…${downloadAmount(v.model)}`;
-    progress.value = v.model.progress ?? 0;
-  } else if (phase === 'loading') {
-    modelMessage.textContent = `Starting ${v.model.label}…`;
-  } else if (phase === 'error') {
-    // The background words the error as a whole sentence (which model, which file, what to do).
-    modelMessage.textContent = v.model.error ?? 'The model could not load.';
-    const retry = document.createElement('button');
-    retry.textContent = 'Retry';
-    retry.setAttribute('data-testid', 'retry');
-    retry.addEventListener('click', () => {
-      retry.disabled = true;
-      onRetry();
-    });
-    modelMessage.append(retry);
-  }
-  if (phase !== 'downloading') progress.value = v.found > 0 ? (v.indexed + v.failed) / v.found : 0;
+  const downloadShare = renderModelMessage($('model-message'), v.model, onRetry);
+  // While the model cannot run, images that failed for it are not progress: the bar is never full on a failure.
+  const counted = v.model.phase === 'error' || v.model.phase === 'confirm' ? v.indexed : v.indexed + v.failed;
+  progress.value = downloadShare ?? (v.found > 0 ? counted / v.found : 0);
   progress.dataset.done = String(v.indexed + v.failed);
   progress.dataset.total = String(v.found);
 
@@ -94,16 +76,4 @@ export function emptyStateText(v: TabView): string | null {
   if (v.pending > 0) return t('popupIndexingWait');
   if (v.indexed === 0) return t('popupNoneReadable');
   return t('popupNothingToRank');
-}
-
-/** " 42% of 86 MB" once the size is known, else " 12 MB" so far; empty before the first byte. */
-function downloadAmount(model: TabView['model']): string {
-  const d = model.downloaded;
-  if (!d) return model.progress === null ? '' : ` ${Math.floor(model.progress * 100)}%`;
-  if (d.total) return ` ${Math.floor((d.loaded / d.total) * 100)}% of ${megabytes(d.total)}`;
-  return ` ${megabytes(d.loaded)}`;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 }

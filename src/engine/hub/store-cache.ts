@@ -6,7 +6,7 @@
 // Partial downloads are stored as numbered chunk entries plus a small meta entry, so appending a
 // chunk writes only that chunk instead of rewriting everything received so far.
 
-import type { ModelStore, PartialDownload } from './store.ts';
+import { type InventoryStore, isUnder, type PartialDownload } from './store.ts';
 
 const ORIGIN = 'https://model-store.invalid/';
 
@@ -15,7 +15,7 @@ interface PartialMeta {
   count: number;
 }
 
-export class CacheStorageModelStore implements ModelStore {
+export class CacheStorageModelStore implements InventoryStore {
   constructor(
     private readonly cacheName = 'mobileclip-models',
     private readonly storage: CacheStorage = globalThis.caches,
@@ -84,6 +84,28 @@ export class CacheStorageModelStore implements ModelStore {
       out.push(decodeKey(url.pathname.slice(1)));
     }
     return out.sort();
+  }
+
+  /** Bytes held under a key prefix, complete entries and partial chunks alike (measured, not recorded). */
+  async usage(prefix: string): Promise<number> {
+    const cache = await this.cache();
+    let bytes = 0;
+    for (const req of await this.requestsUnder(cache, prefix)) {
+      const res = await cache.match(req);
+      // A Blob of a cached body knows its size without the bytes being read into this context.
+      if (res) bytes += (await res.blob()).size;
+    }
+    return bytes;
+  }
+
+  /** Removes every entry under a key prefix: complete files, partial chunks and their meta. */
+  async deleteUnder(prefix: string): Promise<void> {
+    const cache = await this.cache();
+    for (const req of await this.requestsUnder(cache, prefix)) await cache.delete(req);
+  }
+
+  private async requestsUnder(cache: Cache, prefix: string): Promise<Request[]> {
+    return (await cache.keys()).filter((req) => isUnder(decodeKey(new URL(req.url).pathname.slice(1)), prefix));
   }
 
   private cache(): Promise<Cache> {

@@ -29,8 +29,21 @@ export interface ModelStore {
   keys(): Promise<string[]>;
 }
 
+/** A store that can measure and empty everything kept for one model (the options' model list). */
+export interface InventoryStore extends ModelStore {
+  /** Bytes held under a key prefix (`${id}@${revision}`): complete entries and partial downloads. */
+  usage(prefix: string): Promise<number>;
+  /** Removes every entry under a key prefix, partial downloads included. */
+  deleteUnder(prefix: string): Promise<void>;
+}
+
+/** Whether a store key belongs to the model stored under `prefix` (`${id}@${revision}`). */
+export function isUnder(key: string, prefix: string): boolean {
+  return key.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+}
+
 /** In-memory store: tests, and a fallback where no persistent storage is available. */
-export class MemoryModelStore implements ModelStore {
+export class MemoryModelStore implements InventoryStore {
   private readonly complete = new Map<string, Uint8Array>();
   private readonly partial = new Map<string, PartialDownload>();
 
@@ -62,5 +75,15 @@ export class MemoryModelStore implements ModelStore {
   }
   async keys(): Promise<string[]> {
     return [...this.complete.keys()];
+  }
+  async usage(prefix: string): Promise<number> {
+    let bytes = 0;
+    for (const [key, b] of this.complete) if (isUnder(key, prefix)) bytes += b.length;
+    for (const [key, p] of this.partial) if (isUnder(key, prefix)) bytes += p.chunks.reduce((n, c) => n + c.length, 0);
+    return bytes;
+  }
+  async deleteUnder(prefix: string): Promise<void> {
+    for (const key of [...this.complete.keys()]) if (isUnder(key, prefix)) this.complete.delete(key);
+    for (const key of [...this.partial.keys()]) if (isUnder(key, prefix)) this.partial.delete(key);
   }
 }

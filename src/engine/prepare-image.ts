@@ -1,0 +1,65 @@
+// One decode per image for everything indexing needs from its pixels: the model input
+// (preprocess.ts, Pillow-exact from the fully decoded pixels, as the reference model expects)
+// and the popup's small preview, drawn from the same decoded bitmap. No second decode, no probe
+// decode for the size. Web platform APIs only: runs in the offscreen document's decode worker
+// (Chrome), the event page (Firefox) and the service worker (fallback).
+import { decodeBitmap, readPixels, type DecodeOptions } from './decode';
+import { preprocess, type PreprocessSpec } from './preprocess';
+
+/** The popup's grid tiles: previews at most this many pixels a side. */
+export const PREVIEW_MAX_SIDE = 192;
+const PREVIEW_QUALITY = 0.8;
+
+export interface PreparedImage {
+  /** CHW float32 model input for `spec.imageSize`. */
+  pixels: Float32Array;
+  /** JPEG preview of at most PREVIEW_MAX_SIDE a side; null when the browser would not encode one. */
+  preview: Blob | null;
+}
+
+export async function prepareImage(blob: Blob, spec: PreprocessSpec, options: DecodeOptions = {}): Promise<PreparedImage> {
+  const bitmap = await decodeBitmap(blob, options);
+  let preview: Promise<Blob | null>;
+  let image;
+  try {
+    const canvas = drawPreview(bitmap);
+    preview = canvas ? encodePreview(canvas) : Promise.resolve(null);
+    image = readPixels(bitmap);
+  } finally {
+    // The full-size decoded pixels live outside the JS heap until closed.
+    bitmap.close();
+  }
+  const pixels = preprocess(image, spec);
+  return { pixels, preview: await preview };
+}
+
+/** A preview alone (an image answered from the cache was never decoded here): one bounded decode. */
+export async function previewImage(blob: Blob, options: DecodeOptions = {}): Promise<Blob> {
+  const bitmap = await decodeBitmap(blob, options);
+  let canvas: OffscreenCanvas | null;
+  try {
+    canvas = drawPreview(bitmap);
+  } finally {
+    bitmap.close();
+  }
+  if (!canvas) throw new Error(`no canvas for a preview of ${bitmap.width}x${bitmap.height} pixels`);
+  return canvas.convertToBlob({ type: 'image/jpeg', quality: PREVIEW_QUALITY });
+}
+
+/** The preview drawn from a decoded bitmap; null when the browser gives no canvas for it. */
+function drawPreview(bitmap: ImageBitmap): OffscreenCanvas | null {
+  const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)));
+  const context = canvas.getContext('2d');
+  if (!context) return null;
+  // JPEG has no alpha: transparent images get the white the popup shows around them.
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  // A large downscale in one step: 'high' filters instead of skipping source pixels.
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  return canvas;
+}
+
+/** A preview that cannot be encoded does not fail the image: the popup then loads it from its address. */
+const encodePreview = (canvas: OffscreenCanvas): Promise<Blob | null> => canvas.convertToBlob({ type: 'image/jpeg', quality: PREVIEW_QUALITY }).catch(() => null);

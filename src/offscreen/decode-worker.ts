@@ -1,0 +1,50 @@
+// Image decoding and preprocessing, in a dedicated Worker of the offscreen document (Chrome
+// only), so that neither the service worker's event loop nor the engine worker's thread spends
+// time on them. The service worker fetches and hashes; it transfers each file's bytes here and
+// gets back the model input and the preview (prepare-image.ts), the pixels' buffer transferred.
+//
+// One image at a time: a full-size decode holds the whole picture several times over (bitmap,
+// canvas, read-back pixels), and one such image is what this worker may cost in memory and
+// cores next to the inference threads.
+
+import { ImageDecodeError } from '../engine/decode';
+import { prepareImage } from '../engine/prepare-image';
+import { describe } from '../errors';
+import type { EngineReply, EngineRequest } from './protocol';
+
+/**
+ * Longest an image holds the worker's turn. A decode that never settles must not stall every
+ * image after it (the service worker's deadline has failed that image by then anyway).
+ */
+const TURN_MS = 30_000;
+
+let turn: Promise<unknown> = Promise.resolve();
+
+function inTurn<T>(task: () => Promise<T>): Promise<T> {
+  const result = turn.then(task);
+  turn = turn.then(() => Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, TURN_MS))]));
+  return result;
+}
+
+async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfer: Transferable[] }> {
+  if (req.op !== 'prepare') return { reply: { id: req.id, ok: false, error: `the decode worker does not do '${req.op}'` }, transfer: [] };
+  try {
+    const prepared = await inTurn(() => prepareImage(new Blob([req.bytes as Uint8Array<ArrayBuffer>], { type: req.type }), req.spec));
+    return { reply: { id: req.id, ok: true, prepared }, transfer: [prepared.pixels.buffer] };
+  } catch (error) {
+    return { reply: { id: req.id, ok: false, error: error instanceof ImageDecodeError ? error.message : describe(error), refused: error instanceof ImageDecodeError }, transfer: [] };
+  }
+}
+
+function serve(port: MessagePort): void {
+  port.onmessage = async (e: MessageEvent<EngineRequest>) => {
+    const { reply, transfer } = await handle(e.data);
+    port.postMessage(reply, transfer);
+  };
+}
+
+addEventListener('message', (event: MessageEvent) => {
+  const port = event.ports[0];
+  if (port) serve(port);
+});
+postMessage({ type: 'ready' });
