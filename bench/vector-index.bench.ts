@@ -2,7 +2,8 @@
 // and the whole query (similarity + top 50, text already embedded) at 1k / 10k / 50k
 // embeddings of 512 dimensions, fp16 and int8 rows. Baseline in the same run: today's path
 // (decoded Float32Array per image, rankBySimilarity = cosine per item and a full sort).
-// Then how far int8 rows change rankings against fp16: top-10 overlap per query.
+// Then how far int8 rows change rankings against fp16: top-10 overlap per query, and whether
+// int8+fp16 (int8 pass, fp16 rescoring under the int8 error bound) returns exactly fp16's top 50.
 //
 // Ranking agreement needs an embedding geometry. Two sources, both printed with their spread:
 //  - synthetic: unit vectors built as shared "modality" direction + one of 64 topic centres +
@@ -12,7 +13,7 @@
 //    procedural images and prompts. Random weights reproduce the architecture's output
 //    statistics only partly (no learned semantics), so treat both as indications.
 //
-// Run: npx tsx bench/vector-index.bench.ts [runs] [--no-replica]
+// Run: npx tsx bench/vector-index.bench.ts [runs] [--no-replica] [--replica-images=1200]
 // (node --expose-gc --import tsx bench/vector-index.bench.ts gives steadier memory figures)
 
 import { cpus } from 'node:os';
@@ -23,6 +24,8 @@ import { seededRandom as rng } from '../src/engine/seeded-random.ts';
 const args = process.argv.slice(2);
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 15);
 const withReplica = !args.includes('--no-replica');
+/** Replica images embedded for the agreement table (more than RESCORE_CANDIDATES exercises int8+fp16's rescoring). */
+const replicaImages = Number(args.find((a) => a.startsWith('--replica-images='))?.split('=')[1] ?? 1200);
 const DIM = 512;
 const K = 50;
 
@@ -83,18 +86,20 @@ function buildIndex(precision: RowPrecision, vectors: Float32Array[]): { index: 
 }
 
 console.log(`VectorIndex, ${DIM}-d, top ${K}, median (min-max) ms over ${runs} runs, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})${globalThis.gc ? '' : ', memory without forced GC (run with node --expose-gc for steadier figures)'}`);
-const rows: string[][] = [['N', 'rows', 'similarity ms', 'query top-50 ms', 'query vs baseline', 'matrix B/emb', 'measured B/emb']];
+const rows: string[][] = [['N', 'rows', 'similarity ms', 'query top-50 ms', 'query vs baseline', 'matrix B/emb', 'measured B/emb', 'widened']];
 const query = syntheticText();
 for (const n of [1_000, 10_000, 50_000]) {
   const vectors = Array.from({ length: n }, syntheticImage);
   const stored = vectors.map((v) => ({ embedding: decodeEmbedding(encodeEmbedding(v)) }));
   const baseline = time(() => rankBySimilarity(query, stored).slice(0, K));
-  rows.push([String(n), 'baseline: Float32Array[] + full sort', '', fmt(baseline), '1.00', String(DIM * 4), '']);
-  for (const precision of ['fp16', 'int8'] as const) {
+  rows.push([String(n), 'baseline: Float32Array[] + full sort', '', fmt(baseline), '1.00', String(DIM * 4), '', '']);
+  for (const precision of ['fp16', 'int8', 'int8+fp16'] as const) {
     const { index, heapPerRow } = buildIndex(precision, vectors);
-    const similarity = time(() => index.scores(query));
+    // int8+fp16 has no separate similarity step: its scoring is part of search (int8 pass + rescoring).
+    const similarity = precision === 'int8+fp16' ? null : time(() => index.scores(query));
     const whole = time(() => index.search(query, K));
-    rows.push([String(n), precision, fmt(similarity), fmt(whole), (stats(whole).median / stats(baseline).median).toFixed(2), String(index.bytesPerEmbedding), heapPerRow.toFixed(0)]);
+    const widened = precision === 'int8+fp16' ? `${index.widened}/${runs + 1}` : '';
+    rows.push([String(n), precision, similarity ? fmt(similarity) : '(in query)', fmt(whole), (stats(whole).median / stats(baseline).median).toFixed(2), String(index.bytesPerEmbedding), heapPerRow.toFixed(0), widened]);
   }
 }
 printTable(rows);
@@ -102,12 +107,15 @@ printTable(rows);
 function agreement(name: string, images: Float32Array[], queries: Float32Array[]): string[] {
   const fp16 = buildIndex('fp16', images).index;
   const int8 = buildIndex('int8', images).index;
+  const hybrid = buildIndex('int8+fp16', images).index;
   const overlaps: number[] = [];
+  let identical = 0;
   const exactOverlaps: number[] = [];
   for (const q of queries) {
     const a = new Set(fp16.search(q, 10).map((h) => h.id));
     const b = int8.search(q, 10).map((h) => h.id);
     overlaps.push(b.filter((id) => a.has(id)).length / 10);
+    if (JSON.stringify(hybrid.search(q, K)) === JSON.stringify(fp16.search(q, K))) identical++;
     const exact = new Set(rankBySimilarity(q, images.map((embedding, i) => ({ embedding, id: i.toString(16).padStart(64, '0') }))).slice(0, 10).map((r) => r.item.id));
     exactOverlaps.push([...a].filter((id) => exact.has(id)).length / 10);
   }
@@ -116,13 +124,13 @@ function agreement(name: string, images: Float32Array[], queries: Float32Array[]
   const ti = stats(pair(queries, images, 2000));
   const o = stats(overlaps);
   const e = stats(exactOverlaps);
-  return [name, `${images.length} x ${queries.length}`, `${ii.mean.toFixed(2)} [${ii.min.toFixed(2)}, ${ii.max.toFixed(2)}]`, `${ti.mean.toFixed(2)} [${ti.min.toFixed(2)}, ${ti.max.toFixed(2)}]`, `${o.mean.toFixed(3)} (min ${o.min.toFixed(1)})`, `${e.mean.toFixed(3)} (min ${e.min.toFixed(1)})`];
+  return [name, `${images.length} x ${queries.length}`, `${ii.mean.toFixed(2)} [${ii.min.toFixed(2)}, ${ii.max.toFixed(2)}]`, `${ti.mean.toFixed(2)} [${ti.min.toFixed(2)}, ${ti.max.toFixed(2)}]`, `${o.mean.toFixed(3)} (min ${o.min.toFixed(1)})`, `${e.mean.toFixed(3)} (min ${e.min.toFixed(1)})`, `${(identical / queries.length).toFixed(3)} (widened ${hybrid.widened})`];
 }
 
-const agreeRows: string[][] = [['embeddings', 'images x queries', 'image-image cos mean [min,max]', 'text-image cos', 'top-10 overlap int8 vs fp16', 'fp16 vs exact fp32']];
-agreeRows.push(agreement('synthetic CLIP-like', Array.from({ length: 10_000 }, syntheticImage), Array.from({ length: 200 }, syntheticText)));
-if (withReplica) agreeRows.push(agreement('replica mci0 + text_mct (random weights)', ...(await replicaEmbeddings(400, 100))));
-console.log('\nfp16 vs int8 ranking agreement');
+const agreeRows: string[][] = [['embeddings', 'images x queries', 'image-image cos mean [min,max]', 'text-image cos', 'top-10 overlap int8 vs fp16', 'fp16 vs exact fp32', 'int8+fp16 top-50 = fp16']];
+agreeRows.push(agreement('synthetic CLIP-like', Array.from({ length: 50_000 }, syntheticImage), Array.from({ length: 200 }, syntheticText)));
+if (withReplica) agreeRows.push(agreement('replica mci0 + text_mct (random weights)', ...(await replicaEmbeddings(replicaImages, 100))));
+console.log('\nranking agreement: int8 and int8+fp16 against fp16');
 printTable(agreeRows);
 
 async function replicaEmbeddings(imageCount: number, queryCount: number): Promise<[Float32Array[], Float32Array[]]> {

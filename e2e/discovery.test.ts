@@ -11,14 +11,11 @@
 //                           same- and cross-origin iframes
 //   coverage-dynamic.html   infinite scroll: the count follows the page
 //   coverage-big.html       2,000 elements: how long discovery takes
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { launchChromium, launchFirefox, popupPath, type Harness, type HPage } from './browsers';
-import { startServer } from './server';
-import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, useServerAndBrowser, waitUntil } from './test-build';
 
 const FIREFOX_UUID = '6b0f3e2a-1c4d-4e5f-9a7b-8c9d0e1f2a3b';
-
-type Server = Awaited<ReturnType<typeof startServer>>;
 
 interface PopupState {
   count: number;
@@ -114,19 +111,10 @@ async function findColour(harness: Harness, page: HPage, popup: HPage, colour: s
 
 function discoveryTests(name: string, launch: () => Promise<Harness>) {
   describe(name, () => {
-    let harness: Harness;
-    let server: Server;
-    beforeAll(async () => {
-      server = await startServer();
-      harness = await launch();
-    });
-    afterAll(async () => {
-      await harness?.close();
-      await server?.close();
-    });
+    const { server, harness } = useServerAndBrowser(launch);
 
     it('every element kind: counts what a person sees, hidden apart, and finds each kind by its colour', async () => {
-      const { page, popup } = await openWithPopup(harness, `${server.origin}/coverage-elements.html`);
+      const { page, popup } = await openWithPopup(harness(), `${server().origin}/coverage-elements.html`);
       const expected = await expectedCounts(page);
       const state = await settled(popup, expected.images);
       expect(state.failed.join('\n')).toBe('');
@@ -134,11 +122,11 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
       const kinds = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-kind]')].map((e) => [e.dataset.kind!, e.dataset.colour!] as const));
       expect(kinds).toHaveLength(expected.images);
       for (const [kind, colour] of kinds) {
-        const top = await findColour(harness, page, popup, colour, expected.images);
+        const top = await findColour(harness(), page, popup, colour, expected.images);
         expect(top.score, `${kind} (${colour})`).toBeGreaterThan(0.2);
       }
       // Clicking a result that is no match (not highlighted) still shows where it is: scrolled to, outlined, pulsing.
-      await findColour(harness, page, popup, 'red', expected.images);
+      await findColour(harness(), page, popup, 'red', expected.images);
       const weakest = await popup.evaluate(() => {
         const items = [...document.querySelectorAll<HTMLElement>('[data-testid=result].weak')];
         const index = items.findLastIndex((li) => /\/img\/solid\/\w+\.png/.test(li.dataset.src ?? ''));
@@ -148,14 +136,14 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
       // Results that are no match wait behind "Show all N".
       await popup.click('[data-testid=show-all]');
       await popup.click(`[data-testid=result][data-rank="${weakest!.rank}"]`);
-      const revealed = await waitUntil(`the ${weakest!.colour} image outlined`, () => outline(harness, page, weakest!.colour, 'reveal'), (o) => !!o?.outlined && o.inView, 20_000);
+      const revealed = await waitUntil(`the ${weakest!.colour} image outlined`, () => outline(harness(), page, weakest!.colour, 'reveal'), (o) => !!o?.outlined && o.inView, 20_000);
       expect(revealed).toMatchObject({ pulsing: true, inView: true });
       await popup.close();
       await page.close();
     });
 
     it('every byte source: cross-origin, hotlink-protected, blob:, data:, SVG, shadow roots, iframes', async () => {
-      const { page, popup } = await openWithPopup(harness, `${server.origin}/coverage-sources.html?cross=${encodeURIComponent(server.crossOrigin)}`);
+      const { page, popup } = await openWithPopup(harness(), `${server().origin}/coverage-sources.html?cross=${encodeURIComponent(server().crossOrigin)}`);
       const expected = await expectedCounts(page);
       const state = await settled(popup, expected.images);
       expect(state.failed.join('\n')).toBe('');
@@ -165,7 +153,7 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
       const colours = ['red', 'orange', 'yellow', 'green', 'cyan', 'blue', 'purple', 'black', 'white', 'grey', 'pink', 'brown'];
       expect(colours).toHaveLength(expected.images);
       for (const colour of colours) {
-        const top = await findColour(harness, page, popup, colour, expected.images);
+        const top = await findColour(harness(), page, popup, colour, expected.images);
         expect(top.score, colour).toBeGreaterThan(0.2);
       }
       // Every result shows a preview, including images the popup cannot load by address
@@ -178,7 +166,7 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
       );
       expect(unloaded).toEqual([]);
       // The red image is on the page twice under two addresses with identical bytes: one result, both outlined.
-      await findColour(harness, page, popup, 'red', expected.images);
+      await findColour(harness(), page, popup, 'red', expected.images);
       const redOutlines = await page.evaluate(() => {
         const boxes = [...(document.querySelector('mobileclip-lens-overlay')?.shadowRoot?.querySelectorAll<HTMLElement>('[data-testid=highlight][data-rank="1"]') ?? [])];
         return [...document.querySelectorAll('[data-colour=red]')].filter((el) => {
@@ -197,11 +185,11 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
           const r = document.getElementById('frame-cross')!.getBoundingClientRect();
           return r.top >= 0 && r.bottom <= innerHeight;
         });
-      await findColour(harness, page, popup, 'brown', expected.images);
+      await findColour(harness(), page, popup, 'brown', expected.images);
       expect(await frameInView()).toBe(false);
       await popup.click('[data-testid=result]:first-child');
       await waitUntil('the cross-origin frame scrolled into view', frameInView, (v) => v, 20_000);
-      const revealed = await waitUntil('the framed image pulsing', () => outline(harness, page, 'brown'), (o) => !!o?.pulsing, 20_000);
+      const revealed = await waitUntil('the framed image pulsing', () => outline(harness(), page, 'brown'), (o) => !!o?.pulsing, 20_000);
       expect(revealed).toMatchObject({ outlined: true, inView: true });
       await popup.close();
       await page.close();
@@ -209,13 +197,13 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
 
     it('pixels only the screen has (expired cross-origin URL, tainted canvas): read from a screenshot once the tab is shown', async () => {
       const token = `${name}-${Date.now()}`;
-      const { page, popup } = await openWithPopup(harness, `${server.origin}/coverage-capture.html?cross=${encodeURIComponent(server.crossOrigin)}&token=${encodeURIComponent(token)}`);
+      const { page, popup } = await openWithPopup(harness(), `${server().origin}/coverage-capture.html?cross=${encodeURIComponent(server().crossOrigin)}&token=${encodeURIComponent(token)}`);
       const expected = await expectedCounts(page);
       // The popup opened as a tab hides the page: the images wait for it to be shown again.
-      await bringToFront(harness, page);
+      await bringToFront(harness(), page);
       await waitUntil('both images read', () => popupState(popup), (s) => s.count === expected.images && s.done === expected.images && s.failed.length === 0);
       for (const colour of ['pink', 'brown']) {
-        const top = await findColour(harness, page, popup, colour, expected.images);
+        const top = await findColour(harness(), page, popup, colour, expected.images);
         expect(top.score, colour).toBeGreaterThan(0.2);
       }
       await popup.close();
@@ -223,7 +211,7 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
     });
 
     it('the filters are settings on the options page: minimum size, tracking pixels, identical images', async () => {
-      const options = await harness.openPage('src/options/options.html');
+      const options = await harness().openPage('src/options/options.html');
       const save = async (minSize: string, toggle: string[]) => {
         await options.fill('[data-testid=min-size]', minSize);
         for (const box of toggle) await options.click(`[data-testid=${box}]`);
@@ -231,8 +219,8 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
         await waitUntil('saved', () => options.text('#saved'), (t) => t === 'Saved.');
       };
       try {
-        const elements = await openWithPopup(harness, `${server.origin}/coverage-elements.html`);
-        const sources = await openWithPopup(harness, `${server.origin}/coverage-sources.html?cross=${encodeURIComponent(server.crossOrigin)}`);
+        const elements = await openWithPopup(harness(), `${server().origin}/coverage-elements.html`);
+        const sources = await openWithPopup(harness(), `${server().origin}/coverage-sources.html?cross=${encodeURIComponent(server().crossOrigin)}`);
         await settled(elements.popup, 12);
         await settled(sources.popup, 12);
         expect(await options.evaluate(() => [(document.getElementById('skip-tracking') as HTMLInputElement).checked, (document.getElementById('merge-duplicates') as HTMLInputElement).checked])).toEqual([true, true]);
@@ -253,13 +241,13 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
     });
 
     it('infinite scroll: the count follows images added and removed', async () => {
-      const { page, popup } = await openWithPopup(harness, `${server.origin}/coverage-dynamic.html`);
+      const { page, popup } = await openWithPopup(harness(), `${server().origin}/coverage-dynamic.html`);
       const expected = await expectedCounts(page);
       await settled(popup, expected.images);
       const after = await page.evaluate(() => Number(document.body.dataset.expectedAfterScroll));
       await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
       await settled(popup, after);
-      await findColour(harness, page, popup, 'purple', after);
+      await findColour(harness(), page, popup, 'purple', after);
       await page.evaluate(() => (window as unknown as { removeFirst(): void }).removeFirst());
       await waitUntil('one image fewer', () => popupState(popup), (s) => s.count === after - 1);
       await popup.close();
@@ -267,9 +255,9 @@ function discoveryTests(name: string, launch: () => Promise<Harness>) {
     });
 
     it('a page of 2,000 elements: every image counted, scans timed', async () => {
-      const page = await harness.openPage(`${server.origin}/coverage-big.html`);
-      const tabId = await harness.tabIdOf(page);
-      const popup = await harness.openPage(popupPath(tabId, POPUP));
+      const page = await harness().openPage(`${server().origin}/coverage-big.html`);
+      const tabId = await harness().tabIdOf(page);
+      const popup = await harness().openPage(popupPath(tabId, POPUP));
       const elements = await page.evaluate(() => document.getElementsByTagName('*').length);
       const images = await page.evaluate(() => Number(document.body.dataset.expectedImages));
       await waitUntil(`${images} images found`, () => popupState(popup), (s) => s.count === images);

@@ -1,14 +1,12 @@
 // The vertical slice in real browsers, with the fixture model bundled in dist-test/:
 // content script finds the images → background fetches, preprocesses, embeds, caches →
 // popup ranks them for a query; "Classify image" answers with the right colour.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { launchChromium, launchFirefox, popupPath, type Harness, type HPage } from './browsers';
-import { startServer } from './server';
-import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
+import type { TestServer } from './server';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, useServer, useServerAndBrowser, waitUntil } from './test-build';
 
 const FIREFOX_UUID = '6b0f3e2a-1c4d-4e5f-9a7b-8c9d0e1f2a3b';
-
-type Server = Awaited<ReturnType<typeof startServer>>;
 
 interface Ranked {
   src: string;
@@ -22,7 +20,7 @@ async function results(popup: HPage): Promise<Ranked[]> {
 }
 
 /** Opens the colours page and its popup; waits until all six images are indexed. */
-async function openColoursWithPopup(harness: Harness, server: Server): Promise<{ page: HPage; popup: HPage; tabId: number }> {
+async function openColoursWithPopup(harness: Harness, server: TestServer): Promise<{ page: HPage; popup: HPage; tabId: number }> {
   const page = await harness.openPage(`${server.origin}/colors.html`);
   const tabId = await harness.tabIdOf(page);
   const popup = await harness.openPage(popupPath(tabId, POPUP));
@@ -62,19 +60,10 @@ function colourOf(src: string): string {
 
 function sliceTests(name: string, launch: () => Promise<Harness>, expectBackend: string[]) {
   describe(name, () => {
-    let harness: Harness;
-    let server: Server;
-    beforeAll(async () => {
-      server = await startServer();
-      harness = await launch();
-    });
-    afterAll(async () => {
-      await harness?.close();
-      await server?.close();
-    });
+    const { server, harness } = useServerAndBrowser(launch);
 
     it('counts the images, ranks red first for "red", names the backend', async () => {
-      const { popup, page } = await openColoursWithPopup(harness, server);
+      const { popup, page } = await openColoursWithPopup(harness(), server());
       const ranking = await searchRanking(popup, 'red');
       expect(colourOf(ranking[0].src)).toBe('red');
       expect(ranking[0].score).toBeGreaterThan(ranking[1].score + 0.1);
@@ -96,7 +85,7 @@ function sliceTests(name: string, launch: () => Promise<Harness>, expectBackend:
     });
 
     it('classifies the blue image as "blue" (popup button, same handler as the context menu) without embedding it again', async () => {
-      const { popup, page } = await openColoursWithPopup(harness, server);
+      const { popup, page } = await openColoursWithPopup(harness(), server());
       const before = await indexStats(popup);
       expect(before.embedded + before.fromCache).toBe(6);
       await searchRanking(popup, 'blue');
@@ -120,18 +109,14 @@ sliceTests('Chromium (WASM)', () => launchChromium(CHROME_DIR), ['wasm']);
 sliceTests('Firefox ESR (WASM)', () => launchFirefox(FIREFOX_DIR, { addonId: FIREFOX_ID, uuid: FIREFOX_UUID, controlPath: 'src/options/options.html' }), ['wasm']);
 
 describe('Chromium context menu and WebGPU', () => {
-  let server: Server;
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(async () => server?.close());
+  const server = useServer();
 
   it('the context-menu handler classifies the blue image as "blue"', async () => {
     const harness = await launchChromium(CHROME_DIR);
     try {
-      const page = await harness.openPage(`${server.origin}/colors.html`);
+      const page = await harness.openPage(`${server().origin}/colors.html`);
       const tabId = await harness.tabIdOf(page);
-      const blue = `${server.origin}/img/solid/blue.png?w=160&h=120`;
+      const blue = `${server().origin}/img/solid/blue.png?w=160&h=120`;
       // Headless browsers cannot open native menus; test builds expose the menu's click handler.
       const labels = await harness.evalInExtension(
         ([tab, url]) => (globalThis as any).__lensTest.classifyImage(tab, url) as Promise<{ label: string; probability: number }[]>,
@@ -150,7 +135,7 @@ describe('Chromium context menu and WebGPU', () => {
     for (const webgpu of [false, true]) {
       const harness = await launchChromium(CHROME_DIR, { webgpu });
       try {
-        const { popup } = await openColoursWithPopup(harness, server);
+        const { popup } = await openColoursWithPopup(harness, server());
         const backend = webgpu ? 'webgpu' : 'wasm';
         // With WebGPU the engine answers from WASM until the GPU session is warm, then switches.
         await waitUntil(`backend ${backend}`, () => popup.text('[data-testid=backend]'), (b) => b === backend);

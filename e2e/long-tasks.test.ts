@@ -4,28 +4,21 @@
 // Long-task entries do not name their script, so the test build's content script logs its own
 // longest uninterrupted stretch per scan (TimeSlicer: from one yield to the next, forced style and
 // layout included); the page's long tasks are reported alongside.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, popupPath, type ChromiumHarness } from './browsers';
-import { startServer, type TestServer } from './server';
-import { CHROME_DIR, POPUP, requireTestBuild, waitUntil } from './test-build';
+import { describe, expect, it } from 'vitest';
+import { launchChromium, popupPath } from './browsers';
+import { CHROME_DIR, POPUP, requireTestBuild, useServerAndBrowser, waitUntil } from './test-build';
 
 const IMAGES = 5_000;
 const LONG_TASK_MS = 50;
 
+requireTestBuild();
+
 describe('long tasks on a 5,000-image page (Chromium)', () => {
-  let harness: ChromiumHarness;
-  let server: TestServer;
-  beforeAll(async () => {
-    requireTestBuild();
-    server = await startServer();
-    harness = await launchChromium(CHROME_DIR);
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await server?.close();
-  });
+  const running = useServerAndBrowser(() => launchChromium(CHROME_DIR));
 
   it('reports every image, and our scans run in stretches under 50 ms', async () => {
+    const harness = running.harness();
+    const server = running.server();
     const page = await harness.openPage(`${server.origin}/generated/images.html?n=${IMAGES}`);
     const tabId = await harness.tabIdOf(page);
     const popup = await harness.openPage(popupPath(tabId, POPUP));

@@ -5,16 +5,14 @@
 // open native menus: a real right-click on the element records the target, then the tests call
 // the very function `contextMenus.onClicked` calls (test builds expose it as __lensTest.onMenuClicked).
 import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { launchChromium, launchFirefox, popupPath, type ChromiumHarness, type FirefoxHarness, type Harness, type HPage } from './browsers';
-import { startServer } from './server';
+import type { TestServer } from './server';
 import { clickInOverlay, menuClick, raw, rightClick, rightClickText } from './overlay-actions';
-import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, useServerAndBrowser, waitUntil } from './test-build';
 
 const FIREFOX_UUID = '6b0f3e2a-1c4d-4e5f-9a7b-8c9d0e1f2a3b';
 const SHOTS = process.env.E2E_SHOTS; // a directory: screenshots of the bar and the card (light and dark)
-
-type Server = Awaited<ReturnType<typeof startServer>>;
 
 /** Things of our overlay's shadow root, read in the page. */
 interface OverlayState {
@@ -85,7 +83,7 @@ const watchCardStates = () => {
   }).observe(document.documentElement, { childList: true });
 };
 
-async function openPage(harness: Harness, server: Server, query = ''): Promise<{ page: HPage; tabId: number }> {
+async function openPage(harness: Harness, server: TestServer, query = ''): Promise<{ page: HPage; tabId: number }> {
   const page = await harness.openPage(`${server.origin}/page-nav.html${query}`);
   const tabId = await harness.tabIdOf(page);
   return { page, tabId };
@@ -103,28 +101,19 @@ function bringToFront(harness: Harness, page: HPage): Promise<void> {
 
 function pageTests(name: string, launch: () => Promise<Harness>) {
   describe(name, () => {
-    let harness: Harness;
-    let server: Server;
-    beforeAll(async () => {
-      server = await startServer();
-      harness = await launch();
-    });
-    afterAll(async () => {
-      await harness?.close();
-      await server?.close();
-    });
+    const { server, harness } = useServerAndBrowser(launch);
 
     it('find similar from the menu on an <img> and on a CSS background: the page lights up, the source marked', async () => {
-      const { page, tabId } = await openPage(harness, server);
-      const popup = await openPopup(harness, tabId);
+      const { page, tabId } = await openPage(harness(), server());
+      const popup = await openPopup(harness(), tabId);
       await popup.close(); // indexed; the menu works without a popup
-      await bringToFront(harness, page);
+      await bringToFront(harness(), page);
       for (const [colour, family] of [
         ['red', ['red', 'dark-red', 'light-red', 'far-red']],
         ['blue', ['blue', 'pseudo-blue', 'linked-blue']],
       ] as const) {
-        await rightClick(harness, page, colour);
-        await menuClick(harness, tabId, 'find-similar');
+        await rightClick(harness(), page, colour);
+        await menuClick(harness(), tabId, 'find-similar');
         const state = await waitUntil(`similar to ${colour} lit up`, () => page.evaluate(overlayState), (s) => s.highlights.some((h) => h.source));
         const source = state.highlights.find((h) => h.source)!;
         expect(source.colour).toBe(colour);
@@ -134,8 +123,8 @@ function pageTests(name: string, launch: () => Promise<Harness>) {
         expect(state.nav).toBe(`1 of ${new Set(state.highlights.map((h) => h.rank)).size}`);
       }
       // Text is no image: the page says so instead of doing nothing.
-      await rightClickText(harness, page);
-      await menuClick(harness, tabId, 'classify-image');
+      await rightClickText(harness(), page);
+      await menuClick(harness(), tabId, 'classify-image');
       const notice = await waitUntil('the no-image notice', () => page.evaluate(overlayState), (s) => s.notice !== null);
       expect(notice.notice).toMatch(/^No image under the pointer/);
       expect(notice.card).toBeNull();
@@ -143,51 +132,51 @@ function pageTests(name: string, launch: () => Promise<Harness>) {
     });
 
     it('classify from the menu on a CSS background and an <img>: pending at once, then the top 5; copy; Esc closes', async () => {
-      const { page, tabId } = await openPage(harness, server);
-      const popup = await openPopup(harness, tabId);
+      const { page, tabId } = await openPage(harness(), server());
+      const popup = await openPopup(harness(), tabId);
       await popup.close();
-      await bringToFront(harness, page);
+      await bringToFront(harness(), page);
       for (const [colour, label] of [
         ['linked-blue', 'blue'],
         ['red', 'red'],
       ] as const) {
         await page.evaluate(watchCardStates);
-        await rightClick(harness, page, colour);
-        await menuClick(harness, tabId, 'classify-image');
+        await rightClick(harness(), page, colour);
+        await menuClick(harness(), tabId, 'classify-image');
         const state = await waitUntil(`the card for ${colour}`, () => page.evaluate(overlayState), (s) => s.card?.state === 'labels');
         expect(await page.evaluate(() => (window as unknown as { __cardStates: string[] }).__cardStates)).toEqual(['pending', 'labels']);
         expect(state.card).toMatchObject({ top: label, rows: 5, coversImage: false });
-        await clickInOverlay(harness, page, 'classify-copy');
+        await clickInOverlay(harness(), page, 'classify-copy');
         await waitUntil('copied', () => page.evaluate(overlayState), (s) => s.card?.copied === 'Copied');
-        if (harness.name === 'chromium') {
+        if (harness().name === 'chromium') {
           const text = await page.evaluate(() => navigator.clipboard.readText());
           expect(text.split('\n')).toHaveLength(5);
           expect(text.split('\n')[0]).toMatch(new RegExp(`^${label} \\(\\d+\\.\\d%\\)$`));
         }
-        if (SHOTS && colour === 'linked-blue') await page.screenshot(`${SHOTS}/page-card-${harness.name}-light.png`);
-        await raw(harness, page).keyboard.press('Escape');
+        if (SHOTS && colour === 'linked-blue') await page.screenshot(`${SHOTS}/page-card-${harness().name}-light.png`);
+        await raw(harness(), page).keyboard.press('Escape');
         await waitUntil('the card closed by Esc', () => page.evaluate(overlayState), (s) => s.card === null);
       }
       // A click elsewhere closes it too.
-      await rightClick(harness, page, 'green');
-      await menuClick(harness, tabId, 'classify-image');
+      await rightClick(harness(), page, 'green');
+      await menuClick(harness(), tabId, 'classify-image');
       await waitUntil('the card for the canvas', () => page.evaluate(overlayState), (s) => s.card?.state === 'labels');
-      await raw(harness, page).mouse.click(5, 5);
+      await raw(harness(), page).mouse.click(5, 5);
       await waitUntil('the card closed by a click elsewhere', () => page.evaluate(overlayState), (s) => s.card === null);
       await page.close();
     });
 
     it('the bar: "1 of N", next → "2 of N", Esc clears; the popup closing clears the highlights unless pinned', async () => {
-      const { page, tabId } = await openPage(harness, server);
-      let popup = await openPopup(harness, tabId);
+      const { page, tabId } = await openPage(harness(), server());
+      let popup = await openPopup(harness(), tabId);
       await popup.fill('[data-testid=search-input]', 'red');
       const lit = await waitUntil('reds lit up with the bar', () => page.evaluate(overlayState), (s) => s.nav !== null && s.highlights.length > 0);
       const n = new Set(lit.highlights.map((h) => h.rank)).size;
       console.log(`[${name}] "red": ${JSON.stringify(lit.highlights)} bar ${lit.nav}`);
       expect(n).toBeGreaterThanOrEqual(2);
       expect(lit.nav).toBe(`1 of ${n}`);
-      await bringToFront(harness, page);
-      await clickInOverlay(harness, page, 'page-nav-next');
+      await bringToFront(harness(), page);
+      await clickInOverlay(harness(), page, 'page-nav-next');
       expect((await page.evaluate(overlayState)).nav).toBe(`2 of ${n}`);
       // A badge click goes on from that match, like "next": the bar moves to the match after it.
       // (next scrolled to match 2, smoothly: wait until a badge is in view)
@@ -205,10 +194,10 @@ function pageTests(name: string, launch: () => Promise<Harness>) {
       const badge = (await waitUntil('a badge in view', badgeInView, (b) => b !== null, 10_000))!;
       const ranks = [...new Set(lit.highlights.map((h) => h.rank))].sort((a, b) => a - b);
       const after = ranks.find((r) => r > badge.rank) ?? ranks[0];
-      await raw(harness, page).mouse.click(badge.x, badge.y);
+      await raw(harness(), page).mouse.click(badge.x, badge.y);
       await waitUntil('the badge moved the bar on', () => page.evaluate(overlayState), (s) => s.nav === `${ranks.indexOf(after) + 1} of ${n}`);
-      if (SHOTS) await page.screenshot(`${SHOTS}/page-bar-${harness.name}-light.png`);
-      await raw(harness, page).keyboard.press('Escape');
+      if (SHOTS) await page.screenshot(`${SHOTS}/page-bar-${harness().name}-light.png`);
+      await raw(harness(), page).keyboard.press('Escape');
       const cleared = await waitUntil('Esc cleared the highlights', () => page.evaluate(overlayState), (s) => s.highlights.length === 0 && s.nav === null);
       expect(cleared.highlights).toEqual([]);
       // They stay cleared while the results refresh.
@@ -222,10 +211,10 @@ function pageTests(name: string, launch: () => Promise<Harness>) {
       await waitUntil('the popup closed: highlights gone', () => page.evaluate(overlayState), (s) => s.highlights.length === 0 && s.nav === null);
 
       // Reopened, the popup shows its results and the page its highlights; pinned, they outlive the popup.
-      popup = await openPopup(harness, tabId);
+      popup = await openPopup(harness(), tabId);
       await popup.fill('[data-testid=search-input]', 'red');
       await waitUntil('reds lit up again', () => page.evaluate(overlayState), (s) => s.highlights.length > 0 && s.nav !== null);
-      await clickInOverlay(harness, page, 'page-nav-pin');
+      await clickInOverlay(harness(), page, 'page-nav-pin');
       await waitUntil('pinned', () => page.evaluate(overlayState), (s) => s.pinned === 'true');
       await popup.close();
       await new Promise((r) => setTimeout(r, 1_000));
@@ -233,25 +222,25 @@ function pageTests(name: string, launch: () => Promise<Harness>) {
       expect(pinned.highlights.length).toBeGreaterThan(0);
       expect(pinned.nav).toBe(`1 of ${n}`);
       // The bar's close clears them.
-      await clickInOverlay(harness, page, 'page-nav-close');
+      await clickInOverlay(harness(), page, 'page-nav-close');
       await waitUntil('closed from the bar', () => page.evaluate(overlayState), (s) => s.highlights.length === 0 && s.nav === null);
       await page.close();
     });
 
     if (SHOTS && name.startsWith('Chromium')) {
       it('screenshots on a dark page', async () => {
-        const { page, tabId } = await openPage(harness, server, '?dark=1');
-        await (harness as ChromiumHarness).raw(page).emulateMedia({ colorScheme: 'dark' });
-        const popup = await openPopup(harness, tabId);
+        const { page, tabId } = await openPage(harness(), server(), '?dark=1');
+        await (harness() as ChromiumHarness).raw(page).emulateMedia({ colorScheme: 'dark' });
+        const popup = await openPopup(harness(), tabId);
         await popup.fill('[data-testid=search-input]', 'red');
         await waitUntil('reds lit up', () => page.evaluate(overlayState), (s) => s.nav !== null);
-        await bringToFront(harness, page);
-        await clickInOverlay(harness, page, 'page-nav-pin');
+        await bringToFront(harness(), page);
+        await clickInOverlay(harness(), page, 'page-nav-pin');
         await popup.close();
-        await rightClick(harness, page, 'blue');
-        await menuClick(harness, tabId, 'classify-image');
+        await rightClick(harness(), page, 'blue');
+        await menuClick(harness(), tabId, 'classify-image');
         await waitUntil('the card', () => page.evaluate(overlayState), (s) => s.card?.state === 'labels');
-        await page.screenshot(`${SHOTS}/page-bar-card-${harness.name}-dark.png`);
+        await page.screenshot(`${SHOTS}/page-bar-card-${harness().name}-dark.png`);
         await page.close();
       });
     }

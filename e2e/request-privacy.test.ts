@@ -6,10 +6,10 @@
 //   same site, other origin  127.0.0.1:B page (another port: the same site, cookies ignore ports)
 //   cross site               localhost:B page (127.0.0.1 and localhost are different sites)
 // each with the default policy, <meta name=referrer content=no-referrer>, and referrerpolicy attributes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { launchChromium, launchFirefox, type Harness, type HPage } from './browsers';
-import { startServer, type LoggedRequest, type TestServer } from './server';
-import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, requireTestBuild, waitUntil } from './test-build';
+import type { LoggedRequest, TestServer } from './server';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, requireTestBuild, useServerAndBrowser, waitUntil } from './test-build';
 
 const FIREFOX_UUID = '6b0f3e2a-1c4d-4e5f-9a7b-8c9d0e1f2a3b';
 
@@ -50,36 +50,26 @@ function pageOrigin(server: TestServer, which: Case['page']): string {
 
 function privacyTests(name: string, launch: () => Promise<Harness>) {
   describe(name, () => {
-    let harness: Harness;
-    let server: TestServer;
-    beforeAll(async () => {
-      requireTestBuild();
-      server = await startServer();
-      harness = await launch();
-    });
-    afterAll(async () => {
-      await harness?.close();
-      await server?.close();
-    });
+    const { server, harness } = useServerAndBrowser(launch);
 
     it('sends no Strict/Lax cookie cross-site and no referrer beyond the page\'s policy', async () => {
-      const cookiePage = await harness.openPage(`${server.origin}/set-cookies`);
+      const cookiePage = await harness().openPage(`${server().origin}/set-cookies`);
       await cookiePage.close();
       const pages: HPage[] = [];
       const urls = new Map<string, { page: string; image: string }>();
       for (const [i, c] of CASES.entries()) {
         // Each case its own colour and tag: its requests are told apart in the log.
-        const image = `${server.origin}/img/solid/${(0x102030 + i * 0x0b0d07).toString(16)}.${c.format ?? 'png'}?case=${c.name}`;
+        const image = `${server().origin}/img/solid/${(0x102030 + i * 0x0b0d07).toString(16)}.${c.format ?? 'png'}?case=${c.name}`;
         const params = new URLSearchParams();
         if (c.meta) params.set('meta', c.meta);
         params.append('img', c.attribute ? `${image}|${c.attribute}` : image);
         params.set('case', c.name);
-        const page = `${pageOrigin(server, c.page)}/generated/page.html?${params}`;
+        const page = `${pageOrigin(server(), c.page)}/generated/page.html?${params}`;
         urls.set(c.name, { page, image });
-        pages.push(await harness.openPage(page));
+        pages.push(await harness().openPage(page));
       }
       const ofCase = (name: string, dest: string): LoggedRequest[] =>
-        server.log.filter((r) => r.dest === dest && r.url.endsWith(`case=${name}`) && r.server === server.origin);
+        server().log.filter((r) => r.dest === dest && r.url.endsWith(`case=${name}`) && r.server === server().origin);
       await waitUntil(
         'the extension fetched every case\'s image',
         async () => CASES.filter((c) => ofCase(c.name, 'empty').length === 0).map((c) => c.name),
@@ -119,6 +109,8 @@ function privacyTests(name: string, launch: () => Promise<Harness>) {
     });
   });
 }
+
+requireTestBuild();
 
 privacyTests('Chromium', () => launchChromium(CHROME_DIR));
 privacyTests('Firefox ESR', () => launchFirefox(FIREFOX_DIR, { addonId: FIREFOX_ID, uuid: FIREFOX_UUID, controlPath: 'src/options/options.html' }));

@@ -193,22 +193,14 @@ function popupTests(name: string, launch: () => Promise<AnyHarness>) {
       await page.close();
     });
 
-    // Firefox: passes alone, but in the full suite the focused tile was re-sorted in 3 of 4 runs
-    // (cause not found yet); the behaviour is checked in Chromium until then.
+    // Settling needs the focusout a popup sends when focus leaves the grid. Firefox sends no focus
+    // events to a window without the system focus, and headless Firefox often leaves the popup
+    // tab's window without it (bringing the tab forward and clicking into it do not help): the
+    // holding is checked in Firefox by the next test, in that very state.
     it.skipIf(name.startsWith('Firefox'))('keeps a focused result in place while late images arrive, then settles to the ranking', async () => {
       const { page, popup } = await openPopupFor(harness, server, 'slow.html', 3);
-      const first = await query(popup, 'red', (t) => t.length === 3 && t[0].match === 'true');
-      const red = first[0].src;
-      await popup.evaluate(() => (document.querySelector('[data-testid=search-input]') as HTMLElement).focus());
-      await press(harness, popup, 'ArrowDown');
-      expect(await active(popup)).toBe(red);
-      await page.evaluate(() => (window as unknown as { lensAddLate(n: number): void }).lensAddLate(3));
-      // The late reds score like the first one and stand above it on the page: the ranking puts
-      // them first, but the focused tile does not move while it has focus.
-      const during = await waitUntil('late reds ranked', () => tiles(popup), (t) => t.filter((x) => x.match === 'true').length === 4, 60_000);
-      expect(during[0].src).toBe(red);
-      expect(await active(popup)).toBe(red);
-      expect(await shown(popup, 'order-held')).toBe(true);
+      const red = await firstRed(popup);
+      await lateRedsWhileFocused(harness, page, popup, red);
       // Focus leaves the grid: the order settles to the ranking (page order for equal scores).
       await press(harness, popup, 'ArrowUp');
       expect(await active(popup)).toBe('search');
@@ -218,7 +210,41 @@ function popupTests(name: string, launch: () => Promise<AnyHarness>) {
       await popup.close();
       await page.close();
     });
+
+    // Firefox moves the focus in a window without the system focus but fires no focusin there:
+    // the grid reads where the focus is instead (counting focusin re-sorted the focused tile).
+    it.runIf(name.startsWith('Firefox'))('keeps a focused result in place when its window is not the focused one', async () => {
+      const { page, popup } = await openPopupFor(harness, server, 'slow.html', 3);
+      const red = await firstRed(popup);
+      const front = await (harness as FirefoxHarness).browser.newPage({ type: 'window' });
+      await front.bringToFront();
+      await waitUntil('another window in front', () => popup.evaluate(() => document.hasFocus()), (f) => !f, 10_000);
+      await lateRedsWhileFocused(harness, page, popup, red);
+      await front.close();
+      await popup.close();
+      await page.close();
+    });
   });
+}
+
+async function firstRed(popup: HPage): Promise<string> {
+  return (await query(popup, 'red', (t) => t.length === 3 && t[0].match === 'true'))[0].src;
+}
+
+/**
+ * Focuses the first tile (the red one) from the search box, then has three late reds arrive.
+ * They score like it and stand above it on the page: the ranking puts them first, but the
+ * focused tile does not move while it has focus.
+ */
+async function lateRedsWhileFocused(harness: AnyHarness, page: HPage, popup: HPage, red: string): Promise<void> {
+  await popup.evaluate(() => (document.querySelector('[data-testid=search-input]') as HTMLElement).focus());
+  await press(harness, popup, 'ArrowDown');
+  expect(await active(popup)).toBe(red);
+  await page.evaluate(() => (window as unknown as { lensAddLate(n: number): void }).lensAddLate(3));
+  const during = await waitUntil('late reds ranked', () => tiles(popup), (t) => t.filter((x) => x.match === 'true').length === 4, 60_000);
+  expect(during[0].src, `the focused tile moved (the popup has the system focus: ${await popup.evaluate(() => document.hasFocus())})`).toBe(red);
+  expect(await active(popup)).toBe(red);
+  expect(await shown(popup, 'order-held')).toBe(true);
 }
 
 requireTestBuild();

@@ -29,25 +29,29 @@ export function requireTestBuild(): void {
     throw new Error('dist-test/ is missing: run `npm run build:test` first (npm test does).');
 }
 
-/**
- * A local test server and one browser for the tests of the calling describe block: started
- * before them, closed after. Read them through the getters inside the tests.
- */
-export function useServerAndBrowser<H extends { close(): Promise<void> }>(launch: () => Promise<H>): { server: () => TestServer; harness: () => H } {
+/** A local test server for the tests of the calling describe block: started before them, closed after. */
+export function useServer(): () => TestServer {
   let server: TestServer | undefined;
-  let harness: H | undefined;
   beforeAll(async () => {
     server = await startServer();
+  });
+  afterAll(async () => server?.close());
+  return () => server ?? fail('the test server did not start');
+}
+
+/**
+ * A local test server and one browser for the tests of the calling describe block: started
+ * before them (the server first), closed after (the browser first). Read them through the
+ * getters inside the tests.
+ */
+export function useServerAndBrowser<H extends { close(): Promise<void> }>(launch: () => Promise<H>): { server: () => TestServer; harness: () => H } {
+  const server = useServer();
+  let harness: H | undefined;
+  beforeAll(async () => {
     harness = await launch();
   });
-  afterAll(async () => {
-    await harness?.close();
-    await server?.close();
-  });
-  return {
-    server: () => server ?? fail('the test server did not start'),
-    harness: () => harness ?? fail('the browser did not start'),
-  };
+  afterAll(async () => harness?.close());
+  return { server, harness: () => harness ?? fail('the browser did not start') };
 }
 
 function fail(why: string): never {

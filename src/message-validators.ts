@@ -11,6 +11,7 @@ import {
   MAX_MEMORY_FILE_CHARS,
   MAX_PAGE_IMAGE_CHARS,
   MEMORY_STORE_NAMES,
+  REEMBED_STATES,
   SEARCH_SCOPES,
   type BackgroundPortMessage,
   type CaptureRect,
@@ -23,6 +24,7 @@ import {
   type NoticeKind,
   type FoundImage,
   type MemoryStoreName,
+  type ReembedView,
   type PageCommand,
   type PageImageResponse,
   type PopupPortMessage,
@@ -116,6 +118,8 @@ export function parseRequestMessage(v: unknown): RequestMessage | null {
         : null;
     case 'memory-import':
       return isStr(v.text, MAX_MEMORY_FILE_CHARS) ? { type: v.type, text: v.text } : null;
+    case 'reembed':
+      return v.action === 'start' || v.action === 'cancel' ? { type: v.type, action: v.action } : null;
     case 'memory-usage':
     case 'memory-export':
       return { type: v.type };
@@ -226,11 +230,22 @@ export function parseBackgroundPortMessage(v: unknown): BackgroundPortMessage | 
   if (!isObj(storage) || typeof storage.persistent !== 'boolean' || !isNum(storage.errors)) return null;
   if (storage.error !== null && !(isObj(storage.error) && isStr(storage.error.message, 2_000))) return null;
   if (!isObj(memory) || !isScope(memory.scope) || !isNum(memory.indexed) || !isNum(memory.otherModelPages)) return null;
+  if (memory.reembed !== null && !isReembedView(memory.reembed)) return null;
   if (similarTo !== null && !isImageUrl(similarTo)) return null;
   const errorsOk =
     Array.isArray(errors) &&
     errors.every((e) => isObj(e) && isStr(e.url, MAX_URL) && FAILURE_REASONS.includes(e.reason as FailureReason) && isStr(e.error, 2_000));
   return errorsOk ? (v as unknown as BackgroundPortMessage) : null;
+}
+
+function isReembedView(r: unknown): r is ReembedView {
+  return (
+    isObj(r) &&
+    isStr(r.modelId, 200) &&
+    REEMBED_STATES.includes(r.state as ReembedView['state']) &&
+    [r.pagesDone, r.pagesTotal, r.imagesEmbedded, r.unreachable].every(isNum) &&
+    (r.error === null || isStr(r.error, 2_000))
+  );
 }
 
 function isSearchResult(r: unknown): r is SearchResult {

@@ -77,7 +77,7 @@ describe('message validators', () => {
       unavailable: null,
       results: [],
       storage: { persistent: true, error: null, errors: 0 },
-      memory: { scope: 'page', historyEnabled: false, loading: false, indexed: 0, otherModelPages: 0, error: null },
+      memory: { scope: 'page', historyEnabled: false, loading: false, indexed: 0, otherModelPages: 0, error: null, reembed: null },
     };
     expect(parseBackgroundPortMessage({ type: 'view', view })).not.toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, similarTo: 'https://a.b/c.png' } })).not.toBeNull();
@@ -100,7 +100,7 @@ describe('message validators', () => {
       omitted: 0,
       unavailable: null,
       storage: { persistent: false, error: { kind: 'quota', message: 'storage is full', at: 1 }, errors: 1 },
-      memory: { scope: 'all', historyEnabled: true, loading: true, indexed: 10, otherModelPages: 2, error: null },
+      memory: { scope: 'all', historyEnabled: true, loading: true, indexed: 10, otherModelPages: 2, error: null, reembed: null },
     };
     const other = { url: 'https://a.b/c.png', score: 0.3, rank: 1, alt: '', width: 1, height: 1, match: true, pageUrl: 'https://a.b/', pageTitle: 'A', favicon: null };
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [other] } })).not.toBeNull();
@@ -108,6 +108,11 @@ describe('message validators', () => {
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [{ ...other, favicon: 'javascript:x' }] } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [], memory: { ...base.memory, scope: 'galaxy' } } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [], storage: { persistent: 'yes', error: null, errors: 0 } } })).toBeNull();
+    const reembed = { modelId: 'm', state: 'paused', pagesDone: 12, pagesTotal: 40, imagesEmbedded: 30, unreachable: 3, error: null };
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [], memory: { ...base.memory, reembed } } })).not.toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [], memory: { ...base.memory, reembed: { ...reembed, state: 'sleeping' } } } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [], memory: { ...base.memory, reembed: { ...reembed, pagesDone: '12' } } } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...base, results: [], memory: { ...base.memory, reembed: undefined } } })).toBeNull();
   });
 
   it('validates the visual memory requests', () => {
@@ -121,6 +126,10 @@ describe('message validators', () => {
     expect(parseRequestMessage({ type: 'memory-clear', store: 'pages', private: false })).not.toBeNull();
     expect(parseRequestMessage({ type: 'memory-clear', store: 'meta', private: false })).toBeNull();
     expect(parseRequestMessage({ type: 'memory-import', text: 7 })).toBeNull();
+    expect(parseRequestMessage({ type: 'memory-clear', store: 'labels', private: false })).not.toBeNull();
+    expect(parseRequestMessage({ type: 'reembed', action: 'start', extra: 1 })).toEqual({ type: 'reembed', action: 'start' });
+    expect(parseRequestMessage({ type: 'reembed', action: 'cancel' })).not.toBeNull();
+    expect(parseRequestMessage({ type: 'reembed', action: 'restart' })).toBeNull();
     expect(parseRequestMessage({ type: 'memory-export', x: 1 })).toEqual({ type: 'memory-export' });
   });
 

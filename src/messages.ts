@@ -72,6 +72,21 @@ export interface MemoryView {
   otherModelPages: number;
   /** Why history results are missing, if they are. */
   error: string | null;
+  /** The job re-embedding remembered pages with the current model (last one started), or null. */
+  reembed: ReembedView | null;
+}
+
+export const REEMBED_STATES = ['running', 'paused', 'done', 'cancelled', 'failed'] as const;
+export interface ReembedView {
+  modelId: string;
+  state: (typeof REEMBED_STATES)[number];
+  pagesDone: number;
+  pagesTotal: number;
+  /** Pictures the model embedded for the job. */
+  imagesEmbedded: number;
+  /** Pictures whose address no longer gave the bytes remembered (gone, refused, or changed). */
+  unreachable: number;
+  error: string | null;
 }
 
 export interface LabelProbability {
@@ -229,6 +244,8 @@ export type RequestMessage =
   /** Delete a page (or its whole site) from the memory. */
   | { type: 'forget'; what: 'page' | 'site'; pageUrl: string }
   | { type: 'memory-usage' }
+  /** Start (or cancel) re-embedding the remembered pages that lack the current model's embeddings. */
+  | { type: 'reembed'; action: 'start' | 'cancel' }
   /** Empty one store of the persistent memory (or the private windows' one), or all of it. */
   | { type: 'memory-clear'; store: MemoryStoreName | 'all'; private: boolean }
   | { type: 'memory-export' }
@@ -309,8 +326,8 @@ export interface ModelInventoryResponse {
   /** The model the settings name (what a reload would load). */
   chosenId: string;
 }
-export type MemoryStoreName = 'embeddings' | 'urls' | 'queries' | 'pages' | 'thumbnails';
-export const MEMORY_STORE_NAMES: readonly MemoryStoreName[] = ['embeddings', 'urls', 'queries', 'pages', 'thumbnails'];
+export type MemoryStoreName = 'embeddings' | 'urls' | 'queries' | 'pages' | 'thumbnails' | 'labels';
+export const MEMORY_STORE_NAMES: readonly MemoryStoreName[] = ['embeddings', 'urls', 'queries', 'pages', 'thumbnails', 'labels'];
 export interface MemoryUsage {
   stores: Record<MemoryStoreName, { count: number; bytes: number }>;
   totalBytes: number;
@@ -363,6 +380,7 @@ export interface ResponseMap {
   'memory-clear': OkResponse;
   'memory-export': MemoryExportResponse;
   'memory-import': MemoryImportResponse;
+  reembed: OkResponse;
 }
 export type RequestType = RequestMessage['type'];
 export type RequestOf<T extends RequestType> = Extract<RequestMessage, { type: T }>;

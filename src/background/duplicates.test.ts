@@ -65,6 +65,6 @@ describe('identical bytes at different addresses', () => {
     expect(tab.entry('https://cdn.test/x.png')!.frameId).toBe(3);
     tab.updateFrame(3, 'https://f.test/', [], 0);
     expect(tab.entry('https://cdn.test/x.png')!.frameId).toBe(5);
-    expect(tab.frameUrls.get(5)).toBe('https://g.test/');
+    expect(tab.frameUrl(5)).toBe('https://g.test/');
   });
 });

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('webextension-polyfill', () => ({ default: {} }));
-const { HistoryIndex, MemorySearch, mergeResults, scopedResults, setMemoryStatus } = await import('./history-search');
+const { HistoryIndex, MemorySearch, mergeResults, scopedResults, setMemoryStatus, setReembedStatus } = await import('./history-search');
 const { isExcluded, keptFavicon, pageInputOf, PageRecorder } = await import('./page-recorder');
 const { ensureTab, forgetTab } = await import('./tabs');
 const { createMemoryStore } = await import('../store/memory-store');
@@ -125,6 +125,20 @@ describe('searching other pages', () => {
     expect(memory).toMatchObject({ scope: 'all', loading: false, indexed: 1, otherModelPages: 1 });
     expect(search.picture(10, 'https://old.test/pic.png')).toEqual({ sha256: sha(90), incognito: false });
     expect(pushed.length).toBeGreaterThan(0);
+
+    // The other model's page, re-embedded (reembed.ts): searched from now on, no longer counted.
+    const reembedded = { url: 'https://older.test/', title: 'Older', favicon: null, visitedAt: 0, modelId: spec.id, images: [{ sha256: sha(91), src: 'https://older.test/x.png', alt: '', width: 1, height: 1 }] };
+    await store.putPage(reembedded);
+    search.reembedded(reembedded, store, new Map([[sha(91), along(1)]]));
+    setReembedStatus({ modelId: spec.id, state: 'done', pagesDone: 1, pagesTotal: 1, imagesEmbedded: 1, unreachable: 0, error: null });
+    await search.search(10, 'query', 'all');
+    ({ results, memory } = scopedResults(10, []));
+    expect(results.map((r) => r.pageUrl)).toContain('https://older.test/');
+    expect(memory).toMatchObject({ indexed: 2, otherModelPages: 0, reembed: { state: 'done', pagesDone: 1 } });
+    // Progress of a job for another model is not this model's.
+    setReembedStatus({ modelId: 'another-model', state: 'running', pagesDone: 0, pagesTotal: 1, imagesEmbedded: 0, unreachable: 0, error: null });
+    expect(scopedResults(10, []).memory.reembed).toBeNull();
+    setReembedStatus(null);
 
     await search.search(10, 'query', 'page');
     expect(scopedResults(10, []).results).toEqual([]);

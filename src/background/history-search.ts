@@ -11,12 +11,13 @@ import { relevanceOf } from '../engine/registry';
 import { compareScores, judgeMatches, relevance, type RelevanceScale } from '../engine/relevance';
 import { dot } from '../engine/similarity';
 import { VectorIndex } from '../engine/vector-index';
-import type { MemoryView, SearchResult, SearchScope } from '../messages';
+import type { MemoryView, ReembedView, SearchResult, SearchScope } from '../messages';
 import type { LensStore } from '../store/lens-store';
 import type { PageInput } from '../store/pages';
 import type { PageRecord } from '../store/schema';
 import type { LoadedModel } from './engine-host';
 import type { EmbeddingPipeline } from './embedding-pipeline';
+import { pagesWithout } from './reembed';
 import { queryVector } from './search';
 import { allTabs, getTab, type TabState } from './tabs';
 import { t } from '../i18n';
@@ -25,7 +26,6 @@ import { t } from '../i18n';
 export const MAX_OTHER_RESULTS = 60;
 /** Pages counted for "not embedded with this model" (beyond this, the count says "at least"). */
 const MAX_PAGES_COUNTED = 20_000;
-const PAGES_PER_READ = 500;
 
 /** One model's stored embeddings in one store, loading incrementally; searchable meanwhile. */
 export class HistoryIndex {
@@ -48,25 +48,12 @@ export class HistoryIndex {
   private async load(): Promise<void> {
     try {
       await this.index.load(this.store.embeddingChunks(this.modelId));
-      this.otherModelPages = await countPagesWithout(this.store, this.modelId);
+      this.otherModelPages = (await pagesWithout(this.store, this.modelId, MAX_PAGES_COUNTED)).length;
     } catch (error) {
       this.error = `The history could not be read: ${(error as Error).message}`;
     } finally {
       this.done = true;
     }
-  }
-}
-
-async function countPagesWithout(store: LensStore, modelId: string): Promise<number> {
-  let count = 0;
-  let seen = 0;
-  let before: number | undefined;
-  for (;;) {
-    const pages = await store.recentPages(PAGES_PER_READ, before);
-    for (const p of pages) if (!p.modelIds.includes(modelId)) count++;
-    seen += pages.length;
-    if (pages.length < PAGES_PER_READ || seen >= MAX_PAGES_COUNTED) return count;
-    before = pages[pages.length - 1].visitedAt;
   }
 }
 
@@ -100,6 +87,7 @@ const states = new Map<number, ScopeState>();
 const indexes = new Map<LensStore, HistoryIndex>();
 let historyOn = false;
 let currentModelId: string | null = null;
+let reembedStatus: ReembedView | null = null;
 
 function stateOf(tabId: number): ScopeState {
   let state = states.get(tabId);
@@ -187,6 +175,14 @@ export class MemorySearch {
       const embedding = embeddingOf(image.sha256);
       if (embedding && !index.index.has(image.sha256)) index.index.add(image.sha256, embedding);
     }
+  }
+
+  /** A page of the history now has the current model's embeddings (re-embedded): it is searched from now on. */
+  reembedded(page: PageInput, store: LensStore, embeddings: ReadonlyMap<string, Float32Array>): void {
+    const index = indexes.get(store);
+    if (!index || index.modelId !== page.modelId) return;
+    this.recorded(page, store, (sha256) => embeddings.get(sha256));
+    index.otherModelPages = Math.max(0, index.otherModelPages - 1);
   }
 
   /** The stored memory changed wholesale (cleared, imported, forgotten): indexes load again when next needed. */
@@ -325,6 +321,11 @@ export function setMemoryStatus(status: { historyEnabled: boolean; modelId: stri
   currentModelId = status.modelId;
 }
 
+/** The re-embedding job's latest progress (set by memory.ts), shown while its model is current. */
+export function setReembedStatus(progress: ReembedView | null): void {
+  reembedStatus = progress;
+}
+
 /** The tab's view with its scope, its history state, and other pages' results merged in. */
 export function scopedResults(tabId: number, pageResults: readonly SearchResult[]): { results: SearchResult[]; memory: MemoryView } {
   const state = states.get(tabId);
@@ -337,6 +338,7 @@ export function scopedResults(tabId: number, pageResults: readonly SearchResult[
     indexed: current?.index.size ?? 0,
     otherModelPages: current?.done ? current.otherModelPages : 0,
     error: state?.error ?? null,
+    reembed: reembedStatus && reembedStatus.modelId === currentModelId ? { ...reembedStatus } : null,
   };
   const others = state && state.scope !== 'page' && tab && (tab.query || tab.similarTo) ? state.others : [];
   return { results: mergeResults(pageResults, others, state?.scale), memory };

@@ -62,7 +62,7 @@ export async function loadImageBytes({ url, tab, frameId = 0 }: ImageRequest): P
 
   const plan = imageRequestFor(url, {
     pageUrl: tab?.pageUrl,
-    frameUrl: tab?.frameUrls.get(frameId),
+    frameUrl: tab?.frameUrl(frameId),
     incognito: tab?.incognito ?? false,
     referrerPolicy: tab?.entry(url)?.found.referrerPolicy,
   });

@@ -16,7 +16,7 @@ import { POPUP_PORT, type ErrorResponse, type RequestMessage, type RequestOf, ty
 import { parseContentMessage, parseRequestMessage } from '../message-validators';
 import { decodeImageBlob } from '../engine/decode';
 import { createImagePreparer } from './image-preparer';
-import { cacheStats, clearCache, getQuery, putQuery } from '../store/db';
+import { cacheStats, clearCache, labelVectorStore } from '../store/db';
 import { loadSettings, onSettingsChanged, type Settings } from '../settings';
 import { describe } from '../errors';
 import { engineHost } from './engine-host';
@@ -32,6 +32,7 @@ import { createPageMenus, onMenuClicked, type PageMenuActions } from './page-men
 import { buildView, pushAllViews, pushView, servePopup } from './popup-views';
 import { sendToTab } from './page-commands';
 import { thumbnailFor } from './thumbnails';
+import { BackgroundIndexing } from './background-indexing';
 import { allTabs, ensureTab, forgetTab, getTab, setMergeDuplicates, type TabState } from './tabs';
 import { Memory } from './memory';
 import { revalidate } from './revalidate';
@@ -45,9 +46,10 @@ const preparer = createImagePreparer();
 const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), loadBytes: loadImageBytes, prepare: (file, spec) => preparer.prepare(file, spec), revalidate });
 const search = new TabSearch(pipeline, pushView);
 // A label set's vectors are one record in the queries store, under a key no typed query can have.
-const labelVectors = new LabelVectors({ load: getQuery, save: putQuery });
+const labelVectors = new LabelVectors(labelVectorStore);
 const classifier = new Classifier(pipeline, labelVectors, pushView);
-const memory = new Memory(pipeline, pushView); // visual memory
+// visual memory; its background jobs wait while tabs the indexer serves have images pending
+const memory = new Memory(pipeline, pushView, { indexerBusy: () => [...allTabs()].some((tab) => mayIndex(tab) && tab.hasPending()), pushAllViews });
 memory.startPruning(); // visual memory
 
 function onTabChanged(tab: TabState): void {
@@ -56,9 +58,17 @@ function onTabChanged(tab: TabState): void {
   memory.tabChanged(tab); // visual memory: records the page, reveals an opened result
 }
 
-/** Set from settings.indexInBackground: every page is indexed, asked for or not. */
-let indexInBackground = false;
-const indexer = new Indexer(pipeline, onTabChanged, (tab) => indexInBackground || tab.asked);
+/** settings.indexInBackground: unasked pages too, when idle, tabs once shown, excluded sites never. */
+const backgroundIndexing = new BackgroundIndexing();
+/** Whether the indexer may fetch and embed the tab's images now. */
+function mayIndex(tab: TabState): boolean {
+  return backgroundIndexing.mayIndex(tab, allTabs());
+}
+void browser.tabs.query({ active: true }).then((tabs) => {
+  for (const t of tabs) if (t.id !== undefined) backgroundIndexing.shown(t.id);
+  indexer.kick();
+});
+const indexer = new Indexer(pipeline, onTabChanged, mayIndex);
 const askedTabs = new AskedTabs();
 
 /** The person asked for the tab's page (popup, menu, shortcut): its images may be fetched now. */
@@ -152,6 +162,10 @@ const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<Respons
   },
   'memory-export': async () => ({ ok: true, text: await memory.exportFile() }),
   'memory-import': ({ text }) => memory.importFile(text),
+  reembed: async (request) => {
+    memory.reembed(request);
+    return { ok: true };
+  },
 };
 
 function handleRequest(message: RequestMessage): Promise<ResponseMap[RequestType]> {
@@ -194,6 +208,7 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
     const added = tab.updateFrame(frameId, frameId === 0 ? content.pageUrl : (sender.url ?? content.pageUrl), content.images, content.hidden, content.omitted);
     if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
+    if (sender.tab.active) backgroundIndexing.shown(contentTab);
     onTabChanged(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
@@ -230,6 +245,8 @@ browser.runtime.onConnect.addListener((port) => {
 // Images only a screenshot can read wait until their tab is shown.
 browser.tabs.onActivated.addListener(({ tabId }) => {
   indexer.setActive(tabId);
+  backgroundIndexing.shown(tabId);
+  if (backgroundIndexing.on) indexer.kick(); // a shown tab may now be indexed
   const tab = getTab(tabId);
   if (!tab?.requeue((entry) => entry.failure?.reason === 'needs-visible-tab')) return;
   onTabChanged(tab);
@@ -240,6 +257,7 @@ browser.tabs.onRemoved.addListener((tabId) => {
   forgetTab(tabId);
   forgetTabLimits(tabId);
   memory.tabClosed(tabId); // visual memory
+  backgroundIndexing.tabClosed(tabId);
 });
 browser.windows.onRemoved.addListener(() => void memory.windowClosed()); // visual memory: private store goes with the last private window
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
@@ -279,7 +297,7 @@ loadSettings().then((s) => {
   memory.configure(s); // visual memory
   engineSettings = engineKey(s);
   setMergeDuplicates(s.mergeDuplicates);
-  indexInBackground = s.indexInBackground;
+  backgroundIndexing.configure({ enabled: s.indexInBackground, excludedSites: s.historyExcludedSites });
   indexer.kick();
 });
 // A restarted worker resumes the tabs that were asked for: their pages report their images again.
@@ -293,10 +311,8 @@ askedTabs.restore().then((tabIds) => {
 });
 onSettingsChanged((settings) => {
   memory.configure(settings); // visual memory
-  if (settings.indexInBackground !== indexInBackground) {
-    indexInBackground = settings.indexInBackground;
-    indexer.kick();
-  }
+  backgroundIndexing.configure({ enabled: settings.indexInBackground, excludedSites: settings.historyExcludedSites });
+  indexer.kick();
   if (setMergeDuplicates(settings.mergeDuplicates)) {
     for (const tab of allTabs()) {
       tab.regroupDuplicates();

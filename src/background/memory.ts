@@ -12,10 +12,11 @@ import { siteOf } from '../store/pages';
 import { configureStores, dropPrivateStore, persistentStore, storeFor } from '../store/stores';
 import type { EmbeddingPipeline } from './embedding-pipeline';
 import { engineHost } from './engine-host';
-import { MemorySearch, setMemoryStatus } from './history-search';
+import { MemorySearch, setMemoryStatus, setReembedStatus } from './history-search';
 import { blobDataUrl, dataUrlBlob, storedThumbnail } from './memory-thumbnails';
 import { sendToTab } from './page-commands';
 import { keptFavicon, PageRecorder } from './page-recorder';
+import { ReembedJob } from './reembed';
 import { allTabs, getTab, type TabState } from './tabs';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -46,8 +47,18 @@ export class Memory {
   /** Tabs opened for a result: the picture to reveal once the page reports it. */
   private readonly reveals = new Map<number, { url: string; until: number }>();
   private privateUsed = false;
+  private reembedJob: ReembedJob | null = null;
 
-  constructor(pipeline: EmbeddingPipeline, onResults: (tabId: number) => void) {
+  constructor(
+    private readonly pipeline: EmbeddingPipeline,
+    onResults: (tabId: number) => void,
+    private readonly hooks: {
+      /** Whether the indexer has images of the person's tabs waiting: background jobs yield to them. */
+      indexerBusy(): boolean;
+      /** Every open popup's view changed. */
+      pushAllViews(): void;
+    },
+  ) {
     this.search = new MemorySearch({ pipeline, storeFor, historyEnabled: () => settings.historyEnabled, tabInfo, onResults });
     this.recorder = new PageRecorder({
       enabled: () => settings.historyEnabled,
@@ -160,6 +171,28 @@ export class Memory {
     const added = counts.embeddings.added + counts.pages.added + counts.thumbnails.added;
     const skipped = counts.embeddings.skipped + counts.pages.skipped + counts.thumbnails.skipped;
     return { ok: true, added, skipped };
+  }
+
+  /**
+   * Re-embeds the remembered pages the current model has not embedded (one job at a time), or
+   * cancels the job. Progress goes out with every popup's view.
+   */
+  reembed({ action }: RequestOf<'reembed'>): void {
+    if (action === 'cancel') return this.reembedJob?.cancel();
+    if (this.reembedJob && !this.reembedJob.finished) return;
+    const store = persistentStore();
+    const job = new ReembedJob({
+      store,
+      pipeline: this.pipeline,
+      busy: this.hooks.indexerBusy,
+      onProgress: (progress) => {
+        setReembedStatus(progress);
+        this.hooks.pushAllViews();
+      },
+      reembedded: (page, embeddings) => this.search.reembedded(page, store, embeddings),
+    });
+    this.reembedJob = job;
+    void job.run();
   }
 
   /** The stored preview of another page's result (its address may not load in the popup). */

@@ -38,7 +38,7 @@ export async function revalidate(
   // Asked as the image loader asks (cookies, cache, Referer): hosts answer 304 only to that.
   const plan = imageRequestFor(url, {
     pageUrl: tab?.pageUrl,
-    frameUrl: tab?.frameUrls.get(frameId),
+    frameUrl: tab?.frameUrl(frameId),
     incognito: tab?.incognito ?? false,
     referrerPolicy: tab?.entry(url)?.found.referrerPolicy,
   });

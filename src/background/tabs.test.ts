@@ -22,6 +22,20 @@ describe('per-tab image state', () => {
     forgetTab(101);
   });
 
+  it('counts hidden and omitted images over frames, each report replacing its frame\'s, and forgets them on navigation', () => {
+    const tab = new TabState(103, 'https://a.test/', false);
+    tab.updateFrame(0, 'https://a.test/', [img('https://a.test/1.png', 0)], 2, 5);
+    tab.updateFrame(3, 'https://f.test/frame', [img('https://f.test/2.png', 0)], 1, 4);
+    expect(tab.counts()).toMatchObject({ found: 2, hidden: 3, omitted: 9 });
+    expect(tab.frameUrl(3)).toBe('https://f.test/frame');
+    tab.updateFrame(3, 'https://f.test/frame', [img('https://f.test/2.png', 0)], 0);
+    expect(tab.counts()).toMatchObject({ found: 2, hidden: 2, omitted: 5 });
+    tab.updateFrame(0, 'https://a.test/next', [img('https://a.test/9.png', 0)], 0);
+    expect(tab.counts()).toMatchObject({ found: 1, hidden: 0, omitted: 0 });
+    expect(tab.frameUrl(3)).toBeUndefined();
+    expect(tab.frameUrl(0)).toBe('https://a.test/next');
+  });
+
   it('claims visible images first, then top to bottom, and only pending ones', () => {
     const tab = new TabState(102, 'https://a.test/', false);
     tab.updateFrame(0, 'https://a.test/', [img('https://a.test/low.png', 900), img('https://a.test/hidden.png', 10, false), img('https://a.test/top.png', 5)], 0);

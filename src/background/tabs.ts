@@ -83,17 +83,21 @@ export function setMergeDuplicates(on: boolean): boolean {
   return true;
 }
 
+/** One frame's last report: its document URL (the referrer its images are requested with) and what it showed. */
+interface FrameReport {
+  url: string;
+  images: FoundImage[];
+  hidden: number;
+  omitted: number;
+}
+
 export class TabState {
   readonly tabId: number;
   readonly incognito: boolean;
   /** The top frame's URL; a different one means a new page. */
   pageUrl: string;
-  /** Each frame's document URL (the referrer its images are requested with). */
-  readonly frameUrls = new Map<number, string>();
-  /** Images per frame, as last reported (each report replaces the frame's list). */
-  private readonly frames = new Map<number, FoundImage[]>();
-  private readonly hiddenByFrame = new Map<number, number>();
-  private readonly omittedByFrame = new Map<number, number>();
+  /** Per frame, as last reported (each report replaces the frame's). */
+  private readonly frames = new Map<number, FrameReport>();
   private readonly entries = new Map<string, MutableEntry>();
   private readonly embeddingStats: EmbeddingStats = { embedded: 0, fromCache: 0 };
   private viewport: Viewport | null = null;
@@ -136,6 +140,11 @@ export class TabState {
     return true;
   }
 
+  /** The frame's document URL: the referrer its images are requested with. */
+  frameUrl(frameId: number): string | undefined {
+    return this.frames.get(frameId)?.url;
+  }
+
   entry(url: string): ImageEntry | undefined {
     return this.entries.get(url);
   }
@@ -156,9 +165,6 @@ export class TabState {
       // The top frame navigated: everything the tab knew belongs to the previous page.
       this.pageUrl = pageUrl;
       this.frames.clear();
-      this.hiddenByFrame.clear();
-      this.omittedByFrame.clear();
-      this.frameUrls.clear();
       this.askedFor = false;
       this.entries.clear();
       this.results = [];
@@ -167,12 +173,9 @@ export class TabState {
       this.viewport = null;
     }
     this.sentHighlights = '';
-    this.frames.set(frameId, images);
-    this.hiddenByFrame.set(frameId, hidden);
-    this.omittedByFrame.set(frameId, omitted);
-    this.frameUrls.set(frameId, pageUrl);
+    this.frames.set(frameId, { url: pageUrl, images, hidden, omitted });
     const live = new Map<string, number[]>();
-    for (const [id, list] of this.frames) for (const image of list) live.get(image.url)?.push(id) ?? live.set(image.url, [id]);
+    for (const [id, report] of this.frames) for (const image of report.images) live.get(image.url)?.push(id) ?? live.set(image.url, [id]);
     for (const [url, entry] of this.entries) {
       const shownBy = live.get(url);
       if (!shownBy) this.entries.delete(url);
@@ -317,8 +320,10 @@ export class TabState {
     }
     let hidden = 0,
       omitted = 0;
-    for (const n of this.hiddenByFrame.values()) hidden += n;
-    for (const n of this.omittedByFrame.values()) omitted += n;
+    for (const report of this.frames.values()) {
+      hidden += report.hidden;
+      omitted += report.omitted;
+    }
     return { found: this.entries.size - duplicates, merged: duplicates, hidden, omitted, indexed, failed, pending };
   }
 

@@ -5,14 +5,28 @@
 import { MEMORY_STORE_NAMES, type MemoryStoreName, type MemoryUsage } from '../messages';
 import { sendRequest } from '../send-request';
 import { loadSettings, saveSettings, type Settings } from '../settings';
-import { formatBytes, formatNumber, t, uiLanguage, type MessageKey } from '../i18n';
+import { formatBytes, formatNumber, t, uiLanguage } from '../i18n';
+import { backgroundIndexingOffer } from './background-indexing-offer';
 
-const STORE_LABELS: Record<MemoryStoreName, MessageKey> = {
-  embeddings: 'memoryStoreEmbeddings',
-  urls: 'memoryStoreUrls',
-  queries: 'memoryStoreQueries',
-  pages: 'memoryStorePages',
-  thumbnails: 'memoryStoreThumbnails',
+const STORE_LABELS: Record<MemoryStoreName, string> = {
+  get embeddings() {
+    return t('memoryStoreEmbeddings');
+  },
+  get urls() {
+    return t('memoryStoreUrls');
+  },
+  get queries() {
+    return t('memoryStoreQueries');
+  },
+  get pages() {
+    return t('memoryStorePages');
+  },
+  get thumbnails() {
+    return t('memoryStoreThumbnails');
+  },
+  get labels() {
+    return t('memoryStoreLabels');
+  },
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, testid?: string): HTMLElementTagNameMap[K] {
@@ -34,7 +48,17 @@ export async function mountMemorySettings(root: HTMLElement): Promise<void> {
   };
 
   const history = el('input', { type: 'checkbox', checked: settings.historyEnabled }, 'history-enabled');
-  history.addEventListener('change', () => save({ historyEnabled: history.checked }));
+  let offer: HTMLElement | null = null;
+  history.addEventListener('change', async () => {
+    await save({ historyEnabled: history.checked });
+    offer?.remove();
+    offer = null;
+    if (!history.checked) return;
+    // The options form's own checkbox shows the new value (its Save would otherwise write the old one back).
+    const formCheckbox = document.querySelector<HTMLInputElement>('#index-in-background');
+    offer = await backgroundIndexingOffer({ onAccepted: () => formCheckbox && (formCheckbox.checked = true) });
+    if (offer) historyHelp.after(offer);
+  });
   const historyLabel = el('label');
   historyLabel.append(history, ' ', t('memoryHistoryLabel'));
   const historyHelp = el('p', {
@@ -102,7 +126,7 @@ export async function mountMemorySettings(root: HTMLElement): Promise<void> {
       });
       const cell = el('td');
       cell.append(clear);
-      row.append(el('td', { textContent: t(STORE_LABELS[name]) }), el('td', { textContent: `${formatNumber(u.stores[name].count)} · ${formatBytes(u.stores[name].bytes)}` }), cell);
+      row.append(el('td', { textContent: STORE_LABELS[name] }), el('td', { textContent: `${formatNumber(u.stores[name].count)} · ${formatBytes(u.stores[name].bytes)}` }), cell);
       table.append(row);
     }
     return table;

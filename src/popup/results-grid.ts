@@ -38,7 +38,6 @@ export class ResultsGrid {
   private results = new Map<string, SearchResult>();
   private context = '';
   private pointerInside = false;
-  private focusInside = false;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private latest: TabView | null = null;
   /** Whether the grid shows the order of an earlier view (the person is interacting). */
@@ -56,22 +55,19 @@ export class ResultsGrid {
       this.pointerInside = false;
       this.settleSoon();
     });
-    list.addEventListener('focusin', () => (this.focusInside = true));
+    // Settling re-checks where the focus is once it has landed: a window that lost focus (another
+    // window or tab came forward) keeps its tile focused, and it comes back focused.
     list.addEventListener('focusout', (event) => {
-      if (list.contains(event.relatedTarget as Node | null)) return;
-      // Decided once the focus has landed: when the window lost focus (another window or tab
-      // came forward) the tile is still the document's focused element and comes back focused,
-      // so it still must not move. (Firefox fires focusout before document.hasFocus() changes.)
-      setTimeout(() => {
-        if (list.contains(document.activeElement)) return;
-        this.focusInside = false;
-        this.settleSoon();
-      }, 0);
+      if (!list.contains(event.relatedTarget as Node | null)) this.settleSoon();
     });
   }
 
+  /**
+   * The focus is read where it is, not counted from focus events: Firefox moves the focus of a
+   * window without system focus (no focusin) and fires focusout on a window blur.
+   */
   get interacting(): boolean {
-    return this.pointerInside || this.focusInside;
+    return this.pointerInside || this.list.contains(document.activeElement);
   }
 
   /** Tiles as shown, in grid order (hidden ones excluded). */

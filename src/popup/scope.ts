@@ -1,11 +1,13 @@
 // The popup's scope switch, "This page / Open tabs / Everything seen", and how results from
 // other pages look and behave: the page's title and favicon under the picture, a click opens
-// that page (and shows the picture on it), a small menu forgets the page or its site.
+// that page (and shows the picture on it), a small menu forgets the page or its site. Turning
+// history on here offers background indexing; pages of another model can be re-embedded.
 // Self-contained: popup.ts mounts it, passes each view to render(), and decorates each result.
 //
 //   const scope = mountScope(form, rerun);   scope.value() → 'page' | 'tabs' | 'all'
 //   scope.render(view);                      decorateResults(resultsList, view.results);
-import type { SearchResult, SearchScope, TabView } from '../messages';
+import { backgroundIndexingOffer } from '../options/background-indexing-offer';
+import type { MemoryView, SearchResult, SearchScope, TabView } from '../messages';
 import { SEARCH_SCOPES } from '../messages';
 import { sendRequest } from '../send-request';
 import { saveSettings } from '../settings';
@@ -48,6 +50,9 @@ export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch 
     enable.addEventListener('click', async () => {
       enable.disabled = true;
       await saveSettings({ historyEnabled: true });
+      // Offered right where history was chosen; it stays until answered (views re-render the status line).
+      const offer = await backgroundIndexingOffer();
+      if (offer) status.after(offer);
       rerun();
     });
     status.replaceChildren(explain, ' ', enable);
@@ -70,9 +75,10 @@ export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch 
     const parts: string[] = [];
     if (memory?.loading) parts.push(t('popupMemoryLoading'));
     if (memory?.error) parts.push(memory.error);
-    if (memory?.otherModelPages) parts.push(tn('popupOtherModelPages', memory.otherModelPages, formatNumber(memory.otherModelPages)));
     status.textContent = parts.join(' ');
-    status.hidden = parts.length === 0;
+    const reembed = memory ? reembedStatus(memory) : null;
+    if (reembed) status.append(parts.length ? ' ' : '', reembed);
+    status.hidden = parts.length === 0 && !reembed;
   }
 
   return {
@@ -84,6 +90,67 @@ export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch 
       renderStatus(view);
     },
   };
+}
+
+/**
+ * Pages of another model: how many, the offer to re-embed them, the job's progress and its
+ * outcome (`[data-testid=reembed]`, with data-state, data-done, data-total, data-unreachable).
+ */
+function reembedStatus(memory: MemoryView): HTMLElement | null {
+  const job = memory.reembed;
+  if (!job && !memory.otherModelPages) return null;
+  const box = document.createElement('span');
+  box.setAttribute('data-testid', 'reembed');
+  box.dataset.state = job?.state ?? 'none';
+  const button = (label: string, testid: string, action: 'start' | 'cancel') => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.setAttribute('data-testid', testid);
+    b.addEventListener('click', () => {
+      b.disabled = true;
+      sendRequest({ type: 'reembed', action }).catch((error: Error) => {
+        b.disabled = false;
+        b.title = error.message;
+        box.append(' ', error.message);
+      });
+    });
+    return b;
+  };
+  const text = (s: string) => {
+    const span = document.createElement('span');
+    span.textContent = s;
+    return span;
+  };
+  if (job) {
+    box.dataset.done = String(job.pagesDone);
+    box.dataset.total = String(job.pagesTotal);
+    box.dataset.unreachable = String(job.unreachable);
+  }
+  const running = job && (job.state === 'running' || job.state === 'paused');
+  if (running) {
+    const progress = text(t('memoryReembedProgress', formatNumber(job.pagesDone), formatNumber(job.pagesTotal)));
+    progress.setAttribute('role', 'status');
+    box.append(progress, job.state === 'paused' ? ` ${t('memoryReembedPaused')} ` : ' ', button(t('memoryReembedCancel'), 'reembed-cancel', 'cancel'));
+  } else if (job) {
+    const outcome =
+      job.state === 'done'
+        ? tn('memoryReembedDone', job.pagesDone, formatNumber(job.pagesDone))
+        : job.state === 'cancelled'
+          ? t('memoryReembedCancelled', formatNumber(job.pagesDone), formatNumber(job.pagesTotal))
+          : t('memoryReembedFailed', job.error ?? '');
+    box.append(text(outcome));
+  }
+  if (job && !running && job.unreachable > 0) box.append(' ', text(tn('memoryReembedUnreachable', job.unreachable, formatNumber(job.unreachable))));
+  if (!running && memory.otherModelPages > 0) {
+    const count = text(tn('memoryOtherModelPages', memory.otherModelPages, formatNumber(memory.otherModelPages)));
+    count.setAttribute('data-testid', 'other-model-pages');
+    count.dataset.count = String(memory.otherModelPages);
+    const start = button(t('memoryReembedStart'), 'reembed-start', 'start');
+    start.title = t('memoryReembedExplain');
+    box.append(job ? ' ' : '', count, ' ', start);
+  }
+  return box;
 }
 
 /** Marks the tiles of results from other pages (each once; tiles are kept across views). */

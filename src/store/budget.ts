@@ -3,13 +3,13 @@
 // Byte estimates (the per-store numbers of usage(); the browser's own figure is only a cross-check):
 //   every record    RECORD_OVERHEAD (96 B) for the key, the index entries and the structured-clone framing
 //   strings         2 bytes per UTF-16 code unit (an upper bound for what the engines write)
-//   vectors         their byteLength (fp16 embedding of 512 dims: 1 KiB; float32 query: 2 KiB)
+//   vectors         their byteLength (fp16 embedding of 512 dims: 1 KiB; float32 query: 2 KiB; label set: labels x 2 KiB)
 //   thumbnails      blob.size
 //   page images     per image: its strings + 32 B for the two numbers
 // The estimates ignore compression (Chromium's LevelDB compresses, Firefox's SQLite does not),
 // so they run a little high on Chromium: the budget errs on the side of using less.
 
-import type { EmbeddingRecord, PageRecord, QueryRecord, StoreName, StoredUrlRecord, ThumbnailRecord } from './schema';
+import type { EmbeddingRecord, LabelVectorsRecord, PageRecord, QueryRecord, StoreName, StoredUrlRecord, ThumbnailRecord } from './schema';
 
 export const RECORD_OVERHEAD = 96;
 export const DEFAULT_BUDGET_BYTES = 500 * 1024 * 1024;
@@ -32,6 +32,7 @@ export const estimateBytes = {
     return n;
   },
   thumbnails: (r: ThumbnailRecord): number => RECORD_OVERHEAD + text(r.sha256) + r.blob.size,
+  labels: (r: LabelVectorsRecord): number => RECORD_OVERHEAD + text(r.modelId) + text(r.key) + r.vectors.byteLength,
 };
 
 export interface StoreUsage {
@@ -49,7 +50,7 @@ export interface Usage {
 }
 
 export function emptyUsage(): Record<StoreName, StoreUsage> {
-  return { embeddings: zero(), urls: zero(), queries: zero(), pages: zero(), thumbnails: zero() };
+  return { embeddings: zero(), urls: zero(), queries: zero(), pages: zero(), thumbnails: zero(), labels: zero() };
 }
 const zero = (): StoreUsage => ({ count: 0, bytes: 0 });
 

@@ -40,6 +40,12 @@ export function putQueries(modelId: string, items: { text: string; vector: Float
   return persistentStore().putQueries(modelId, items);
 }
 
+/** The label-set store of label-vectors.ts: its own object store, out of reach of the query LRU. */
+export const labelVectorStore = {
+  load: (modelId: string, key: string): Promise<Float32Array | undefined> => persistentStore().getLabelVectors(modelId, key),
+  save: (modelId: string, key: string, vectors: Float32Array): Promise<void> => persistentStore().putLabelVectors(modelId, key, vectors),
+};
+
 export async function cacheStats(): Promise<{ embeddings: number; urls: number }> {
   const { stores } = await persistentStore().usage();
   return { embeddings: stores.embeddings.count, urls: stores.urls.count };

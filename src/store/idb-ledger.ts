@@ -2,12 +2,12 @@
 // transaction, so the totals can never drift from the records they count.
 
 import type { IDBPDatabase, IDBPObjectStore, StoreNames } from 'idb';
-import { emptyUsage, estimateBytes, type Ledger, type StoreUsage } from './budget';
+import { emptyUsage, estimateBytes, Ledger, type StoreUsage } from './budget';
 import type { LensDB, StoreName } from './schema';
 
 export type Db = IDBPDatabase<LensDB>;
 export type Totals = Record<StoreName, StoreUsage>;
-type MetaStore = IDBPObjectStore<LensDB, StoreNames<LensDB>[], 'meta', 'readwrite'>;
+type MetaStore = IDBPObjectStore<LensDB, StoreNames<LensDB>[], 'meta', 'readwrite' | 'versionchange'>;
 
 /** Writes the ledger's changes into `meta` within the caller's transaction; returns the new totals. */
 export async function commitLedger(meta: MetaStore, ledger: Ledger): Promise<Totals> {
@@ -45,4 +45,18 @@ export async function atomically<T>(tx: { abort(): void; done: Promise<void> }, 
     }
     throw e;
   }
+}
+
+/** One record put into its store (replacing the one under the same key) with the totals updated, in one transaction. */
+export function putCounted<S extends 'embeddings' | 'urls' | 'labels'>(db: Db, store: S, key: LensDB[S]['key'], record: LensDB[S]['value']): Promise<Totals> {
+  const tx = db.transaction([store, 'meta'], 'readwrite');
+  return atomically(tx, async () => {
+    const ledger = new Ledger();
+    const records = tx.objectStore(store);
+    const old: unknown = await records.get(key);
+    if (old) ledger.remove(store, bytesOf(store, old));
+    ledger.add(store, bytesOf(store, record));
+    await records.put(record);
+    return commitLedger(tx.objectStore('meta'), ledger);
+  });
 }

@@ -11,7 +11,7 @@ import { openDB } from 'idb';
 import { decodeEmbedding, encodeEmbedding } from '../engine/similarity';
 import { browserEstimate, bytesToFree, emptyUsage, estimateBytes, Ledger, recordId, totalBytes, TouchThrottle, UseClock, type StoreUsage, type Usage } from './budget';
 import { MAX_QUERIES, StoreLimits, type EmbeddingChunk, type ForgetReport, type ImportCounts, type LensStore, type MemoryRecords, type StoreOptions } from './lens-store';
-import { atomically, bytesOf, commitLedger, readTotals, type Db, type Totals } from './idb-ledger';
+import { atomically, bytesOf, commitLedger, putCounted, readTotals, type Db, type Totals } from './idb-ledger';
 import { migrate } from './migrations';
 import { forgetTx, putPageTx } from './idb-pages';
 import { addMissing, readAll } from './idb-transfer';
@@ -150,17 +150,7 @@ export class IdbStore implements LensStore {
 
   async putEmbedding(modelId: string, sha256: string, vector: Float32Array): Promise<void> {
     const record = { modelId, sha256, vector: encodeEmbedding(vector), lastUsed: this.clock.stamp() };
-    await this.write('saving an embedding', [recordId('embeddings', [modelId, sha256])], async (db) => {
-      const tx = db.transaction(['embeddings', 'meta'], 'readwrite');
-      return atomically(tx, async () => {
-        const ledger = new Ledger();
-        const old = await tx.objectStore('embeddings').get([modelId, sha256]);
-        if (old) ledger.remove('embeddings', estimateBytes.embeddings(old));
-        ledger.add('embeddings', estimateBytes.embeddings(record));
-        await tx.objectStore('embeddings').put(record);
-        return commitLedger(tx.objectStore('meta'), ledger);
-      });
-    });
+    await this.write('saving an embedding', [recordId('embeddings', [modelId, sha256])], (db) => putCounted(db, 'embeddings', [modelId, sha256], record));
   }
 
   async touchEmbeddings(modelId: string, sha256s: readonly string[]): Promise<void> {
@@ -206,17 +196,7 @@ export class IdbStore implements LensStore {
 
   async putUrl(record: UrlRecord): Promise<void> {
     const stored: StoredUrlRecord = { ...record, site: siteOf(record.url) };
-    await this.write('saving a URL record', [], async (db) => {
-      const tx = db.transaction(['urls', 'meta'], 'readwrite');
-      return atomically(tx, async () => {
-        const ledger = new Ledger();
-        const old = await tx.objectStore('urls').get(record.url);
-        if (old) ledger.remove('urls', estimateBytes.urls(old));
-        ledger.add('urls', estimateBytes.urls(stored));
-        await tx.objectStore('urls').put(stored);
-        return commitLedger(tx.objectStore('meta'), ledger);
-      });
-    });
+    await this.write('saving a URL record', [], (db) => putCounted(db, 'urls', record.url, stored));
   }
 
   async pruneExpired(now = Date.now(), retentionMs = this.limits.urlRetentionMs): Promise<number> {
@@ -264,6 +244,15 @@ export class IdbStore implements LensStore {
         return commitLedger(tx.objectStore('meta'), ledger);
       });
     });
+  }
+
+  async getLabelVectors(modelId: string, key: string): Promise<Float32Array | undefined> {
+    return (await this.read('reading label vectors', (db) => db.get('labels', [modelId, key])))?.vectors;
+  }
+
+  async putLabelVectors(modelId: string, key: string, vectors: Float32Array): Promise<void> {
+    const record = { modelId, key, vectors, savedAt: Date.now() };
+    await this.write('saving label vectors', [], (db) => putCounted(db, 'labels', [modelId, key], record));
   }
 
   async putPage(page: PageInput): Promise<void> {

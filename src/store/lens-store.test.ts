@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { cosine } from '../engine/similarity';
 import { estimateBytes } from './budget';
 import { IdbStore } from './idb-store';
-import type { LensStore, StoreOptions } from './lens-store';
+import { MAX_QUERIES, type LensStore, type StoreOptions } from './lens-store';
 import { createMemoryStore } from './memory-store';
 import { THUMBNAIL_MAX_BYTES } from './pages';
 import { StorageError } from './storage-error';
@@ -132,6 +132,25 @@ describe.each(implementations)('%s', (_, open) => {
     await store.putEmbedding('m', sha(50), unitVector(50));
     expect(await store.getEmbedding('m', sha(50))).toBeDefined();
     expect((await store.usage()).stores.embeddings.count).toBe(1);
+  });
+
+  it('keeps label-set vectors apart from the query LRU: counted, never evicted by searches, cleared with the cache', async () => {
+    const store = open();
+    const vectors = Float32Array.from({ length: 3 * 512 }, (_, i) => Math.sin(i));
+    await store.putLabelVectors('m', 'label-set:abc', vectors);
+    const burst = Array.from({ length: MAX_QUERIES + 50 }, (_, i) => ({ text: `query ${i}`, vector: unitVector(i) }));
+    await store.putQueries('m', burst);
+    expect((await store.usage()).stores.queries.count).toBe(MAX_QUERIES);
+    expect(await store.getLabelVectors('m', 'label-set:abc')).toEqual(vectors);
+    expect(await store.getLabelVectors('other', 'label-set:abc')).toBeUndefined();
+    expect((await store.usage()).stores.labels).toEqual({ count: 1, bytes: estimateBytes.labels({ modelId: 'm', key: 'label-set:abc', vectors, savedAt: 0 }) });
+    // Over budget, eviction takes embeddings, thumbnails and pages; the set stays.
+    store.setBudget(estimateBytes.labels({ modelId: 'm', key: 'label-set:abc', vectors, savedAt: 0 }) + 200_000);
+    for (let i = 0; i < 30; i++) await store.putEmbedding('m', sha(i), unitVector(i));
+    expect(await store.getLabelVectors('m', 'label-set:abc')).toEqual(vectors);
+    await store.clearAll();
+    expect(await store.getLabelVectors('m', 'label-set:abc')).toBeUndefined();
+    expect((await store.usage()).stores.labels).toEqual({ count: 0, bytes: 0 });
   });
 
   it('hands out one model\'s embeddings in key-ordered chunks', async () => {

@@ -78,6 +78,11 @@ export interface LensStore {
   /** Many text embeddings at once, then the query LRU is trimmed to MAX_QUERIES. */
   putQueries(modelId: string, items: readonly { text: string; vector: Float32Array }[]): Promise<void>;
 
+  /** A label set's vectors (labels x dimensions, concatenated), stored apart from the query LRU. */
+  getLabelVectors(modelId: string, key: string): Promise<Float32Array | undefined>;
+  /** Counted in the budget but never evicted by it: they are few, and costly to recompute. */
+  putLabelVectors(modelId: string, key: string, vectors: Float32Array): Promise<void>;
+
   /** Records a visit (merged into an earlier one of the same URL) and its thumbnails. */
   putPage(page: PageInput): Promise<void>;
   getPage(url: string): Promise<PageRecord | undefined>;

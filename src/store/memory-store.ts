@@ -7,7 +7,7 @@ import { decodeEmbedding, encodeEmbedding } from '../engine/similarity';
 import { bytesToFree, emptyUsage, estimateBytes, recordId, totalBytes, UseClock, type Usage } from './budget';
 import { MAX_QUERIES, StoreLimits, type EmbeddingChunk, type ForgetReport, type ImportCounts, type LensStore, type MemoryRecords, type StoreOptions } from './lens-store';
 import { mergePage, siteOf, visitThumbnails, type PageInput } from './pages';
-import { EVICTABLE, STORE_NAMES, type EmbeddingRecord, type PageRecord, type QueryRecord, type StoreName, type StoredUrlRecord, type ThumbnailRecord, type UrlRecord } from './schema';
+import { EVICTABLE, STORE_NAMES, type EmbeddingRecord, type LabelVectorsRecord, type PageRecord, type QueryRecord, type StoreName, type StoredUrlRecord, type ThumbnailRecord, type UrlRecord } from './schema';
 import { StorageHealth, toStorageError } from './storage-error';
 
 interface Records {
@@ -16,6 +16,7 @@ interface Records {
   queries: QueryRecord;
   pages: PageRecord;
   thumbnails: ThumbnailRecord;
+  labels: LabelVectorsRecord;
 }
 
 const embeddingKey = (modelId: string, sha256: string): string => `${modelId}\u0000${sha256}`;
@@ -31,6 +32,7 @@ export class MemoryStore implements LensStore {
     queries: new Map(),
     pages: new Map(),
     thumbnails: new Map(),
+    labels: new Map(),
   };
   private readonly totals = emptyUsage();
 
@@ -152,6 +154,14 @@ export class MemoryStore implements LensStore {
       const oldest = [...this.maps.queries].sort((a, b) => a[1].lastUsed - b[1].lastUsed).slice(0, excess);
       for (const [key] of oldest) this.delete('queries', key);
     });
+  }
+
+  async getLabelVectors(modelId: string, key: string): Promise<Float32Array | undefined> {
+    return this.maps.labels.get(embeddingKey(modelId, key))?.vectors;
+  }
+
+  putLabelVectors(modelId: string, key: string, vectors: Float32Array): Promise<void> {
+    return this.write('saving label vectors', [], () => this.set('labels', embeddingKey(modelId, key), { modelId, key, vectors, savedAt: Date.now() }));
   }
 
   putPage(page: PageInput): Promise<void> {

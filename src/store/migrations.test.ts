@@ -29,7 +29,7 @@ async function createV1(name: string): Promise<void> {
   db.close();
 }
 
-describe('migration v1 -> v2', () => {
+describe('migration v1 -> current', () => {
   it('keeps embeddings, URL validators and queries, and counts them', async () => {
     const name = freshDbName();
     await createV1(name);
@@ -50,7 +50,7 @@ describe('migration v1 -> v2', () => {
 
     const raw = await openDB(name);
     expect(raw.version).toBe(DB_VERSION);
-    expect([...raw.objectStoreNames].sort()).toEqual(['embeddings', 'meta', 'pages', 'queries', 'thumbnails', 'urls']);
+    expect([...raw.objectStoreNames].sort()).toEqual(['embeddings', 'labels', 'meta', 'pages', 'queries', 'thumbnails', 'urls']);
     raw.close();
   });
 
@@ -73,5 +73,61 @@ describe('migration v1 -> v2', () => {
     expect((await store.usage()).totalBytes).toBe(0);
     await store.putEmbedding('m', sha(1), unitVector(1));
     expect((await store.usage()).stores.embeddings.count).toBe(1);
+  });
+});
+
+/** What version 2 held (frozen copy of its stores and indexes), with label-set vectors saved as queries as label-vectors.ts did. */
+async function createV2(name: string, labelVectors: Float32Array): Promise<void> {
+  const db = await openDB(name, 2, {
+    upgrade(database) {
+      const embeddings = database.createObjectStore('embeddings', { keyPath: ['modelId', 'sha256'] });
+      embeddings.createIndex('lastUsed', 'lastUsed');
+      embeddings.createIndex('sha256', 'sha256');
+      const urls = database.createObjectStore('urls', { keyPath: 'url' });
+      urls.createIndex('site', 'site');
+      urls.createIndex('fetchedAt', 'fetchedAt');
+      database.createObjectStore('queries', { keyPath: ['modelId', 'text'] }).createIndex('lastUsed', 'lastUsed');
+      const pages = database.createObjectStore('pages', { keyPath: 'url' });
+      pages.createIndex('visitedAt', 'visitedAt');
+      pages.createIndex('site', 'site');
+      pages.createIndex('lastUsed', 'lastUsed');
+      pages.createIndex('sha256', 'hashes', { multiEntry: true });
+      database.createObjectStore('thumbnails', { keyPath: 'sha256' }).createIndex('lastUsed', 'lastUsed');
+      database.createObjectStore('meta', { keyPath: 'store' });
+    },
+  });
+  const queries = [
+    { modelId: 's0', text: 'a dog', vector: unitVector(3), lastUsed: 5 },
+    { modelId: 's0', text: 'label-set:0123', vector: labelVectors, lastUsed: 6 },
+    { modelId: 's2', text: 'label-set:0123', vector: labelVectors, lastUsed: 7 },
+  ];
+  for (const q of queries) await db.put('queries', q);
+  await db.put('embeddings', { modelId: 's0', sha256: sha(1), vector: encodeEmbedding(unitVector(1)), lastUsed: 10 });
+  const queryBytes = queries.reduce((sum, q) => sum + estimateBytes.queries(q), 0);
+  await db.put('meta', { store: 'queries', count: 3, bytes: queryBytes });
+  await db.put('meta', { store: 'embeddings', count: 1, bytes: estimateBytes.embeddings({ modelId: 's0', sha256: sha(1), vector: new Uint16Array(512), lastUsed: 0 }) });
+  db.close();
+}
+
+describe('migration v2 -> v3', () => {
+  it('moves label-set vectors out of the query LRU into their own store, with the totals', async () => {
+    const name = freshDbName();
+    const labelVectors = Float32Array.from({ length: 4 * 512 }, (_, i) => Math.cos(i));
+    await createV2(name, labelVectors);
+    const store = new IdbStore(name);
+    expect(await store.getLabelVectors('s0', 'label-set:0123')).toEqual(labelVectors);
+    expect(await store.getLabelVectors('s2', 'label-set:0123')).toEqual(labelVectors);
+    expect(await store.getQuery('s0', 'label-set:0123')).toBeUndefined();
+    expect(await store.getQuery('s0', 'a dog')).toEqual(unitVector(3));
+    expect(cosine((await store.getEmbedding('s0', sha(1)))!, unitVector(1))).toBeGreaterThan(0.9999999);
+    const { stores } = await store.usage();
+    expect(stores.queries).toEqual({ count: 1, bytes: estimateBytes.queries({ modelId: 's0', text: 'a dog', vector: unitVector(3), lastUsed: 0 }) });
+    const perSet = estimateBytes.labels({ modelId: 's0', key: 'label-set:0123', vectors: labelVectors, savedAt: 0 });
+    expect(stores.labels).toEqual({ count: 2, bytes: 2 * perSet });
+    expect(stores.embeddings.count).toBe(1);
+    store.close();
+    const raw = await openDB(name);
+    expect(raw.version).toBe(3);
+    raw.close();
   });
 });

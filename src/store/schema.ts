@@ -4,11 +4,13 @@
 //   1  embeddings [modelId, sha256], urls (url), queries [modelId, text]
 //   2  + pages (url), thumbnails (sha256), meta (per-store counts and bytes);
 //      urls gain `site` and indexes by site and fetchedAt; embeddings gain an index by sha256.
+//   3  + labels [modelId, key]: label-set vectors, moved out of the query LRU (a burst of
+//      searches must not evict a set that took thousands of prompts to embed).
 
 import type { DBSchema } from 'idb';
 
 export const DB_NAME = 'mobileclip-lens';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export interface EmbeddingRecord {
   modelId: string;
@@ -41,6 +43,14 @@ export interface QueryRecord {
   text: string;
   vector: Float32Array;
   lastUsed: number;
+}
+
+/** One label set's vectors for one model (labels x dimensions, concatenated), keyed by the set's content. */
+export interface LabelVectorsRecord {
+  modelId: string;
+  key: string;
+  vectors: Float32Array;
+  savedAt: number;
 }
 
 /** One picture as it appeared on a page; its pixels are named by `sha256` (embeddings, thumbnails). */
@@ -77,8 +87,8 @@ export interface ThumbnailRecord {
   lastUsed: number;
 }
 
-export type StoreName = 'embeddings' | 'urls' | 'queries' | 'pages' | 'thumbnails';
-export const STORE_NAMES: readonly StoreName[] = ['embeddings', 'urls', 'queries', 'pages', 'thumbnails'];
+export type StoreName = 'embeddings' | 'urls' | 'queries' | 'pages' | 'thumbnails' | 'labels';
+export const STORE_NAMES: readonly StoreName[] = ['embeddings', 'urls', 'queries', 'pages', 'thumbnails', 'labels'];
 /** Stores whose records the size budget may evict, least recently used first. */
 export type EvictableStore = 'embeddings' | 'thumbnails' | 'pages';
 export const EVICTABLE: readonly EvictableStore[] = ['embeddings', 'thumbnails', 'pages'];
@@ -104,5 +114,6 @@ export interface LensDB extends DBSchema {
     indexes: { visitedAt: number; site: string; lastUsed: number; sha256: string };
   };
   thumbnails: { key: string; value: ThumbnailRecord; indexes: { lastUsed: number } };
+  labels: { key: [string, string]; value: LabelVectorsRecord };
   meta: { key: StoreName; value: MetaRecord };
 }
