@@ -5,28 +5,16 @@
 import { MEMORY_STORE_NAMES, type MemoryStoreName, type MemoryUsage } from '../messages';
 import { sendRequest } from '../send-request';
 import { loadSettings, saveSettings, type Settings } from '../settings';
-import { formatBytes, formatNumber, t, uiLanguage } from '../i18n';
+import { formatBytes, formatNumber, t, uiLanguage, type MessageKey } from '../i18n';
 import { backgroundIndexingOffer } from './background-indexing-offer';
 
-const STORE_LABELS: Record<MemoryStoreName, string> = {
-  get embeddings() {
-    return t('memoryStoreEmbeddings');
-  },
-  get urls() {
-    return t('memoryStoreUrls');
-  },
-  get queries() {
-    return t('memoryStoreQueries');
-  },
-  get pages() {
-    return t('memoryStorePages');
-  },
-  get thumbnails() {
-    return t('memoryStoreThumbnails');
-  },
-  get labels() {
-    return t('memoryStoreLabels');
-  },
+const STORE_LABELS: Record<MemoryStoreName, MessageKey> = {
+  embeddings: 'memoryStoreEmbeddings',
+  urls: 'memoryStoreUrls',
+  queries: 'memoryStoreQueries',
+  pages: 'memoryStorePages',
+  thumbnails: 'memoryStoreThumbnails',
+  labels: 'memoryStoreLabels',
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, testid?: string): HTMLElementTagNameMap[K] {
@@ -126,7 +114,7 @@ export async function mountMemorySettings(root: HTMLElement): Promise<void> {
       });
       const cell = el('td');
       cell.append(clear);
-      row.append(el('td', { textContent: STORE_LABELS[name] }), el('td', { textContent: `${formatNumber(u.stores[name].count)} · ${formatBytes(u.stores[name].bytes)}` }), cell);
+      row.append(el('td', { textContent: t(STORE_LABELS[name]) }), el('td', { textContent: `${formatNumber(u.stores[name].count)} · ${formatBytes(u.stores[name].bytes)}` }), cell);
       table.append(row);
     }
     return table;
