@@ -46,9 +46,9 @@
  * matching the page.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page as PwPage, type Worker } from 'playwright-core';
 import puppeteer, { type Browser as PpBrowser, type Page as PpPage } from 'puppeteer-core';
 
@@ -60,6 +60,19 @@ export function findFirefox(): string | undefined {
   return ['/usr/lib/firefox-esr/firefox-esr', '/usr/bin/firefox-esr', '/usr/lib/firefox/firefox', '/usr/bin/firefox'].find((p) =>
     existsSync(p),
   );
+}
+
+/**
+ * The language pack that lets Firefox (and so extensions' `i18n`) run in `lang`, as Debian's
+ * firefox-esr-l10n-<lang> installs it beside the browser; undefined when it is not there. Firefox
+ * only switches to a requested locale (pref `intl.locale.requested`) it has a language pack for.
+ */
+export function firefoxLangpack(lang: string): string | undefined {
+  const firefox = findFirefox();
+  if (!firefox) return undefined;
+  const dir = join(dirname(realpathSync(firefox)), 'browser', 'extensions');
+  const pack = existsSync(dir) ? readdirSync(dir).find((name) => name.startsWith(`langpack-${lang}@`)) : undefined;
+  return pack && join(dir, pack);
 }
 
 /** Query parameter the popup takes to know which tab it acts on: popup.html?tab=<tabId>. */

@@ -28,7 +28,7 @@ function popupState(popup: HPage): Promise<PopupState> {
   return popup.evaluate(() => {
     const line = document.getElementById('indexed-line')?.textContent ?? '';
     return {
-      count: Number(document.querySelector('[data-testid=image-count]')?.textContent ?? NaN),
+      count: Number((document.querySelector('[data-testid=image-count]') as HTMLElement | null)?.dataset.count ?? NaN),
       hidden: Number(/(\d+) hidden/.exec(line)?.[1] ?? 0),
       done: Number((document.querySelector('[data-testid=progress]') as HTMLElement | null)?.dataset.done ?? NaN),
       failed: [...document.querySelectorAll('#error-list li')].map((li) => li.textContent ?? ''),

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { launchChromium, launchFirefox, popupPath, type ChromiumHarness, type FirefoxHarness, type Harness, type HPage } from './browsers';
 import type { TestServer } from './server';
+import { clickInOverlay, menuClick, raw, rightClick, rightClickText } from './overlay-actions';
 import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, useServerAndBrowser, waitUntil } from './test-build';
 
 const FIREFOX_UUID = '6b0f3e2a-1c4d-4e5f-9a7b-8c9d0e1f2a3b';
@@ -82,45 +83,6 @@ const watchCardStates = () => {
   }).observe(document.documentElement, { childList: true });
 };
 
-function raw(harness: Harness, page: HPage) {
-  return harness.name === 'chromium' ? (harness as ChromiumHarness).raw(page) : (harness as FirefoxHarness).raw(page);
-}
-
-/** A real right-click in the middle of the element (the content script records what is under it). */
-async function rightClick(harness: Harness, page: HPage, colour: string): Promise<void> {
-  const selector = `[data-colour="${colour}"]`;
-  await page.evaluate((s) => document.querySelector(s)!.scrollIntoView({ block: 'center' }), selector);
-  await page.evaluate((s) => {
-    for (const old of document.querySelectorAll('[data-card-target]')) old.removeAttribute('data-card-target');
-    document.querySelector(s)!.setAttribute('data-card-target', '1');
-  }, selector);
-  const r = await page.evaluate((s) => {
-    const b = document.querySelector(s)!.getBoundingClientRect();
-    return { x: b.left + b.width / 2, y: b.top + b.height / 2 };
-  }, selector);
-  await raw(harness, page).mouse.click(r.x, r.y, { button: 'right' });
-}
-
-/** A real click on a control inside our (open) shadow root. */
-async function clickInOverlay(harness: Harness, page: HPage, testid: string): Promise<void> {
-  const selector = `[data-testid=${testid}]`;
-  if (harness.name === 'chromium') await (harness as ChromiumHarness).raw(page).click(selector); // playwright's CSS pierces open shadow roots
-  else await (harness as FirefoxHarness).raw(page).click(`pierce/${selector}`);
-}
-
-/** Calls the background's context-menu handler, the one `contextMenus.onClicked` calls. */
-async function menuClick(harness: Harness, tabId: number, menuItemId: 'find-similar' | 'classify-image'): Promise<void> {
-  const info = { menuItemId, frameId: 0, editable: false, pageUrl: '' };
-  if (harness.name === 'chromium') {
-    await harness.evalInExtension(([i, t]) => (globalThis as any).__lensTest.onMenuClicked(i, { id: t }) as Promise<void>, [info, tabId] as const);
-    return;
-  }
-  await harness.evalInExtension(async ([i, t]) => {
-    const bg = (await (globalThis as any).browser.runtime.getBackgroundPage()) as any;
-    await bg.__lensTest.onMenuClicked(i, { id: t });
-  }, [info, tabId] as const);
-}
-
 async function openPage(harness: Harness, server: TestServer, query = ''): Promise<{ page: HPage; tabId: number }> {
   const page = await harness.openPage(`${server.origin}/page-nav.html${query}`);
   const tabId = await harness.tabIdOf(page);
@@ -161,12 +123,7 @@ function pageTests(name: string, launch: () => Promise<Harness>) {
         expect(state.nav).toBe(`1 of ${new Set(state.highlights.map((h) => h.rank)).size}`);
       }
       // Text is no image: the page says so instead of doing nothing.
-      await page.evaluate(() => window.scrollTo(0, 0));
-      const intro = await page.evaluate(() => {
-        const b = document.getElementById('intro')!.getBoundingClientRect();
-        return { x: b.left + 20, y: b.top + b.height / 2 };
-      });
-      await raw(harness(), page).mouse.click(intro.x, intro.y, { button: 'right' });
+      await rightClickText(harness(), page);
       await menuClick(harness(), tabId, 'classify-image');
       const notice = await waitUntil('the no-image notice', () => page.evaluate(overlayState), (s) => s.notice !== null);
       expect(notice.notice).toMatch(/^No image under the pointer/);

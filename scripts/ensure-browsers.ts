@@ -4,14 +4,15 @@
 // (tests drive Debian's Chromium and Firefox ESR through playwright-core and puppeteer-core).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CHROMIUM_PATH, findFirefox } from '../e2e/browsers.ts';
+import { CHROMIUM_PATH, findFirefox, firefoxLangpack } from '../e2e/browsers.ts';
 
 type BrowserName = 'chromium' | 'firefox';
 
-const PACKAGES: Record<BrowserName, string> = { chromium: 'chromium', firefox: 'firefox-esr' };
+// Firefox comes with its German language pack: e2e/locale.test.ts runs the popup in German.
+const PACKAGES: Record<BrowserName, string[]> = { chromium: ['chromium'], firefox: ['firefox-esr', 'firefox-esr-l10n-de'] };
 const present: Record<BrowserName, () => boolean> = {
   chromium: () => existsSync(CHROMIUM_PATH),
-  firefox: () => findFirefox() !== undefined,
+  firefox: () => findFirefox() !== undefined && firefoxLangpack('de') !== undefined,
 };
 
 function run(cmd: string[]): boolean {
@@ -29,7 +30,7 @@ function aptPrefix(): string[] | null {
 export function ensureBrowsers(names: BrowserName[]): void {
   const missing = names.filter((n) => !present[n]());
   if (missing.length === 0) return;
-  const packages = missing.map((n) => PACKAGES[n]);
+  const packages = missing.flatMap((n) => PACKAGES[n]);
   const prefix = aptPrefix();
   const instruction = `sudo apt-get install -y ${packages.join(' ')}`;
   if (!prefix || !existsSync('/usr/bin/apt-get')) {
@@ -40,7 +41,7 @@ export function ensureBrowsers(names: BrowserName[]): void {
   const ok = run([...prefix, 'apt-get', 'update', '-qq']) && run([...prefix, 'apt-get', 'install', '-y', '-qq', ...packages]);
   const still = missing.filter((n) => !present[n]());
   if (!ok || still.length > 0) {
-    console.error(`Could not install ${still.map((n) => PACKAGES[n]).join(' and ') || packages.join(' and ')}. Install it with: ${instruction}`);
+    console.error(`Could not install ${still.flatMap((n) => PACKAGES[n]).join(' and ') || packages.join(' and ')}. Install it with: ${instruction}`);
     process.exit(1);
   }
   console.log(`Installed ${packages.join(' and ')}.`);

@@ -77,6 +77,11 @@ export function formatNumber(n: number, options: Intl.NumberFormatOptions = {}):
   return format.format(n);
 }
 
+/** A probability or share (0..1) as the UI language writes a percentage ("87%" / "87 %"). */
+export function formatPercent(fraction: number, fractionDigits = 0): string {
+  return formatNumber(fraction, { style: 'percent', minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits });
+}
+
 /** Bytes as "12.4 MB" in the UI language (decimal units, as download sizes are usually given). */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB'] as const;

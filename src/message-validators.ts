@@ -3,6 +3,8 @@
 // trust, and a popup may be stale after an update. A parser returns the message, or null.
 import {
   FAILURE_REASONS,
+  UNAVAILABLE_REASONS,
+  NOTICE_KINDS,
   MAX_IMAGES_PER_MESSAGE,
   MAX_LABELS,
   MAX_LABEL_LENGTH,
@@ -19,6 +21,8 @@ import {
   type ContextTargetResponse,
   type ErrorResponse,
   type FailureReason,
+  type UnavailableReason,
+  type NoticeKind,
   type FoundImage,
   type MemoryStoreName,
   type ReembedView,
@@ -177,7 +181,8 @@ export function parsePageCommand(v: unknown): PageCommand | null {
     case 'context-target':
       return { type: v.type };
     case 'notice':
-      return isStr(v.text, 1_000) ? { type: v.type, text: v.text } : null;
+      if (!NOTICE_KINDS.includes(v.kind as NoticeKind) || (v.detail !== undefined && !isStr(v.detail, 1_000))) return null;
+      return { type: v.type, kind: v.kind as NoticeKind, ...(v.detail !== undefined && { detail: v.detail as string }) };
     case 'nav-to':
       return isRank(v.rank) ? { type: v.type, rank: v.rank } : null;
     case 'reveal':
@@ -228,7 +233,8 @@ export function parsePopupPortMessage(v: unknown): PopupPortMessage | null {
 
 export function parseBackgroundPortMessage(v: unknown): BackgroundPortMessage | null {
   if (!isObj(v) || v.type !== 'view' || !isObj(v.view) || !isTabId(v.view.tabId)) return null;
-  const { stats, errors, similarTo, results, storage, memory, omitted } = v.view;
+  const { stats, errors, similarTo, results, storage, memory, omitted, unavailable } = v.view;
+  if (unavailable !== null && !UNAVAILABLE_REASONS.includes(unavailable as UnavailableReason)) return null;
   if (!Number.isInteger(omitted) || (omitted as number) < 0) return null;
   if (!isObj(stats) || !isNum(stats.embedded) || !isNum(stats.fromCache)) return null;
   if (!Array.isArray(results) || !results.every(isSearchResult)) return null;

@@ -27,8 +27,11 @@ describe('page navigation, context menu and card messages', () => {
     expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [], pending: true })).not.toBeNull();
     expect(parsePageCommand({ type: 'show-classification', url: 'https://a.b/c.png', labels: [], pending: 'soon' })).toBeNull();
     expect(parsePageCommand({ type: 'context-target', url: 'x' })).toEqual({ type: 'context-target' });
-    expect(parsePageCommand({ type: 'notice', text: 'No image here' })).toEqual({ type: 'notice', text: 'No image here' });
-    expect(parsePageCommand({ type: 'notice', text: 'x'.repeat(1_001) })).toBeNull();
+    expect(parsePageCommand({ type: 'notice', kind: 'no-image' })).toEqual({ type: 'notice', kind: 'no-image' });
+    expect(parsePageCommand({ type: 'notice', kind: 'similar-failed', detail: 'HTTP 404' })).toEqual({ type: 'notice', kind: 'similar-failed', detail: 'HTTP 404' });
+    expect(parsePageCommand({ type: 'notice', kind: 'similar-failed', detail: 'x'.repeat(1_001) })).toBeNull();
+    // Pages word notices themselves: a sentence from elsewhere is not taken.
+    expect(parsePageCommand({ type: 'notice', text: 'No image here' })).toBeNull();
     expect(parsePageCommand({ type: 'nav-to', rank: 2 })).toEqual({ type: 'nav-to', rank: 2 });
     expect(parsePageCommand({ type: 'nav-to', rank: 0 })).toBeNull();
   });

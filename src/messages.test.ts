@@ -82,6 +82,7 @@ describe('message validators', () => {
       errors: [{ url: 'https://a.b/c.png', reason: 'fetch', error: 'HTTP 403' }],
       similarTo: null,
       omitted: 0,
+      unavailable: null,
       results: [],
       storage: { persistent: true, error: null, errors: 0 },
       memory: { scope: 'page', historyEnabled: false, loading: false, indexed: 0, otherModelPages: 0, error: null, reembed: null },
@@ -94,6 +95,8 @@ describe('message validators', () => {
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, errors: [{ ...view.errors[0], reason: 'timeout' }] } })).not.toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, omitted: -1 } })).toBeNull();
     expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, omitted: undefined } })).toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, unavailable: 'pdf' } })).not.toBeNull();
+    expect(parseBackgroundPortMessage({ type: 'view', view: { ...view, unavailable: 'Browser pages cannot be searched.' } })).toBeNull();
   });
 
   it('validates the visual memory parts of the view: scope, storage health, results of other pages', () => {
@@ -103,6 +106,7 @@ describe('message validators', () => {
       errors: [],
       similarTo: null,
       omitted: 0,
+      unavailable: null,
       storage: { persistent: false, error: { kind: 'quota', message: 'storage is full', at: 1 }, errors: 1 },
       memory: { scope: 'all', historyEnabled: true, loading: true, indexed: 10, otherModelPages: 2, error: null, reembed: null },
     };

@@ -171,6 +171,14 @@ export interface ModelStatus {
 export type FailureReason = 'model' | 'needs-visible-tab' | 'fetch' | 'decode' | 'inference' | 'timeout' | 'unexpected';
 export const FAILURE_REASONS: readonly FailureReason[] = ['model', 'needs-visible-tab', 'fetch', 'decode', 'inference', 'timeout', 'unexpected'];
 
+/** What a notice on the page says; the page words it (its `detail`: an error's text, or the site). */
+export type NoticeKind = 'no-image' | 'similar-failed' | 'indexing-paused' | 'site-excluded' | 'site-not-listed';
+export const NOTICE_KINDS: readonly NoticeKind[] = ['no-image', 'similar-failed', 'indexing-paused', 'site-excluded', 'site-not-listed'];
+
+/** Why a tab cannot be searched at all (the popup words it): a blank page, a browser page, an extension store, a PDF. */
+export type UnavailableReason = 'blank' | 'browser-page' | 'store' | 'pdf';
+export const UNAVAILABLE_REASONS: readonly UnavailableReason[] = ['blank', 'browser-page', 'store', 'pdf'];
+
 /** What the popup shows for one tab; sent whole on every change (a reconnecting popup needs no replay). */
 export interface TabView {
   tabId: number;
@@ -199,7 +207,7 @@ export interface TabView {
   similarTo: string | null;
   results: SearchResult[];
   /** Set when this tab cannot be searched at all (browser pages, store pages). */
-  unavailable: string | null;
+  unavailable: UnavailableReason | null;
   storage: StorageView;
   memory: MemoryView;
 }
@@ -399,11 +407,12 @@ export type PageCommand =
   | { type: 'clear-highlights' }
   | { type: 'reveal'; url: string }
   /** The classification card: `pending` while the answer is being computed (labels empty then). */
+  /** `error`: the technical detail of a failure (the card words the sentence around it). */
   | { type: 'show-classification'; url: string; labels: LabelProbability[]; error?: string; pending?: boolean }
   /** Which image was under the pointer at the last right-click in this frame (a ContextTargetResponse). */
   | { type: 'context-target' }
-  /** A short message near the last right-click (no image there, find similar failed). */
-  | { type: 'notice'; text: string }
+  /** A short message near the last right-click, worded by the page: no image there, or find similar failed (with its technical detail). */
+  | { type: 'notice'; kind: NoticeKind; detail?: string }
   /** The navigation bar (top frame) goes to the match of this rank. */
   | { type: 'nav-to'; rank: number }
   | { type: 'rescan' }

@@ -11,6 +11,7 @@ import type { EmbeddingPipeline } from './embedding-pipeline';
 import type { LabelVectors } from './label-vectors';
 import { sendToTab } from './page-commands';
 import { getTab, type TabState } from './tabs';
+import { t } from '../i18n';
 
 /** Labels shown on the page next to the image. */
 const SHOWN_ON_PAGE = 5;
@@ -49,7 +50,7 @@ export class Classifier {
       if (tabId !== null) this.onClassified(tabId);
       return result;
     } catch (error) {
-      show({ labels: [], error: `Could not classify this image: ${describe(error)}` });
+      show({ labels: [], error: describe(error) });
       throw error;
     }
   }
@@ -60,7 +61,7 @@ export class Classifier {
    */
   async classifyPage(tabId: number, setId?: string): Promise<PageClassification> {
     const tab = getTab(tabId);
-    if (!tab) throw new Error('This tab has no images yet.');
+    if (!tab) throw new Error(t('bgNoImagesYet'));
     const model = await this.pipeline.model();
     const set = await this.labelSet(undefined, setId);
     const vectors = await this.vectorsFor(model, set);

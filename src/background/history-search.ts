@@ -20,6 +20,7 @@ import type { EmbeddingPipeline } from './embedding-pipeline';
 import { pagesWithout } from './reembed';
 import { queryVector } from './search';
 import { allTabs, getTab, type TabState } from './tabs';
+import { t } from '../i18n';
 
 /** Results from other pages shown with a page's own. */
 export const MAX_OTHER_RESULTS = 60;
@@ -156,7 +157,7 @@ export class MemorySearch {
     const vector = picture
       ? await this.deps.storeFor(picture.incognito).getEmbedding(model.spec.id, picture.sha256)
       : await this.deps.pipeline.embed({ url, tab }).then((r) => (r.kind === 'embedding' ? r.embedding : tab.embeddingEntry(url)?.embedding));
-    if (!vector) throw new Error('This image has no embedding yet.');
+    if (!vector) throw new Error(t('bgNoEmbeddingYet'));
     state.scale = relevanceOf(model.spec).image;
     await this.rankOthers(tab, state, model, vector);
   }

@@ -19,7 +19,7 @@ import { createImagePreparer } from './image-preparer';
 import { cacheStats, clearCache, labelVectorStore } from '../store/db';
 import { loadSettings, onSettingsChanged, sanitizeSettings, syncArea, type Settings } from '../settings';
 import { reconcile } from '../settings-sync';
-import { indexingOff, indexingOffText, type SiteRules } from '../site-rules';
+import { indexingOff, type SiteRules } from '../site-rules';
 import { describe } from '../errors';
 import { engineHost } from './engine-host';
 import { cancelModelDownload, deleteModel, modelInventory, useModel } from './model-library';
@@ -281,10 +281,11 @@ browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeI
   }
 });
 
+const NOTICE_FOR = { paused: 'indexing-paused', excluded: 'site-excluded', 'not-listed': 'site-not-listed' } as const;
 /** Right-click actions fetch the image too: not on a site the settings keep out, nor while paused. */
 function refuseMenuAction(tabId: number, frameId: number): boolean {
   const off = indexingOff(getTab(tabId)?.pageUrl ?? '', siteRules);
-  if (off) sendToTab(tabId, { type: 'notice', text: indexingOffText(off) }, frameId);
+  if (off) sendToTab(tabId, { type: 'notice', kind: NOTICE_FOR[off.reason], detail: off.site }, frameId);
   return off !== null;
 }
 

@@ -6,6 +6,7 @@ import browser, { type Menus, type Tabs } from 'webextension-polyfill';
 import { type PageCommand } from '../messages';
 import { isImageUrl, parseContextTargetResponse } from '../message-validators';
 import { describe } from '../errors';
+import { t } from '../i18n';
 import { sendToTab } from './page-commands';
 
 export const MENU_SIMILAR = 'find-similar';
@@ -13,14 +14,12 @@ export const MENU_CLASSIFY = 'classify-image';
 /** Where an image (a CSS background, a canvas, an SVG, a poster) can be under the pointer. */
 const CONTEXTS: Menus.ContextType[] = ['page', 'frame', 'link', 'image', 'video'];
 
-export const NO_IMAGE_NOTICE = 'No image under the pointer. Right-click a picture to find similar images or classify it.';
-
 export function createPageMenus(): void {
   browser.contextMenus
     .removeAll()
     .then(() => {
-      browser.contextMenus.create({ id: MENU_SIMILAR, title: 'Find similar images', contexts: CONTEXTS });
-      browser.contextMenus.create({ id: MENU_CLASSIFY, title: 'Classify image', contexts: CONTEXTS });
+      browser.contextMenus.create({ id: MENU_SIMILAR, title: t('menuFindSimilar'), contexts: CONTEXTS });
+      browser.contextMenus.create({ id: MENU_CLASSIFY, title: t('menuClassify'), contexts: CONTEXTS });
     })
     .catch((error: unknown) => console.error('context menu', error));
 }
@@ -50,7 +49,7 @@ export async function onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | und
   const frameId = info.frameId ?? 0;
   const url = await imageUnderPointer(tabId, frameId, info.srcUrl);
   if (!url) {
-    sendToTab(tabId, { type: 'notice', text: NO_IMAGE_NOTICE }, frameId);
+    sendToTab(tabId, { type: 'notice', kind: 'no-image' }, frameId);
     return;
   }
   if (info.menuItemId === MENU_CLASSIFY) {
@@ -61,6 +60,6 @@ export async function onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | und
   try {
     await actions.similar(tabId, url, frameId);
   } catch (error) {
-    sendToTab(tabId, { type: 'notice', text: `Could not find similar images: ${describe(error)}` }, frameId);
+    sendToTab(tabId, { type: 'notice', kind: 'similar-failed', detail: describe(error) }, frameId);
   }
 }

@@ -1,7 +1,7 @@
 // What each open popup shows: the whole TabView, pushed over its port on every change
 // (throttled), so a popup that reconnects needs no replay.
 import browser, { type Runtime } from 'webextension-polyfill';
-import { type BackgroundPortMessage, type TabView } from '../messages';
+import { type BackgroundPortMessage, type TabView, type UnavailableReason } from '../messages';
 import { parsePopupPortMessage } from '../message-validators';
 import { engineHost } from './engine-host';
 import { getTab } from './tabs';
@@ -14,20 +14,19 @@ const ports = new Map<number, Set<Runtime.Port>>();
 const timers = new Map<number, ReturnType<typeof setTimeout>>();
 
 /** Why a tab cannot be searched at all, from its address; null when it can. */
-export function unavailableReason(url: string | undefined): string | null {
+export function unavailableReason(url: string | undefined): UnavailableReason | null {
   if (!url) return null;
-  if (/^about:blank([?#]|$)/.test(url)) return 'This is a blank page: it has no images to search.';
-  if (/^(chrome|edge|about|moz-extension|chrome-extension|view-source|devtools):/.test(url)) return 'Browser pages cannot be searched.';
-  if (/^https:\/\/(chromewebstore\.google\.com|chrome\.google\.com\/webstore|addons\.mozilla\.org)\//.test(url))
-    return 'Extension store pages cannot be searched: browsers protect them from all extensions.';
-  if (/^[a-z]+:[^?#]*\.pdf([?#]|$)/i.test(url)) return "PDF documents open in the browser's own viewer, which extensions cannot read.";
+  if (/^about:blank([?#]|$)/.test(url)) return 'blank';
+  if (/^(chrome|edge|about|moz-extension|chrome-extension|view-source|devtools):/.test(url)) return 'browser-page';
+  if (/^https:\/\/(chromewebstore\.google\.com|chrome\.google\.com\/webstore|addons\.mozilla\.org)\//.test(url)) return 'store';
+  if (/^[a-z]+:[^?#]*\.pdf([?#]|$)/i.test(url)) return 'pdf';
   return null;
 }
 
 /** Each subscribed tab's reason it cannot be searched, found when its popup subscribed: every later view keeps it. */
-const unavailableByTab = new Map<number, string | null>();
+const unavailableByTab = new Map<number, UnavailableReason | null>();
 
-export function buildView(tabId: number, unavailable: string | null = unavailableByTab.get(tabId) ?? null): TabView {
+export function buildView(tabId: number, unavailable: UnavailableReason | null = unavailableByTab.get(tabId) ?? null): TabView {
   const tab = getTab(tabId);
   const counts = tab?.counts() ?? { found: 0, merged: 0, hidden: 0, omitted: 0, indexed: 0, failed: 0, pending: 0 };
   const errors = (tab?.failures() ?? []).map(({ url, failure }) => ({ url, reason: failure.reason, error: failure.detail }));
@@ -66,7 +65,7 @@ export function pushAllViews(): void {
 
 export interface PopupHooks {
   /** A popup subscribed to this tab; `unavailable` says whether the tab can be searched at all. */
-  opened(tabId: number, unavailable: string | null): void;
+  opened(tabId: number, unavailable: UnavailableReason | null): void;
   /** The tab's last popup closed. */
   closed(tabId: number): void;
 }

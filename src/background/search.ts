@@ -10,6 +10,7 @@ import type { EmbeddingPipeline } from './embedding-pipeline';
 import { sendToTab } from './page-commands';
 import { embedTexts } from './text-embeddings';
 import { getTab, type TabState } from './tabs';
+import { t } from '../i18n';
 
 /** How often results are recomputed while images index. */
 const REFRESH_MS = 300;
@@ -78,13 +79,13 @@ export class TabSearch {
    */
   async similar(tabId: number, url: string, frameId?: number): Promise<void> {
     const tab = getTab(tabId);
-    if (!tab) throw new Error('This tab has no images indexed yet.');
+    if (!tab) throw new Error(t('bgNoImagesIndexedYet'));
     tab.query = '';
     tab.similarTo = url;
     const source = await this.pipeline.embed({ url, tab, frameId });
     if (tab.similarTo !== url || tab.query) return; // a newer request arrived meanwhile
     const embedding = source.kind === 'embedding' ? source.embedding : tab.embeddingEntry(url)?.embedding;
-    if (!embedding) throw new Error('This image has no embedding yet.');
+    if (!embedding) throw new Error(t('bgNoEmbeddingYet'));
     const model = await this.pipeline.model();
     this.publish(tab, rank(tab, embedding, model.spec, 'image'));
   }

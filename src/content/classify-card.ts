@@ -3,8 +3,10 @@
 // page-nav.ts, which owns the page's keys), a click elsewhere, or ×, and sits beside the image
 // rather than over it whenever the viewport has room. Labels are only ever set as textContent.
 import type { LabelProbability } from '../messages';
+import { describe } from '../errors';
+import { formatPercent, t } from '../i18n';
 
-export type CardState = { kind: 'pending' } | { kind: 'labels'; labels: LabelProbability[] } | { kind: 'error'; message: string };
+export type CardState = { kind: 'pending' } | { kind: 'labels'; labels: LabelProbability[] } | { kind: 'error'; /** The technical detail; the card words the sentence. */ message: string };
 
 /** Labels shown on the card. */
 export const CARD_LABELS = 5;
@@ -81,7 +83,7 @@ export function placeCard(target: Rect, card: { width: number; height: number },
 
 /** The labels as plain text, one per line, for the clipboard. */
 export function labelsAsText(labels: LabelProbability[]): string {
-  return labels.map(({ label, probability }) => `${label} (${(probability * 100).toFixed(1)}%)`).join('\n');
+  return labels.map(({ label, probability }) => `${label} (${formatPercent(probability, 1)})`).join('\n');
 }
 
 async function copyText(text: string, root: Node): Promise<void> {
@@ -118,7 +120,7 @@ export class ClassifyCard {
     this.node.className = 'card';
     this.node.tabIndex = -1;
     this.node.setAttribute('role', 'dialog');
-    this.node.setAttribute('aria-label', 'Image classification');
+    this.node.setAttribute('aria-label', t('cardLabel'));
     this.node.setAttribute('data-testid', 'classify-card');
     addEventListener('pointerdown', this.onPointerDown, { capture: true });
   }
@@ -129,28 +131,28 @@ export class ClassifyCard {
     const title = document.createElement('h2');
     const body: Node[] = [];
     if (state.kind === 'pending') {
-      title.textContent = 'Image labels';
+      title.textContent = t('cardTitle');
       const pending = document.createElement('p');
       pending.className = 'pending';
       pending.setAttribute('data-testid', 'classify-pending');
       pending.setAttribute('role', 'status');
-      pending.textContent = 'Classifying…';
+      pending.textContent = t('cardPending');
       body.push(pending);
     } else if (state.kind === 'error') {
       title.setAttribute('data-testid', 'classify-top-label');
-      title.textContent = state.message;
+      title.textContent = t('cardFailed', state.message);
       title.className = 'error';
     } else {
       const shown = state.labels.slice(0, CARD_LABELS);
       title.setAttribute('data-testid', 'classify-top-label');
-      title.textContent = shown[0]?.label ?? 'No label';
+      title.textContent = shown[0]?.label ?? t('cardNoLabel');
       body.push(this.labelList(shown), this.actions(shown));
     }
     const close = document.createElement('button');
     close.className = 'close';
     close.textContent = '×';
-    close.setAttribute('aria-label', 'Close');
-    close.title = 'Close (Esc)';
+    close.setAttribute('aria-label', t('cardClose'));
+    close.title = t('cardCloseTitle');
     close.setAttribute('data-testid', 'classify-close');
     close.addEventListener('click', () => this.close());
     this.node.replaceChildren(close, title, ...body);
@@ -188,7 +190,7 @@ export class ClassifyCard {
       const name = document.createElement('span');
       name.textContent = label;
       const value = document.createElement('span');
-      value.textContent = `${(probability * 100).toFixed(1)}%`;
+      value.textContent = formatPercent(probability, 1);
       const bar = document.createElement('span');
       bar.className = 'bar';
       bar.setAttribute('aria-hidden', 'true');
@@ -206,7 +208,7 @@ export class ClassifyCard {
     row.className = 'actions';
     const copy = document.createElement('button');
     copy.className = 'copy';
-    copy.textContent = 'Copy labels';
+    copy.textContent = t('cardCopy');
     copy.setAttribute('data-testid', 'classify-copy');
     const status = document.createElement('span');
     status.className = 'status';
@@ -214,8 +216,8 @@ export class ClassifyCard {
     status.setAttribute('data-testid', 'classify-copy-status');
     copy.addEventListener('click', () => {
       copyText(labelsAsText(labels), this.node).then(
-        () => (status.textContent = 'Copied'),
-        (error: unknown) => (status.textContent = `Could not copy: ${error instanceof Error ? error.message : String(error)}`),
+        () => (status.textContent = t('cardCopied')),
+        (error: unknown) => (status.textContent = t('cardCopyFailed', describe(error))),
       );
     });
     row.append(copy, status);

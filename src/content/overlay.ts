@@ -8,6 +8,7 @@
 import { CARD_STYLE, ClassifyCard, type CardState } from './classify-card';
 import { NAV_STYLE } from './page-nav';
 import { NOTICE_STYLE, Notice } from './notice';
+import { formatNumber, formatPercent, t } from '../i18n';
 
 declare const __TEST_BUILD__: boolean;
 
@@ -100,8 +101,8 @@ export class Overlay {
       badge.tabIndex = -1;
       badge.className = 'badge';
       badge.setAttribute('data-testid', 'highlight-badge');
-      badge.textContent = match.source ? 'Source' : `#${match.rank} · ${Math.round(match.relevance * 100)}%`;
-      badge.setAttribute('aria-label', `${match.source ? 'Source image' : `Match ${match.rank}`}: go to the next match`);
+      badge.textContent = match.source ? t('badgeSource') : `#${formatNumber(match.rank)} · ${formatPercent(match.relevance)}`;
+      badge.setAttribute('aria-label', match.source ? t('badgeSourceLabel') : t('badgeMatchLabel', formatNumber(match.rank)));
       badge.addEventListener('click', () => this.onBadgeClick(match.rank));
       box.append(badge);
       layer.append(box);

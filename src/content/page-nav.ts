@@ -2,6 +2,7 @@
 // (scroll to the match and pulse it), a pin that keeps the highlights when the popup closes,
 // and close. It counts the matches of every frame (the highlight command lists them all); a
 // match another frame shows is revealed through the background (see content/main.ts).
+import { formatNumber, t } from '../i18n';
 
 export interface NavMatch {
   rank: number;
@@ -90,22 +91,22 @@ export class PageNav {
   constructor(private readonly hooks: PageNavHooks) {
     this.node.className = 'nav';
     this.node.setAttribute('role', 'toolbar');
-    this.node.setAttribute('aria-label', 'Image matches on this page');
+    this.node.setAttribute('aria-label', t('navLabel'));
     this.node.setAttribute('data-testid', 'page-nav');
     this.position.className = 'position';
     this.position.setAttribute('role', 'status');
     this.position.setAttribute('data-testid', 'page-nav-position');
-    this.pinButton = iconButton('pin', 'Keep highlights when the popup closes', 'page-nav-pin', () => this.setPinned(!this.pinned, true));
+    this.pinButton = iconButton('pin', t('navPin'), 'page-nav-pin', () => this.setPinned(!this.pinned, true));
     this.pinButton.setAttribute('aria-pressed', 'false');
     const separator = document.createElement('span');
     separator.className = 'sep';
     this.node.append(
-      iconButton('previous', 'Previous match', 'page-nav-previous', () => this.step(-1)),
+      iconButton('previous', t('navPrevious'), 'page-nav-previous', () => this.step(-1)),
       this.position,
-      iconButton('next', 'Next match', 'page-nav-next', () => this.step(1)),
+      iconButton('next', t('navNext'), 'page-nav-next', () => this.step(1)),
       separator,
       this.pinButton,
-      iconButton('close', 'Clear highlights (Esc)', 'page-nav-close', () => this.hooks.dismiss()),
+      iconButton('close', t('navClose'), 'page-nav-close', () => this.hooks.dismiss()),
     );
   }
 
@@ -153,6 +154,6 @@ export class PageNav {
   }
 
   private render(): void {
-    this.position.textContent = `${this.matches.length ? this.index + 1 : 0} of ${this.matches.length}`;
+    this.position.textContent = t('navPosition', formatNumber(this.matches.length ? this.index + 1 : 0), formatNumber(this.matches.length));
   }
 }

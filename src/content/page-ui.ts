@@ -8,6 +8,7 @@ import type { Placement } from './discover';
 import type { ContextTargets } from './context-target';
 import type { Overlay } from './overlay';
 import { PageNav, rankAfter, navMatches, type NavMatch } from './page-nav';
+import { t } from '../i18n';
 
 type Command<T extends PageCommand['type']> = Extract<PageCommand, { type: T }>;
 
@@ -72,7 +73,15 @@ export class PageUi {
     if (pending && document.hasFocus()) card.focus();
   }
 
-  notice({ text }: Command<'notice'>): void {
+  notice({ kind, detail }: Command<'notice'>): void {
+    const site = detail || t('siteRulesThisPage');
+    const text = {
+      'no-image': () => t('noticeNoImage'),
+      'similar-failed': () => t('noticeSimilarFailed', detail ?? ''),
+      'indexing-paused': () => t('siteRulesPaused'),
+      'site-excluded': () => t('siteRulesExcluded', site),
+      'site-not-listed': () => t('siteRulesNotListed', site),
+    }[kind]();
     this.deps.overlay.showNotice(text, this.deps.contextTargets.point);
   }
 

@@ -1,12 +1,13 @@
 // "Label all images": every indexed image of the page under its most probable label, from the
 // embeddings the index already holds. Groups, largest first, each collapsible with its count;
 // a label set embedded for the first time shows its progress ("Embedding labels 340 / 7,000").
-import { BUILT_IN_SETS } from '../engine/label-sets';
+import { BUILT_IN_SETS, EVERYDAY_SET_ID } from '../engine/label-sets';
 import { loadLabelSetChoice, saveLabelSetChoice } from '../label-set-store';
 import type { PageClassification } from '../messages';
 import { sendRequest } from '../send-request';
 import { describe } from '../errors';
 import { showThumbnail } from './thumbnail';
+import { formatNumber, formatPercent, t, tn } from '../i18n';
 
 const PROGRESS_POLL_MS = 400;
 /** A set embedding starts a moment after the request: look once early, then every PROGRESS_POLL_MS. */
@@ -15,7 +16,12 @@ const FIRST_POLL_MS = 100;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 export function labelProgressText(done: number, total: number): string {
-  return `Embedding labels ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`;
+  return t('popupLabelProgress', formatNumber(done), formatNumber(total));
+}
+
+/** A label set's name as shown: the built-in everyday set's in the UI language, others as named. */
+export function labelSetName(set: { id: string; name: string }): string {
+  return set.id === EVERYDAY_SET_ID ? t('labelSetEveryday') : set.name;
 }
 
 export async function attachClassifyAll(tabId: number, reveal: (url: string) => void): Promise<void> {
@@ -24,7 +30,7 @@ export async function attachClassifyAll(tabId: number, reveal: (url: string) => 
   const status = $<HTMLParagraphElement>('classify-status');
   const groups = $<HTMLElement>('groups');
   const choice = await loadLabelSetChoice();
-  select.replaceChildren(...[...BUILT_IN_SETS, ...choice.user].map((s) => new Option(s.name, s.id)));
+  select.replaceChildren(...[...BUILT_IN_SETS, ...choice.user].map((s) => new Option(labelSetName(s), s.id)));
   select.value = [...select.options].some((o) => o.value === choice.active) ? choice.active : BUILT_IN_SETS[0].id;
   select.addEventListener('change', () => {
     void loadLabelSetChoice().then((c) => saveLabelSetChoice({ ...c, active: select.value })).catch(() => undefined);
@@ -38,12 +44,12 @@ export async function attachClassifyAll(tabId: number, reveal: (url: string) => 
     button.disabled = true;
     status.hidden = false;
     status.classList.remove('error');
-    status.textContent = 'Labelling…';
+    status.textContent = t('popupLabelling');
     // The request answers when done; meanwhile a new label set's embedding shows its progress.
     const showProgress = async () => {
       const { jobs } = await sendRequest({ type: 'label-progress' }).catch(() => ({ jobs: [] }));
       const job = jobs.find((j) => j.setId === select.value);
-      if (job && button.disabled) status.textContent = `${labelProgressText(job.done, job.total)} (${job.name}, once per model)…`;
+      if (job && button.disabled) status.textContent = t('popupLabelProgressOnce', labelProgressText(job.done, job.total), labelSetName({ id: job.setId, name: job.name }));
     };
     const poll = setInterval(showProgress, PROGRESS_POLL_MS);
     setTimeout(showProgress, FIRST_POLL_MS);
@@ -53,7 +59,7 @@ export async function attachClassifyAll(tabId: number, reveal: (url: string) => 
       status.textContent = summary(classification);
     } catch (error) {
       status.classList.add('error');
-      status.textContent = `Could not label the images: ${describe(error)}`;
+      status.textContent = t('popupLabelFailed', describe(error));
     } finally {
       clearInterval(poll);
       button.disabled = false;
@@ -63,8 +69,9 @@ export async function attachClassifyAll(tabId: number, reveal: (url: string) => 
 
 function summary(c: PageClassification): string {
   const labelled = c.groups.reduce((n, g) => n + g.images.length, 0);
-  const rest = c.notIndexed ? `; ${c.notIndexed} not indexed yet` : '';
-  return `${labelled} image${labelled === 1 ? '' : 's'} in ${c.groups.length} group${c.groups.length === 1 ? '' : 's'} (${c.setName})${rest}.`;
+  const rest = c.notIndexed ? t('popupNotIndexedYet', formatNumber(c.notIndexed)) : '';
+  const groups = tn('popupGroupCount', c.groups.length, formatNumber(c.groups.length));
+  return tn('popupLabelSummary', labelled, formatNumber(labelled), groups, labelSetName({ id: c.setId, name: c.setName }), rest);
 }
 
 function renderGroups(container: HTMLElement, c: PageClassification, tabId: number, reveal: (url: string) => void): void {
@@ -82,7 +89,7 @@ function renderGroups(container: HTMLElement, c: PageClassification, tabId: numb
       name.textContent = group.label;
       const count = document.createElement('span');
       count.className = 'count';
-      count.textContent = String(group.images.length);
+      count.textContent = formatNumber(group.images.length);
       title.append(name, ' ', count);
       const images = document.createElement('ul');
       images.className = 'group-images';
@@ -90,7 +97,7 @@ function renderGroups(container: HTMLElement, c: PageClassification, tabId: numb
         const li = document.createElement('li');
         const b = document.createElement('button');
         b.type = 'button';
-        b.title = `${group.label} (${Math.round(image.probability * 100)}%): show on the page`;
+        b.title = t('popupGroupImageTitle', group.label, formatPercent(image.probability));
         b.setAttribute('aria-label', b.title);
         b.addEventListener('click', () => reveal(image.url));
         const img = document.createElement('img');

@@ -1,9 +1,21 @@
 // The popup's list of images that could not be indexed: every one, each with its address
 // (data-src) and the reason in words, in a collapsible section. And, when the page shows more
 // images than its frames could list, how many were listed of how many.
-import type { TabView } from '../messages';
+import type { FailureReason, TabView } from '../messages';
+import { formatNumber, t, tn, type MessageKey } from '../i18n';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
+
+/** The short sentence for each reason; the background's technical detail follows it. */
+const REASON_TEXT: Record<FailureReason, MessageKey> = {
+  model: 'popupFailureModel',
+  'needs-visible-tab': 'popupFailureNeedsVisibleTab',
+  fetch: 'popupFailureFetch',
+  decode: 'popupFailureDecode',
+  inference: 'popupFailureInference',
+  timeout: 'popupFailureTimeout',
+  unexpected: 'popupFailureUnexpected',
+};
 
 /** The last list drawn: views arrive every few hundred ms while indexing, mostly with the same failures. */
 let drawn = '';
@@ -11,7 +23,7 @@ let drawn = '';
 export function renderFailures(v: Pick<TabView, 'errors' | 'failed'>): void {
   const section = $('errors');
   section.hidden = v.errors.length === 0;
-  $('errors-summary').textContent = `${v.failed.toLocaleString('en')} image${v.failed === 1 ? '' : 's'} could not be indexed`;
+  $('errors-summary').textContent = tn('popupFailedSummary', v.failed, formatNumber(v.failed));
   const key = JSON.stringify(v.errors);
   if (key === drawn) return;
   drawn = key;
@@ -22,11 +34,16 @@ export function renderFailures(v: Pick<TabView, 'errors' | 'failed'>): void {
       reason.setAttribute('data-testid', 'failed');
       reason.dataset.src = e.url;
       reason.dataset.reason = e.reason;
-      reason.textContent = e.error;
+      // The detail (an HTTP status, a decoder's words) stays as the background wrote it.
+      const detail = document.createElement('span');
+      detail.className = 'failed-detail';
+      detail.lang = 'en';
+      detail.textContent = e.error;
+      reason.append(t(REASON_TEXT[e.reason]), ': ', detail);
       const address = document.createElement('span');
       address.className = 'failed-src';
       // Long inline images would fill the list with base64.
-      address.textContent = e.url.startsWith('data:') ? 'inline image' : e.url;
+      address.textContent = e.url.startsWith('data:') ? t('popupInlineImage') : e.url;
       address.title = e.url.startsWith('data:') ? '' : e.url;
       li.append(reason, address);
       return li;
@@ -38,5 +55,5 @@ export function renderFailures(v: Pick<TabView, 'errors' | 'failed'>): void {
 export function omittedText(v: Pick<TabView, 'found' | 'merged' | 'omitted'>): string | null {
   if (v.omitted <= 0) return null;
   const listed = v.found + v.merged;
-  return `${listed.toLocaleString('en')} of ${(listed + v.omitted).toLocaleString('en')} images listed: the page shows more than can be indexed at once`;
+  return t('popupOmitted', formatNumber(listed), formatNumber(listed + v.omitted));
 }

@@ -13,6 +13,7 @@ import { parseBackgroundPortMessage } from '../message-validators';
 import { sendRequest } from '../send-request';
 import { loadSettings } from '../settings';
 import { describe } from '../errors';
+import { formatNumber, formatPercent, localizeDocument, t, tn } from '../i18n';
 import { emptyStateText, renderStatus } from './status';
 import { ResultsGrid } from './results-grid';
 import { attachKeyboard } from './keyboard';
@@ -25,6 +26,8 @@ import { mountIndexingControl } from './indexing-control';
 import { Announcer, progressSentence } from './announcer';
 
 const SEARCH_DELAY_MS = 180;
+
+localizeDocument();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const search = $<HTMLInputElement>('search');
@@ -50,7 +53,7 @@ async function resolveTabId(): Promise<number> {
     return Number(param);
   }
   const [active] = await browser.tabs.query({ active: true, currentWindow: true });
-  if (active?.id === undefined) throw new Error('No active tab');
+  if (active?.id === undefined) throw new Error(t('popupNoActiveTab'));
   return active.id;
 }
 
@@ -92,19 +95,17 @@ function renderAround(v: TabView): void {
   const searching = v.query !== '' || v.similarTo !== null;
   const noMatch = $('no-match');
   noMatch.hidden = !(searching && v.results.length > 0 && matches === 0);
-  noMatch.textContent = v.similarTo
-    ? 'No other image here is clearly similar.'
-    : `No good match for “${v.query}” among ${v.results.length} image${v.results.length === 1 ? '' : 's'}.`;
+  noMatch.textContent = v.similarTo ? t('popupNoSimilar') : tn('popupNoMatch', v.results.length, v.query, formatNumber(v.results.length));
   $('toolbar').hidden = v.results.length === 0;
-  $('match-count').textContent = `${matches} match${matches === 1 ? '' : 'es'}`;
+  $('match-count').textContent = tn('popupMatchCount', matches, formatNumber(matches));
   const showAll = $<HTMLButtonElement>('show-all');
   showAll.hidden = matches === v.results.length;
-  showAll.textContent = grid.showAll ? 'Matches only' : `Show all ${v.results.length}`;
+  showAll.textContent = grid.showAll ? t('popupMatchesOnly') : t('popupShowAll', formatNumber(v.results.length));
   showAll.setAttribute('aria-pressed', String(grid.showAll));
   $<HTMLButtonElement>('select-matches').disabled = matches === 0;
   const download = $<HTMLButtonElement>('download-selected');
   download.disabled = grid.selected.size === 0;
-  download.textContent = grid.selected.size ? `Download ${grid.selected.size}` : 'Download';
+  download.textContent = grid.selected.size ? t('popupDownloadCount', formatNumber(grid.selected.size)) : t('popupDownload');
   $('held').hidden = !grid.held;
 
   const bar = $('similar-bar');
@@ -113,7 +114,7 @@ function renderAround(v: TabView): void {
     bar.dataset.src = v.similarTo;
     showThumbnail($<HTMLImageElement>('similar-source'), tabId, v.similarTo);
   }
-  $('similar-back').textContent = lastQuery ? `Back to “${lastQuery}”` : 'Back to search';
+  $('similar-back').textContent = lastQuery ? t('popupBackToQuery', lastQuery) : t('popupBackToSearch');
 }
 
 async function runSearch(query = search.value): Promise<void> {
@@ -123,7 +124,7 @@ async function runSearch(query = search.value): Promise<void> {
   } catch (error) {
     modelMessage.hidden = false;
     modelMessage.classList.add('error');
-    modelMessage.textContent = `Search failed: ${(error as Error).message}`;
+    modelMessage.textContent = t('popupSearchFailed', describe(error));
   }
 }
 
@@ -132,7 +133,7 @@ async function findSimilar(url: string): Promise<void> {
   try {
     render((await sendRequest({ type: 'similar', tabId, url, scope: scope.value() })).view);
   } catch (error) {
-    say(`Find similar failed: ${describe(error)}`, true);
+    say(t('popupSimilarFailed', describe(error)), true);
   }
 }
 
@@ -142,7 +143,7 @@ function retryModel(): void {
   sendRequest({ type: 'retry-model' }).catch((error: Error) => {
     modelMessage.hidden = false;
     modelMessage.classList.add('error');
-    modelMessage.textContent = `Retry failed: ${error.message}`;
+    modelMessage.textContent = t('popupRetryFailed', error.message);
   });
 }
 
@@ -151,13 +152,13 @@ function exportResults(kind: 'csv' | 'json'): void {
   const now = new Date();
   const text = kind === 'csv' ? resultsToCsv(view.results, view.pageUrl) : resultsToJson(view, now);
   saveTextFile(exportFileName(view.pageUrl, kind, now), text, kind === 'csv' ? 'text/csv' : 'application/json');
-  say(`Exported ${view.results.length} results as ${kind.toUpperCase()}.`);
+  say(tn('popupExported', view.results.length, formatNumber(view.results.length), kind.toUpperCase()));
 }
 
 /** The permission request must come first in the click: browsers only grant it during the gesture. */
 function download(urls: string[]): void {
   act(async () => {
-    if (!(await requestDownloads())) return 'Downloading needs the “downloads” permission; nothing was downloaded.';
+    if (!(await requestDownloads())) return t('popupDownloadsPermission');
     return downloadImages(urls);
   });
 }
@@ -186,9 +187,9 @@ function wire(): void {
     classify: async (url) => {
       try {
         const top = (await sendRequest({ type: 'classify', tabId, url })).labels[0];
-        return top ? `${top.label} (${(top.probability * 100).toFixed(0)}%)` : 'no label';
+        return top ? `${top.label} (${formatPercent(top.probability)})` : t('popupNoLabel');
       } catch (error) {
-        return `Could not classify: ${describe(error)}`;
+        return t('popupClassifyFailed', describe(error));
       }
     },
     open: (url) => act(() => openInNewTab(url)),

@@ -3,6 +3,7 @@
 import browser from 'webextension-polyfill';
 import { describe } from '../errors';
 import { previewOf } from './thumbnail';
+import { formatNumber, t, tn } from '../i18n';
 
 /** Addresses the browser itself can open or download (page-local and blob: ones live only in the page). */
 export function isAddressable(url: string): boolean {
@@ -10,15 +11,15 @@ export function isAddressable(url: string): boolean {
 }
 
 export async function openInNewTab(url: string): Promise<string> {
-  if (!/^https?:/i.test(url)) return 'Only web addresses open in a tab; this image exists only inside the page.';
+  if (!/^https?:/i.test(url)) return t('popupOpenPageOnly');
   await browser.tabs.create({ url, active: true });
-  return 'Opened in a new tab.';
+  return t('popupOpened');
 }
 
 export async function copyAddress(url: string): Promise<string> {
-  if (!isAddressable(url)) return 'This image has no address of its own: it exists only inside the page.';
+  if (!isAddressable(url)) return t('popupNoAddress');
   await navigator.clipboard.writeText(url);
-  return 'Image address copied.';
+  return t('popupAddressCopied');
 }
 
 /** The image's bytes: from its address, else the background's preview (then `preview` is true). */
@@ -43,9 +44,9 @@ export async function copyImage(tabId: number, url: string): Promise<string> {
   canvas.height = bitmap.height;
   canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
   bitmap.close();
-  const png = await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('could not encode PNG'))), 'image/png'));
+  const png = await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error(t('popupPngFailed')))), 'image/png'));
   await navigator.clipboard.write([new ClipboardItem({ 'image/png': png })]);
-  return preview ? 'Copied the preview: the original could not be read from its address.' : 'Image copied.';
+  return preview ? t('popupPreviewCopied') : t('popupImageCopied');
 }
 
 /**
@@ -69,8 +70,8 @@ export async function downloadImages(urls: readonly string[]): Promise<string> {
     }
   }
   const done = addressable.length - failures.length;
-  const parts = [`Downloading ${done} image${done === 1 ? '' : 's'}.`];
-  if (skipped) parts.push(`${skipped} exist${skipped === 1 ? 's' : ''} only inside the page and cannot be downloaded by address.`);
-  if (failures.length) parts.push(`${failures.length} failed: ${failures[0]}`);
+  const parts = [tn('popupDownloading', done, formatNumber(done))];
+  if (skipped) parts.push(tn('popupDownloadSkipped', skipped, formatNumber(skipped)));
+  if (failures.length) parts.push(t('popupDownloadFailures', formatNumber(failures.length), failures[0]));
   return parts.join(' ');
 }

@@ -4,6 +4,7 @@
 // moves away. Non-matches hide behind "Show all" (see engine/relevance.ts for what matches).
 import type { SearchResult, TabView } from '../messages';
 import { showThumbnail } from './thumbnail';
+import { formatNumber, formatPercent, t } from '../i18n';
 
 /** How long after the pointer or focus left the grid the order settles to the ranking. */
 const SETTLE_MS = 600;
@@ -149,8 +150,8 @@ export class ResultsGrid {
     pick.type = 'checkbox';
     pick.className = 'pick';
     pick.dataset.testid = 'select';
-    pick.title = 'Select (for download)';
-    pick.setAttribute('aria-label', 'Select for download');
+    pick.title = t('popupSelectForDownload');
+    pick.setAttribute('aria-label', t('popupSelectForDownload'));
     pick.addEventListener('change', () => {
       if (pick.checked) this.selected.add(url);
       else this.selected.delete(url);
@@ -175,12 +176,12 @@ export class ResultsGrid {
 
     const actions = document.createElement('div');
     actions.className = 'actions';
-    const similar = button('similar', 'Similar', 'Find similar images on this page');
-    const classify = button('classify-button', 'Classify', 'Classify this image');
-    const open = button('open', 'Open', 'Open image in a new tab');
-    const copyUrl = button('copy-address', 'Link', 'Copy image address');
-    const copyImg = button('copy-image', 'Copy', 'Copy image');
-    const download = button('download', 'Save', 'Download image');
+    const similar = button('similar', t('popupTileSimilar'), t('popupTileSimilarTitle'));
+    const classify = button('classify-button', t('popupTileClassify'), t('popupTileClassifyTitle'));
+    const open = button('open', t('popupTileOpen'), t('popupTileOpenTitle'));
+    const copyUrl = button('copy-address', t('popupTileLink'), t('popupTileLinkTitle'));
+    const copyImg = button('copy-image', t('popupTileCopy'), t('popupTileCopyTitle'));
+    const download = button('download', t('popupTileSave'), t('popupTileSaveTitle'));
     actions.append(similar, classify, open, copyUrl, copyImg, download);
     const labels = document.createElement('div');
     labels.className = 'labels';
@@ -199,7 +200,7 @@ export class ResultsGrid {
       labels.dataset.testid = 'classify-label';
       labels.hidden = false;
       classify.disabled = false;
-      classify.textContent = 'Classify';
+      classify.textContent = t('popupTileClassify');
     });
     li.addEventListener('click', (event) => {
       if (!(event.target as Element).closest('button, input')) this.actions.reveal(url);
@@ -219,12 +220,13 @@ export class ResultsGrid {
     else delete li.dataset.source;
     li.classList.toggle('match', r.match);
     li.classList.toggle('weak', !r.match);
-    const label = `${isSource ? 'The image you started from. ' : ''}Relevance ${percent}% (cosine ${r.score.toFixed(3)})`;
-    li.title = `${r.alt ? `${r.alt}\n` : ''}${label}\nClick or press Enter to show it on the page`;
-    li.setAttribute('aria-label', `#${r.rank}${r.alt ? `, ${r.alt}` : ''}, ${label}`);
+    const relevance = t('popupRelevance', formatPercent(r.relevance), formatNumber(r.score, { minimumFractionDigits: 3, maximumFractionDigits: 3 }));
+    const label = isSource ? `${t('popupSourceImage')} ${relevance}` : relevance;
+    li.title = `${r.alt ? `${r.alt}\n` : ''}${label}\n${t('popupTileRevealHint')}`;
+    li.setAttribute('aria-label', `#${formatNumber(r.rank)}${r.alt ? `, ${r.alt}` : ''}, ${label}`);
     (li.querySelector('img') as HTMLImageElement).alt = r.alt;
-    li.querySelector('.rank')!.textContent = isSource ? 'source' : `#${r.rank}`;
-    li.querySelector('.percent')!.textContent = `${percent}%`;
+    li.querySelector('.rank')!.textContent = isSource ? t('popupSourceRank') : `#${formatNumber(r.rank)}`;
+    li.querySelector('.percent')!.textContent = formatPercent(r.relevance);
     (li.querySelector('.bar > span') as HTMLElement).style.width = `${percent}%`;
     li.querySelector<HTMLInputElement>('[data-testid=select]')!.checked = this.selected.has(r.url);
   }

@@ -7,13 +7,13 @@
 //   const scope = mountScope(form, rerun);   scope.value() → 'page' | 'tabs' | 'all'
 //   scope.render(view);                      decorateResults(resultsList, view.results);
 import { backgroundIndexingOffer } from '../options/background-indexing-offer';
-import { formatNumber, t, tn } from '../i18n';
 import type { MemoryView, SearchResult, SearchScope, TabView } from '../messages';
 import { SEARCH_SCOPES } from '../messages';
 import { sendRequest } from '../send-request';
 import { saveSettings } from '../settings';
+import { formatNumber, t, tn, type MessageKey } from '../i18n';
 
-const LABELS: Record<SearchScope, string> = { page: 'This page', tabs: 'Open tabs', all: 'Everything seen' };
+const LABELS: Record<SearchScope, MessageKey> = { page: 'popupScopePage', tabs: 'popupScopeTabs', all: 'popupScopeAll' };
 
 export interface ScopeSwitch {
   value(): SearchScope;
@@ -24,8 +24,8 @@ export interface ScopeSwitch {
 export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch {
   const select = document.createElement('select');
   select.setAttribute('data-testid', 'scope');
-  select.setAttribute('aria-label', 'Where to search');
-  select.append(...SEARCH_SCOPES.map((s) => new Option(LABELS[s], s)));
+  select.setAttribute('aria-label', t('popupScopeLabel'));
+  select.append(...SEARCH_SCOPES.map((s) => new Option(t(LABELS[s]), s)));
   const status = document.createElement('p');
   status.className = 'hint scope-status';
   status.setAttribute('data-testid', 'scope-status');
@@ -42,12 +42,10 @@ export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch 
 
   function offerHistory(): void {
     const explain = document.createElement('span');
-    explain.textContent =
-      'History is off, so only open tabs are searched. Turn it on to remember the pages whose images were indexed ' +
-      '(address, title and small previews, on this device only, never for private windows) and find them here later.';
+    explain.textContent = t('popupHistoryOff');
     const enable = document.createElement('button');
     enable.type = 'button';
-    enable.textContent = 'Turn on history';
+    enable.textContent = t('popupHistoryEnable');
     enable.setAttribute('data-testid', 'enable-history');
     enable.addEventListener('click', async () => {
       enable.disabled = true;
@@ -68,14 +66,14 @@ export function mountScope(anchor: HTMLElement, rerun: () => void): ScopeSwitch 
     status.hidden = true;
     status.classList.toggle('error', !!view?.storage.error);
     if (view?.storage.error) {
-      status.textContent = `Storage problem: ${view.storage.error.message}. Results of this page still work; the memory may not keep them.`;
+      status.textContent = t('popupStorageProblem', view.storage.error.message);
       status.hidden = false;
       return;
     }
     if (scope !== 'all') return;
     if (!historyEnabled) return offerHistory();
     const parts: string[] = [];
-    if (memory?.loading) parts.push('Loading everything seen…');
+    if (memory?.loading) parts.push(t('popupMemoryLoading'));
     if (memory?.error) parts.push(memory.error);
     status.textContent = parts.join(' ');
     const reembed = memory ? reembedStatus(memory) : null;
@@ -170,7 +168,7 @@ function decorateResult(li: HTMLLIElement, r: SearchResult): void {
   const pageUrl = r.pageUrl;
   li.dataset.pageUrl = pageUrl;
   li.classList.add('other-page');
-  li.title = `${r.pageTitle || pageUrl}\nClick to open the page`;
+  li.title = `${r.pageTitle || pageUrl}\n${t('popupOpenResultPage')}`;
   const source = document.createElement('div');
   source.className = 'source';
   if (r.favicon) {
@@ -190,7 +188,7 @@ function decorateResult(li: HTMLLIElement, r: SearchResult): void {
   menu.className = 'forget';
   const summary = document.createElement('summary');
   summary.textContent = '⋯';
-  summary.title = 'Forget…';
+  summary.title = t('popupForgetMenu');
   const forget = (what: 'page' | 'site', label: string) => {
     const button = document.createElement('button');
     button.type = 'button';
@@ -202,12 +200,12 @@ function decorateResult(li: HTMLLIElement, r: SearchResult): void {
         await sendRequest({ type: 'forget', what, pageUrl });
         li.remove();
       } catch (error) {
-        button.textContent = `Could not forget: ${(error as Error).message}`;
+        button.textContent = t('popupForgetFailed', (error as Error).message);
       }
     });
     return button;
   };
-  menu.append(summary, forget('page', 'Forget this page'), forget('site', 'Forget this site'));
+  menu.append(summary, forget('page', t('popupForgetPage')), forget('site', t('popupForgetSite')));
   li.append(source, menu);
 
   // Capture phase: the popup's own handler would reveal the picture on the current page.

@@ -1,33 +1,44 @@
 // The popup's status area: counts, model state, failures, and the sentences for empty states.
-import type { TabView } from '../messages';
+import type { TabView, UnavailableReason } from '../messages';
+import { formatNumber, t, tn, type MessageKey } from '../i18n';
 import { omittedText, renderFailures } from './failures';
 import { renderModelMessage } from './model-message';
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 
+const UNAVAILABLE_TEXT: Record<UnavailableReason, MessageKey> = {
+  blank: 'popupUnavailableBlank',
+  'browser-page': 'popupUnavailableBrowserPage',
+  store: 'popupUnavailableStore',
+  pdf: 'popupUnavailablePdf',
+};
+
 export function renderStatus(v: TabView, onRetry: () => void): void {
-  $('image-count').textContent = String(v.found);
-  const parts = [`${v.indexed} indexed`];
-  if (v.pending) parts.push(`${v.pending} waiting`);
-  if (v.failed) parts.push(`${v.failed} failed`);
-  if (v.hidden) parts.push(`${v.hidden} hidden`);
+  const count = $('image-count');
+  count.textContent = formatNumber(v.found);
+  count.dataset.count = String(v.found);
+  $('image-count-word').textContent = tn('popupImageWord', v.found);
+  const parts = [t('popupIndexed', formatNumber(v.indexed))];
+  if (v.pending) parts.push(t('popupWaiting', formatNumber(v.pending)));
+  if (v.failed) parts.push(t('popupFailed', formatNumber(v.failed)));
+  if (v.hidden) parts.push(t('popupHidden', formatNumber(v.hidden)));
   $('indexed-line').textContent = parts.join(' · ');
   const merged = $('merged');
   merged.hidden = v.merged === 0;
   merged.dataset.merged = String(v.merged);
-  merged.textContent = `${v.found + v.merged} images, ${v.merged} shown once: identical copies merged`;
+  merged.textContent = tn('popupMerged', v.found + v.merged, formatNumber(v.found + v.merged), formatNumber(v.merged));
   renderStats(v.stats);
-  $('model-name').textContent = v.model.label || 'model';
+  $('model-name').textContent = v.model.label || t('popupModelFallback');
   $('backend').textContent = v.model.backend ?? '–';
   const threads = v.model.backend === 'wasm' ? v.model.threads : null;
-  $('threads').textContent = threads ? ` · ${threads} thread${threads === 1 ? '' : 's'}` : '';
+  $('threads').textContent = threads ? ` · ${tn('popupThreads', threads, formatNumber(threads))}` : '';
   $('fixture-banner').hidden = !v.model.testOnly;
   const gpu = $('gpu-unavailable');
   gpu.hidden = !v.model.webgpuFailure;
-  gpu.textContent = v.model.webgpuFailure ? `GPU unavailable: running on CPU (${v.model.webgpuFailure})` : '';
+  gpu.textContent = v.model.webgpuFailure ? t('popupGpuUnavailable', v.model.webgpuFailure) : '';
   const unavailable = $('unavailable');
   unavailable.hidden = !v.unavailable;
-  unavailable.textContent = v.unavailable ?? '';
+  unavailable.textContent = v.unavailable ? t(UNAVAILABLE_TEXT[v.unavailable]) : '';
 
   const progress = $('progress') as HTMLProgressElement;
   const downloadShare = renderModelMessage($('model-message'), v.model, onRetry);
@@ -51,18 +62,18 @@ function renderStats({ embedded, fromCache }: TabView['stats']): void {
   stats.dataset.embedded = String(embedded);
   stats.dataset.fromCache = String(fromCache);
   stats.hidden = embedded + fromCache === 0;
-  stats.textContent = `${embedded} embedded · ${fromCache} from cache`;
+  stats.textContent = t('popupIndexStats', formatNumber(embedded), formatNumber(fromCache));
 }
 
 /** The sentence under the search box when there are no results to show; null when there are. */
 export function emptyStateText(v: TabView): string | null {
   if (v.unavailable) return null;
   const searching = v.query !== '' || v.similarTo !== null;
-  if (v.pageUrl === '') return 'Looking for images on this page…';
-  if (v.found === 0) return 'No images found on this page.';
+  if (v.pageUrl === '') return t('popupLooking');
+  if (v.found === 0) return t('popupNoImages');
   if (!searching) return null;
   if (v.results.length > 0) return null;
-  if (v.pending > 0) return 'Indexing… results appear as images are processed.';
-  if (v.indexed === 0) return 'None of the images on this page could be read (see below).';
-  return 'No images to rank.';
+  if (v.pending > 0) return t('popupIndexingWait');
+  if (v.indexed === 0) return t('popupNoneReadable');
+  return t('popupNothingToRank');
 }
