@@ -86,12 +86,20 @@ async function main(): Promise<void> {
         const job: BaselineJob = { openPage, origin: server.origin, model, cache: imagesDir, page, threads, batch: BATCH };
         log(`  baselines (${threads} threads, batch ${BATCH})`);
         const sample: Sample = { run, page: page.index, extension };
-        sample.bareThreads = msOf(await bareOrtBaseline(job, threads));
-        sample.bareOne = msOf(await bareOrtBaseline(job, 1));
-        sample.node = msOf(await nodeBaseline(job));
-        const tf = await transformersBaseline(job);
-        if ('skipped' in tf) skipped.add(`transformers.js baseline: ${tf.skipped}`);
-        sample.transformers = msOf(tf);
+        const baselines: (() => Promise<void>)[] = [
+          async () => void (sample.bareThreads = msOf(await bareOrtBaseline(job, threads))),
+          async () => void (sample.bareOne = msOf(await bareOrtBaseline(job, 1))),
+          async () => void (sample.node = msOf(await nodeBaseline(job))),
+          async () => {
+            const tf = await transformersBaseline(job);
+            if ('skipped' in tf) skipped.add(`transformers.js baseline: ${tf.skipped}`);
+            sample.transformers = msOf(tf);
+          },
+        ];
+        // On a shared machine one sample swings by 2× with the load, so a fixed order let whichever
+        // baseline always ran first (right after the extension's browser closed) or last look
+        // systematically faster. Every other run takes them in the reverse order.
+        for (const measure of run % 2 === 0 ? baselines : baselines.toReversed()) await measure();
         samples.push(sample);
         if (page.index === 0) {
           log(`  speed claim: mci0 vs vitb16, ${o.claimImages} images`);
