@@ -527,8 +527,18 @@ export async function launchFirefox(extensionDir: string, opts: FirefoxOptions):
     });
     return control;
   };
-  const evalInExtension = async <R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R> =>
-    (await controlPage()).evaluate(fn, arg);
+  const evalInExtension = async <R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R> => {
+    const page = await controlPage();
+    try {
+      return await page.evaluate(fn, arg);
+    } catch (error) {
+      // Reloading the add-on (runtime.reload) closes its pages, the control page with them: open it again.
+      const gone = (page as PpHPage).page.isClosed() || /no such frame|Browsing Context .* not found/i.test(String(error));
+      if (!gone) throw error;
+      control = undefined;
+      return (await controlPage()).evaluate(fn, arg);
+    }
+  };
 
   const harness: FirefoxHarness = {
     name: 'firefox',

@@ -14,7 +14,9 @@
 //      in use and the page's index (nothing embedded again), and both pages say why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { launchChromium, launchFirefox, popupPath, stopServiceWorkers, type ChromiumHarness, type FirefoxHarness, type Harness, type HPage } from './browsers';
+import { launchChromium, launchFirefox, popupPath, type Harness, type HPage } from './browsers';
+import { restartChromiumWorker, restartFirefoxBackground } from './background-restart';
+import { modelMessage } from './model-message';
 import { startServer } from './server';
 import { startHfServer, type HfServer } from './hf-server';
 import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
@@ -40,45 +42,6 @@ function within<T>(what: string, p: Promise<T>, ms = 60_000): Promise<T> {
     p.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms))),
   ]);
-}
-
-interface ModelMessage {
-  hidden: boolean;
-  error: boolean;
-  phase: string;
-  text: string;
-  /** The folded technical part of an error. */
-  detail: string;
-  detailOpen: boolean;
-  retry: boolean;
-  buttons: string[];
-  progress: number;
-  done: string;
-  indexed: number;
-  failed: number;
-}
-
-function modelMessage(popup: HPage): Promise<ModelMessage> {
-  return popup.evaluate(() => {
-    const m = document.querySelector<HTMLElement>('[data-testid=model-message]')!;
-    const bar = document.querySelector<HTMLProgressElement>('[data-testid=progress]')!;
-    const details = m.querySelector<HTMLDetailsElement>('[data-testid=error-detail]');
-    return {
-      hidden: m.hidden,
-      error: m.classList.contains('error'),
-      phase: m.dataset.phase ?? '',
-      // The sentence without the buttons' labels and the folded detail.
-      text: [...m.querySelectorAll('[data-testid=model-text], [data-testid=error-message]')].map((n) => n.textContent).join(' '),
-      detail: details?.querySelector('code')?.textContent ?? '',
-      detailOpen: details?.open ?? false,
-      retry: !!m.querySelector('[data-testid=retry]'),
-      buttons: [...m.querySelectorAll<HTMLElement>('button')].map((b) => b.dataset.testid ?? ''),
-      progress: bar.value,
-      done: bar.dataset.done ?? '',
-      indexed: Number(/(\d+) indexed/.exec(document.getElementById('indexed-line')?.textContent ?? '')?.[1] ?? NaN),
-      failed: Number(/(\d+) failed/.exec(document.getElementById('indexed-line')?.textContent ?? '')?.[1] ?? 0),
-    };
-  });
 }
 
 /** Starts recording, in the popup, every download message and progress value it shows. */
@@ -377,59 +340,6 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       await options.close();
     });
   });
-}
-
-/** Stops the MV3 service worker; a marker set in the old worker proves the new one is fresh. */
-async function restartChromiumWorker(harness: Harness): Promise<void> {
-  const h = harness as ChromiumHarness;
-  await h.evalInExtension(() => {
-    (globalThis as Record<string, unknown>).__e2eOldWorker = true;
-  });
-  await stopServiceWorkers(h);
-  expect(await h.evalInExtension(() => (globalThis as Record<string, unknown>).__e2eOldWorker ?? false)).toBe(false);
-}
-
-interface FirefoxRuntime {
-  runtime: { reload(): void; getBackgroundPage(): Promise<Record<string, unknown> | null> };
-}
-
-/**
- * Reloads the add-on: the event page starts over (same moz-extension origin, same Cache Storage).
- * A marker set on the old event page's window proves the new one is fresh.
- */
-async function restartFirefoxBackground(harness: Harness): Promise<void> {
-  const h = harness as FirefoxHarness;
-  const options = await h.openPage(OPTIONS);
-  const marked = await options.evaluate(async () => {
-    const bg = await (globalThis as unknown as { browser: FirefoxRuntime }).browser.runtime.getBackgroundPage();
-    if (bg) bg.__e2eOldBackground = true;
-    return !!bg;
-  });
-  expect(marked).toBe(true);
-  await options
-    .evaluate(() => {
-      (globalThis as unknown as { browser: FirefoxRuntime }).browser.runtime.reload();
-    })
-    .catch(() => undefined); // the page goes away with the reload
-  // Wait until the extension answers again, from a new page, with a new event page.
-  const fresh = await waitUntil(
-    'the add-on back after reload',
-    async () => {
-      const p = await h.openPage(OPTIONS).catch(() => undefined);
-      if (!p) return 'no page';
-      const state = await p
-        .evaluate(async () => {
-          const bg = await (globalThis as unknown as { browser: FirefoxRuntime }).browser.runtime.getBackgroundPage();
-          return bg ? (bg.__e2eOldBackground === true ? 'old' : 'fresh') : 'none';
-        })
-        .catch((e: unknown) => String(e));
-      await p.close().catch(() => undefined);
-      return state;
-    },
-    (state) => state === 'fresh',
-    30_000,
-  );
-  expect(fresh).toBe('fresh');
 }
 
 requireTestBuild();
