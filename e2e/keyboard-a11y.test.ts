@@ -95,8 +95,9 @@ interface Stop {
 /** Presses Tab from the top of the page until focus leaves it; each stop with whether it shows focus. */
 async function tabThrough(harness: AnyHarness, page: HPage): Promise<{ stops: Stop[]; controls: string[] }> {
   await page.evaluate(() => {
-    // Every control gets a name to compare by: its id, test id, or position.
-    document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], summary, [tabindex]').forEach((el, i) => (el.dataset.kbName = el.id || el.dataset.testid || `${el.tagName.toLowerCase()}#${i}`));
+    // Every control gets a unique name to compare by: its id, else its test id (a list repeats
+    // those, e.g. one "Use" button per model) or tag, with its position.
+    document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], summary, [tabindex]').forEach((el, i) => (el.dataset.kbName = el.id || `${el.dataset.testid ?? el.tagName.toLowerCase()}#${i}`));
     // Tab goes on from the focused element: start above the first control (out of the tab order itself).
     const start = Object.assign(document.createElement('span'), { tabIndex: -1 });
     document.body.prepend(start);

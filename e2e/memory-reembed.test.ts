@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, popupPath, type Harness, type HPage } from './browsers';
 import { startHfServer, type HfServer } from './hf-server';
+import { requireModel } from '../src/engine/registry';
 import { openIndexed, setScope, setSettings, shownResults, waitRecorded } from './memory-helpers';
 import { startServer } from './server';
 import { CHROME_DIR, POPUP, requireTestBuild, waitUntil } from './test-build';
@@ -55,7 +56,8 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
   let hf: HfServer;
   beforeAll(async () => {
     server = await startServer();
-    hf = await startHfServer(resolve('models/fixture'), 'local/fixture', 'main');
+    // The registry pins the fixture's files to a commit: the only revision the local hub serves.
+    hf = await startHfServer(resolve('models/fixture'), 'local/fixture', requireModel('fixture-download').source!.revision);
   });
   afterAll(async () => {
     await hf?.close();
@@ -158,8 +160,14 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
         { url: colours, gone: `${server.origin}/img/removed-since.png` },
       );
 
-      // Another model: the same files under another id, downloaded from the local HF server.
-      await setSettings(harness, { modelId: 'fixture-download', modelBaseUrl: hf.origin });
+      // Another model: the same files under another id, downloaded from the local HF server, as
+      // the Models section's "Use" with the download agreed to asks for it.
+      await setSettings(harness, { modelBaseUrl: hf.origin });
+      const control = await harness.openPage('src/options/options.html');
+      const answer = await control.evaluate(() => ((globalThis as any).browser ?? (globalThis as any).chrome).runtime.sendMessage({ type: 'model-use', id: 'fixture-download', download: true }));
+      expect(answer).toMatchObject({ ok: true });
+      await waitUntil('the switch to the other model', () => control.evaluate(async () => (await ((globalThis as any).browser ?? (globalThis as any).chrome).storage.local.get('settings')).settings?.modelId), (id) => id === 'fixture-download', 60_000);
+      await control.close();
       const { popup } = await openIndexed(harness, `${server.origin}/memory-other.html`, 3);
       await setScope(popup, 'all');
       await search(popup, 'red');

@@ -8,7 +8,7 @@ import { sendRequest } from '../send-request';
 import { describe } from '../errors';
 import { parseLabels } from './label-limits';
 import { saveTextFile } from '../popup/export';
-import { labelProgressText } from '../popup/classify-all';
+import { labelProgressText, labelSetName } from '../popup/classify-all';
 import { formatNumber, t } from '../i18n';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -26,7 +26,7 @@ export async function attachLabelSets(modelId: () => string): Promise<void> {
   const say = (text: string) => (message.textContent = text);
   const current = (): LabelSet => findLabelSet(spec(), choice, active.value);
   const show = () => {
-    active.replaceChildren(...allLabelSets(spec(), choice).map((s) => new Option(s.builtIn ? t('optSetBuiltIn', s.name) : s.name, s.id)));
+    active.replaceChildren(...allLabelSets(spec(), choice).map((s) => new Option(s.builtIn ? t('optSetBuiltIn', labelSetName(s)) : s.name, s.id)));
     active.value = findLabelSet(spec(), choice).id;
     fill();
   };
