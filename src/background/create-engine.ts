@@ -38,7 +38,7 @@ export interface EngineOptions {
   source: ModelSource;
   /** The backend or thread count answering requests changed (including the first choice). */
   onBackendChange?(backend: Backend, reason: string, threads: number | null): void;
-  /** Start-up steps of sessions opened in this context (the offscreen document's are not seen here). */
+  /** Start-up steps of sessions opened, here or in the offscreen document (which reports its own). */
   onStep?: EngineInit['onStep'];
 }
 
@@ -47,7 +47,7 @@ export function createEngine(o: EngineOptions): Promise<Embedder> {
   // The service worker cannot start Workers: WASM here runs on one thread. Text first (ClipEngine's textFirst).
   const here = { spec, ort, wasmOrt, tokenizer, loadFiles, wasmThreads: 1, textFirst: true, onStep };
   const wasmBackend = offscreenAvailable()
-    ? offscreenWasm({ spec, source, ensureStored, inWorker: () => ClipEngine.create({ ...here, prefer: 'wasm' }) })
+    ? offscreenWasm({ spec, source, ensureStored, inWorker: () => ClipEngine.create({ ...here, prefer: 'wasm' }), onStep: (step) => onStep?.('wasm', step) })
     : undefined;
   return ClipEngine.create({ ...here, prefer, wasmBackend, onBackendChange });
 }

@@ -9,6 +9,7 @@ import * as ortWasm from 'onnxruntime-web/wasm';
 import { createEngine, type Embedder } from './create-engine';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { DEFAULT_MODEL_ID, getModel, withoutFp16Vision } from '../engine/registry';
+import { downloadSize } from '../engine/download-size';
 import { ensureModelStored, isModelStored, loadBundledFile, loadBundledModel, readStoredFile, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
 import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
@@ -82,15 +83,23 @@ class EngineHost {
   private abort: AbortController | null = null;
   private listeners = new Set<Listener>();
   /**
-   * Models the person agreed to download in this session. A restarted background asks again
-   * (bytes already received are kept and the download resumes).
+   * Per model, the backends whose files the person agreed to download in this session. A
+   * restarted background asks again (bytes already received are kept and the download resumes).
    */
-  private readonly consented = new Set<string>();
+  private readonly consented = new Map<string, Set<Backend>>();
+  /** The size the current attempt asks about (or asked about): shown again when a download is cancelled. */
+  private askedBytes: number | null = null;
   status: ModelStatus = { id: '', label: '', testOnly: false, phase: 'idle', backend: null, progress: null, downloaded: null, error: null };
 
-  /** The person said yes to downloading `id`: a load waiting for that starts over. */
-  consent(id: string): void {
-    this.consented.add(id);
+  /**
+   * The person said yes to downloading `id`: by default to every file the confirmation counted
+   * (both backends'); a switch that fetched one backend's files consents to those only, so the
+   * load after it asks before fetching the other's.
+   */
+  consent(id: string, backends: readonly Backend[] = ['wasm', 'webgpu']): void {
+    const agreed = this.consented.get(id) ?? new Set<Backend>();
+    for (const backend of backends) agreed.add(backend);
+    this.consented.set(id, agreed);
   }
 
   /** Stops the download of the model being loaded; the load falls back to asking (phase 'confirm'). */
@@ -137,8 +146,7 @@ class EngineHost {
           const idle = { progress: null, downloaded: null, step: null, stepSince: null, error: null, errorDetail: null };
           if (error instanceof DownloadNeedsConsent || error instanceof DownloadCancelled) {
             // Not a failure: nothing is fetched until the person says yes (again).
-            const spec = error instanceof DownloadNeedsConsent ? error.spec : getModel(this.status.id);
-            current({ ...idle, phase: 'confirm', downloadBytes: spec?.downloadBytes ?? null });
+            current({ ...idle, phase: 'confirm', downloadBytes: error instanceof DownloadNeedsConsent ? error.bytes : this.askedBytes });
           } else {
             const failure: ModelFailure =
               error instanceof ModelLoadError ? error.failure : startFailure(this.status, error);
@@ -164,6 +172,18 @@ class EngineHost {
     if (previous) await previous.then((m) => m.engine.dispose()).catch(() => undefined);
   }
 
+  /** Throws DownloadNeedsConsent, with the size of every file still to fetch, unless the person agreed to each backend missing. */
+  private async askFirst(id: string, backends: Backend[], specFor: (backend: Backend) => Promise<ModelSpec>): Promise<void> {
+    const stored = await Promise.all(backends.map(async (b) => isModelStored(await specFor(b), b, { store: modelStore })));
+    const missing = backends.filter((_, i) => !stored[i]);
+    const present = backends.filter((_, i) => stored[i]);
+    // The WebGPU spec names the files either backend loads (it differs only in the GPU's vision file).
+    const spec = await specFor(backends.includes('webgpu') ? 'webgpu' : 'wasm');
+    this.askedBytes = downloadSize(spec, missing, present);
+    const agreed = this.consented.get(id);
+    if (missing.some((b) => !agreed?.has(b))) throw new DownloadNeedsConsent(spec, this.askedBytes);
+  }
+
   private async load(setStatus: (patch: Partial<ModelStatus>) => void, signal: AbortSignal): Promise<LoadedModel> {
     const settings = await loadSettings();
     const spec = await chooseModel(settings);
@@ -175,17 +195,16 @@ class EngineHost {
     };
     setStatus({ id: spec.id, label: spec.label, testOnly: !!spec.testOnly, backend: null, error: null, errorDetail: null });
     const bundled = (await bundledModels()).includes(spec.id);
-    // Nothing is fetched before the person agreed: the first run included.
-    if (!bundled && !this.consented.has(spec.id) && !(await isModelStored(spec, storageBackend(settings), { store: modelStore }))) {
-      throw new DownloadNeedsConsent(spec);
-    }
-    step('checking');
     // The Firefox build bundles neither WebGPU's runtime nor its model files (vite.config.ts, scripts/bundle-model.ts).
     const hasGpu = __TARGET__ === 'chrome' && typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
     const prefer = __TARGET__ === 'firefox' ? 'wasm' : settings.backend === 'auto' ? (hasGpu ? 'auto' : 'wasm') : settings.backend;
 
     const model = spec;
     const specFor = async (backend: Backend) => (backend === 'webgpu' && !(await gpuHasFp16()) ? withoutFp16Vision(model) : model);
+    // Nothing is fetched before the person agreed, the first run included; and the yes covers
+    // every file the backend policy will fetch, the GPU's as well as WASM's.
+    if (!bundled) await this.askFirst(spec.id, prefer !== 'wasm' && hasGpu ? ['wasm', 'webgpu'] : ['wasm'], specFor);
+    step('checking');
     /** Backends whose files this load has found or put in the model store. */
     const stored = new Set<Backend>();
     /** Makes sure a backend's files are in the model store, showing download progress in the popup; returns the spec stored. */

@@ -12,7 +12,11 @@ import { t } from '../i18n';
 /** The model is neither bundled nor stored, and the person has not agreed to download it. */
 export class DownloadNeedsConsent extends Error {
   override readonly name = 'DownloadNeedsConsent';
-  constructor(readonly spec: ModelSpec) {
+  constructor(
+    readonly spec: ModelSpec,
+    /** What the download would fetch, every backend's files included (null: not known beforehand). */
+    readonly bytes: number | null,
+  ) {
     super(`${spec.label} is not on this device and its download was not confirmed`);
   }
 }

@@ -48,7 +48,8 @@ export async function useModel(id: string, download: boolean): Promise<void> {
   const backend = storageBackend(settings);
   if (!bundled && !(await storedModel(spec, backend, { store: modelStore })).complete) {
     if (!download) throw new Error(t('modelsNeedsConfirm', spec.label));
-    engineHost.consent(id);
+    // Only this backend's files: a load that wants the GPU's as well asks for those itself.
+    engineHost.consent(id, [backend]);
     const abort = (switchAbort = new AbortController());
     engineHost.update({ switching: { id, label: spec.label, loaded: 0, total: spec.downloadBytes ?? null }, switchFailure: null });
     try {

@@ -17,7 +17,8 @@ import type { Backend, ModelSpec } from '../engine/types';
 import { describe } from '../errors';
 import { closeDocument, documentUrl, documentUsers, ensureDocument, liveDocument, type DocumentUser } from './document';
 import { ImageDecodeError } from '../engine/decode';
-import { CONNECT, CONNECT_DECODE, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from './protocol';
+import type { StartupStep } from '../engine/towers';
+import { CONNECT, CONNECT_DECODE, isEngineProgress, type EngineProgress, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine } from './protocol';
 
 /** The document went away (closed, or reloaded) with requests unanswered. */
 export class DocumentGone extends Error {
@@ -35,7 +36,7 @@ const FIND_CLIENT_DELAY_MS = 100;
 
 /** A MessagePort to one of the document's workers, with replies matched to requests by id. */
 export class Connection implements DocumentUser {
-  private readonly pending = new Map<number, { resolve(reply: EngineReply): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { resolve(reply: EngineReply): void; reject(error: Error): void; onStep?(step: StartupStep): void }>();
   private nextId = 1;
   private poll: ReturnType<typeof setInterval> | null = null;
   private closed = false;
@@ -44,7 +45,11 @@ export class Connection implements DocumentUser {
     private readonly port: MessagePort,
     readonly documentId: string,
   ) {
-    port.onmessage = (e: MessageEvent<EngineReply>) => {
+    port.onmessage = (e: MessageEvent<EngineReply | EngineProgress>) => {
+      if (isEngineProgress(e.data)) {
+        this.pending.get(e.data.id)?.onStep?.(e.data.step);
+        return;
+      }
       const waiter = this.pending.get(e.data.id);
       if (!waiter) return;
       this.pending.delete(e.data.id);
@@ -77,8 +82,11 @@ export class Connection implements DocumentUser {
     throw new Error('the offscreen document is not among the service worker’s clients');
   }
 
-  /** Sends a request; rejects with DocumentGone if the document disappears before answering. */
-  async request(make: (id: number) => EngineRequest, transfer: Transferable[] = []): Promise<EngineReply & { ok: true }> {
+  /**
+   * Sends a request; rejects with DocumentGone if the document disappears before answering.
+   * `onStep` hears the start-up steps an 'open' reports before its reply.
+   */
+  async request(make: (id: number) => EngineRequest, transfer: Transferable[] = [], onStep?: (step: StartupStep) => void): Promise<EngineReply & { ok: true }> {
     if (this.closed) throw new DocumentGone('the offscreen document was closed');
     const id = this.nextId++;
     const reply = await new Promise<EngineReply>((resolve, reject) => {
@@ -88,7 +96,7 @@ export class Connection implements DocumentUser {
         reject(error); // e.g. a buffer that cannot be cloned: nothing was sent
         return;
       }
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onStep });
       this.startPolling();
     });
     if (!reply.ok) throw reply.refused ? new ImageDecodeError(reply.error) : reply.unavailable ? new WorkerUnavailable(reply.error) : new Error(reply.error);
@@ -134,6 +142,8 @@ export interface OffscreenWasmOptions {
   ensureStored(backend: Backend): Promise<void>;
   /** WASM in this worker, for when the document cannot be had. Its rows must be unit-length. */
   inWorker(): Promise<EmbeddingBackend>;
+  /** Start-up steps of the sessions the document opens. */
+  onStep?(step: StartupStep): void;
 }
 
 /** ClipEngine's WASM provider in Chrome: WASM with threads in the offscreen document. */
@@ -236,7 +246,7 @@ class OffscreenWasm implements EmbeddingBackend {
       const documentId = await ensureDocument();
       const connection = await Connection.open(documentId);
       try {
-        const { opened } = (await connection.request((id) => ({ id, op: 'open', spec, source }))) as { opened: OpenedEngine };
+        const { opened } = (await connection.request((id) => ({ id, op: 'open', spec, source }), [], this.o.onStep)) as { opened: OpenedEngine };
         this.threads = opened.threads;
         return connection;
       } catch (error) {

@@ -13,8 +13,9 @@ import { describe } from '../errors';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { loadBundledModel, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
 import { CacheStorageModelStore } from '../engine/hub/store-cache';
+import type { StartupStep } from '../engine/towers';
 import type { ModelSpec } from '../engine/types';
-import { IDLE_CLOSE_MS, wasmThreadCount, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine, type WorkerNote } from './protocol';
+import { IDLE_CLOSE_MS, wasmThreadCount, type EngineProgress, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine, type WorkerNote } from './protocol';
 
 // Without cross-origin isolation ORT would warn and fall back to one thread; say so plainly instead.
 const threads = globalThis.crossOriginIsolated ? wasmThreadCount(navigator.hardwareConcurrency) : 1;
@@ -36,7 +37,7 @@ function readFiles(spec: ModelSpec, source: ModelSource): Promise<ModelFiles> {
   return readStoredModel(spec, 'wasm', { store: new CacheStorageModelStore() });
 }
 
-async function openModel(spec: ModelSpec, source: ModelSource): Promise<OpenedEngine> {
+async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: StartupStep) => void): Promise<OpenedEngine> {
   const key = JSON.stringify([spec, source]);
   if (current?.key === key) {
     await current.engine;
@@ -58,7 +59,7 @@ async function openModel(spec: ModelSpec, source: ModelSource): Promise<OpenedEn
       return once;
     };
     // Text first: a waiting query, or a page whose images are all cached, needs nothing else.
-    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true });
+    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, onStep: (_backend, step) => onStep(step) });
   })();
   const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
   current = opened;
@@ -76,10 +77,12 @@ async function engineFor(): Promise<ClipEngine> {
   return current.engine;
 }
 
-async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfer: Transferable[] }> {
+async function handle(req: EngineRequest, port: MessagePort): Promise<{ reply: EngineReply; transfer: Transferable[] }> {
   try {
     if (req.op === 'open') {
-      const task = queue.then(() => openModel(req.spec, req.source));
+      // The steps go to the port that asked for this open (another port asking meanwhile waits for its result).
+      const report = (step: StartupStep) => port.postMessage({ id: req.id, step } satisfies EngineProgress);
+      const task = queue.then(() => openModel(req.spec, req.source, report));
       queue = task.catch(() => undefined);
       return { reply: { id: req.id, ok: true, opened: await task }, transfer: [] };
     }
@@ -114,7 +117,7 @@ function serve(port: MessagePort): void {
     working++;
     idleAgain();
     try {
-      const { reply, transfer } = await handle(e.data);
+      const { reply, transfer } = await handle(e.data, port);
       port.postMessage(reply, transfer);
     } finally {
       working--;

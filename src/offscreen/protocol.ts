@@ -8,10 +8,12 @@
 // finds the document among its clients and hands it a MessagePort once per worker start; every
 // request then travels over that port as a structured clone with its buffers transferred.
 // Only our own service worker can post to the document, so nothing here needs validating
-// the way src/messages.ts validates what web pages can send.
+// the way src/messages.ts validates what web pages can send. The one exception is a message
+// that is not a reply (EngineProgress): it is told apart by its shape, so that shape is checked.
 
 import type { PreparedImage } from '../engine/prepare-image';
 import type { PreprocessSpec } from '../engine/preprocess';
+import type { StartupStep } from '../engine/towers';
 import type { ModelSpec } from '../engine/types';
 
 /** Path of the offscreen document inside the build (vite keeps the source path for HTML inputs). */
@@ -60,6 +62,24 @@ export type WorkerNote =
   | { type: 'ready'; crossOriginIsolated?: boolean; threads?: number }
   /** Unused for IDLE_CLOSE_MS: the document passes IDLE on to the service worker. */
   | { type: 'idle' };
+
+/**
+ * Sent on the port while an 'open' runs, before its reply: the start-up step the document's
+ * engine has reached, so the popup can show more than seconds passing.
+ */
+export interface EngineProgress {
+  id: number;
+  step: StartupStep;
+}
+
+const STARTUP_STEPS: readonly string[] = ['vision-session', 'text-session', 'warming-up'] satisfies StartupStep[];
+
+/** Whether a message on the port is a progress note (anything else there is a reply). */
+export function isEngineProgress(data: unknown): data is EngineProgress {
+  if (typeof data !== 'object' || data === null || 'ok' in data) return false;
+  const { id, step } = data as { id?: unknown; step?: unknown };
+  return typeof id === 'number' && typeof step === 'string' && STARTUP_STEPS.includes(step);
+}
 
 export type EngineReply =
   | { id: number; ok: true; opened: OpenedEngine }
