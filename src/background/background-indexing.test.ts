@@ -5,6 +5,12 @@ const WINDOW = 1;
 const OTHER_WINDOW = 2;
 const tab = (tabId: number, pageUrl: string, asked = false, pending = true) => ({ tabId, pageUrl, asked, hasPending: () => pending });
 
+function enabledPolicy(): BackgroundIndexing {
+  const policy = new BackgroundIndexing();
+  policy.configure({ enabled: true, excludedSites: [] });
+  return policy;
+}
+
 describe('BackgroundIndexing', () => {
   it('serves asked tabs always, unasked ones only when on', () => {
     const policy = new BackgroundIndexing();
@@ -18,8 +24,7 @@ describe('BackgroundIndexing', () => {
   });
 
   it('leaves a tab opened in the background alone until it is shown, and forgets closed tabs', () => {
-    const policy = new BackgroundIndexing();
-    policy.configure({ enabled: true, excludedSites: [] });
+    const policy = enabledPolicy();
     const b = tab(2, 'https://b.test/');
     expect(policy.mayIndex(b, [b])).toBe(false);
     policy.shown(2, WINDOW);
@@ -29,8 +34,7 @@ describe('BackgroundIndexing', () => {
   });
 
   it('pauses a tab while another tab of its window is in front, and resumes it when shown again', () => {
-    const policy = new BackgroundIndexing();
-    policy.configure({ enabled: true, excludedSites: [] });
+    const policy = enabledPolicy();
     const b = tab(2, 'https://b.test/');
     policy.shown(2, WINDOW);
     policy.shown(3, WINDOW);
@@ -40,8 +44,7 @@ describe('BackgroundIndexing', () => {
   });
 
   it('goes on with a tab in front of its own window while another window changes tabs', () => {
-    const policy = new BackgroundIndexing();
-    policy.configure({ enabled: true, excludedSites: [] });
+    const policy = enabledPolicy();
     const b = tab(2, 'https://b.test/');
     policy.shown(2, WINDOW);
     policy.shown(3, OTHER_WINDOW);
@@ -52,8 +55,7 @@ describe('BackgroundIndexing', () => {
   });
 
   it('pauses a tab moved to another window behind that window\'s tab in front', () => {
-    const policy = new BackgroundIndexing();
-    policy.configure({ enabled: true, excludedSites: [] });
+    const policy = enabledPolicy();
     const b = tab(2, 'https://b.test/');
     policy.shown(2, WINDOW);
     policy.shown(2, OTHER_WINDOW); // dragged out, shown in its new window
@@ -64,8 +66,7 @@ describe('BackgroundIndexing', () => {
   });
 
   it('never pauses a tab the person asked for, shown or not', () => {
-    const policy = new BackgroundIndexing();
-    policy.configure({ enabled: true, excludedSites: [] });
+    const policy = enabledPolicy();
     const a = tab(1, 'https://a.test/', true);
     policy.shown(1, WINDOW);
     policy.shown(3, WINDOW);
@@ -73,8 +74,7 @@ describe('BackgroundIndexing', () => {
   });
 
   it('waits while a tab the person asked for has images pending', () => {
-    const policy = new BackgroundIndexing();
-    policy.configure({ enabled: true, excludedSites: [] });
+    const policy = enabledPolicy();
     policy.shown(2, WINDOW);
     const b = tab(2, 'https://b.test/');
     expect(policy.mayIndex(b, [b, tab(1, 'https://a.test/', true, true)])).toBe(false);
