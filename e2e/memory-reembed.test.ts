@@ -130,7 +130,7 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
     const harness = await launchChromium(CHROME_DIR); // background indexing on
     try {
       // A slow image host: the page's pictures are still being fetched when the tab is hidden.
-      const count = 16;
+      const count = 32;
       const images = Array.from({ length: count }, (_, i) => `${server.origin}/img/solid/${(0x203040 + i * 0x0a0b0c).toString(16)}.png?delay=1500&paused=${i}`);
       const params = new URLSearchParams();
       for (const image of images) params.append('img', image);
@@ -138,7 +138,12 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
       const page = await harness.openPage(`${server.origin}/generated/page.html?${params}`); // shown: indexed unasked
       const tabId = await harness.tabIdOf(page);
       await waitUntil('the shown tab being indexed', async () => fetched(), (n) => n > 0, 60_000);
-      const other = await harness.openPage(`${server.origin}/healthz`); // another tab to the front
+      // Another tab to the front of the same window (playwright's new pages need not share it).
+      await harness.evalInExtension(async (args) => {
+        const api = (globalThis as any).chrome;
+        const { windowId } = (await api.tabs.get(args.tabId)) as { windowId: number };
+        await api.tabs.create({ windowId, url: args.url, active: true });
+      }, { tabId, url: `${server.origin}/healthz` });
       // Images in flight finish (each answers after its delay); no new one starts after them.
       await new Promise((r) => setTimeout(r, 4_000));
       const whenHidden = fetched();
@@ -147,7 +152,6 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
       expect(fetched()).toBe(whenHidden);
       await harness.evalInExtension(async (id) => void (await (globalThis as any).chrome.tabs.update(id, { active: true })), tabId);
       await waitUntil('the page indexed on once shown again', async () => fetched(), (n) => n >= count, 90_000);
-      await other.close();
     } finally {
       await harness.close();
     }
