@@ -130,8 +130,8 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
     const harness = await launchChromium(CHROME_DIR); // background indexing on
     try {
       // A slow image host: the page's pictures are still being fetched when the tab is hidden.
-      const count = 32;
-      const images = Array.from({ length: count }, (_, i) => `${server.origin}/img/solid/${(0x203040 + i * 0x0a0b0c).toString(16)}.png?delay=1500&paused=${i}`);
+      const count = 32; // distinct six-digit colours
+      const images = Array.from({ length: count }, (_, i) => `${server.origin}/img/solid/${(0x203040 + i * 0x050607).toString(16)}.png?delay=1500&paused=${i}`);
       const params = new URLSearchParams();
       for (const image of images) params.append('img', image);
       const fetched = () => server.log.filter((r) => r.dest === 'empty' && r.url.includes('&paused=')).length;
