@@ -1,7 +1,7 @@
 // The visual memory after a model change, and the background-indexing offer, in Chromium:
 //   - turning history on (options page, or the popup's first use of "Everything seen") offers
 //     background indexing; accepting sets the option; background indexing leaves a tab opened in the
-//     background alone until it is shown;
+//     background alone until it is shown, and pauses a page while another tab is in front;
 //   - pages remembered with one model are counted in "Everything seen" under another, and the
 //     re-embed job fetches their pictures again, embeds them with the current model, reports the
 //     picture whose address is gone, and the pages are then found.
@@ -123,6 +123,37 @@ describe('visual memory: model change and background-indexing offer (Chromium)',
       expect(await embeddings()).toBe(6);
       await harness.evalInExtension(async (id) => void (await (globalThis as any).chrome.tabs.update(id, { active: true })), tabId);
       await waitUntil('the tab indexed once shown', embeddings, (n) => n === 9, 60_000);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('background indexing pauses a page while another tab is in front, and resumes it when shown again', async () => {
+    const harness = await launchChromium(CHROME_DIR); // background indexing on
+    try {
+      // A slow image host: the page's pictures are still being fetched when the tab is hidden.
+      const count = 32; // distinct six-digit colours
+      const images = Array.from({ length: count }, (_, i) => `${server.origin}/img/solid/${(0x203040 + i * 0x050607).toString(16)}.png?delay=1500&paused=${i}`);
+      const params = new URLSearchParams();
+      for (const image of images) params.append('img', image);
+      const fetched = () => server.log.filter((r) => r.dest === 'empty' && r.url.includes('&paused=')).length;
+      const page = await harness.openPage(`${server.origin}/generated/page.html?${params}`); // shown: indexed unasked
+      const tabId = await harness.tabIdOf(page);
+      await waitUntil('the shown tab being indexed', async () => fetched(), (n) => n > 0, 60_000);
+      // Another tab to the front of the same window (playwright's new pages need not share it).
+      await harness.evalInExtension(async (args) => {
+        const api = (globalThis as any).chrome;
+        const { windowId } = (await api.tabs.get(args.tabId)) as { windowId: number };
+        await api.tabs.create({ windowId, url: args.url, active: true });
+      }, { tabId, url: `${server.origin}/healthz` });
+      // Images in flight finish (each answers after its delay); no new one starts after them.
+      await new Promise((r) => setTimeout(r, 4_000));
+      const whenHidden = fetched();
+      expect(whenHidden).toBeLessThan(count);
+      await new Promise((r) => setTimeout(r, 5_000));
+      expect(fetched()).toBe(whenHidden);
+      await harness.evalInExtension(async (id) => void (await (globalThis as any).chrome.tabs.update(id, { active: true })), tabId);
+      await waitUntil('the page indexed on once shown again', async () => fetched(), (n) => n >= count, 90_000);
     } finally {
       await harness.close();
     }

@@ -55,6 +55,8 @@ function privacyTests(name: string, launch: () => Promise<Harness>) {
     it('sends no Strict/Lax cookie cross-site and no referrer beyond the page\'s policy', async () => {
       const cookiePage = await harness().openPage(`${server().origin}/set-cookies`);
       await cookiePage.close();
+      const ofCase = (name: string, dest: string): LoggedRequest[] =>
+        server().log.filter((r) => r.dest === dest && r.url.endsWith(`case=${name}`) && r.server === server().origin);
       const pages: HPage[] = [];
       const urls = new Map<string, { page: string; image: string }>();
       for (const [i, c] of CASES.entries()) {
@@ -67,9 +69,9 @@ function privacyTests(name: string, launch: () => Promise<Harness>) {
         const page = `${pageOrigin(server(), c.page)}/generated/page.html?${params}`;
         urls.set(c.name, { page, image });
         pages.push(await harness().openPage(page));
+        // Background indexing serves only the tab in front: its image is fetched before the next page hides it.
+        await waitUntil(`the extension fetched ${c.name}'s image`, async () => ofCase(c.name, 'empty').length, (n) => n > 0, 60_000);
       }
-      const ofCase = (name: string, dest: string): LoggedRequest[] =>
-        server().log.filter((r) => r.dest === dest && r.url.endsWith(`case=${name}`) && r.server === server().origin);
       await waitUntil(
         'the extension fetched every case\'s image',
         async () => CASES.filter((c) => ofCase(c.name, 'empty').length === 0).map((c) => c.name),

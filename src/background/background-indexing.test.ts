@@ -1,37 +1,81 @@
 import { describe, expect, it } from 'vitest';
 import { BackgroundIndexing } from './background-indexing';
 
+const WINDOW = 1;
+const OTHER_WINDOW = 2;
 const tab = (tabId: number, pageUrl: string, asked = false, pending = true) => ({ tabId, pageUrl, asked, hasPending: () => pending });
+
+function enabledPolicy(): BackgroundIndexing {
+  const policy = new BackgroundIndexing();
+  policy.configure({ enabled: true, excludedSites: [] });
+  return policy;
+}
 
 describe('BackgroundIndexing', () => {
   it('serves asked tabs always, unasked ones only when on', () => {
     const policy = new BackgroundIndexing();
     const a = tab(1, 'https://a.test/', true);
     const b = tab(2, 'https://b.test/');
-    policy.shown(2);
+    policy.shown(2, WINDOW);
     expect(policy.mayIndex(a, [a])).toBe(true);
     expect(policy.mayIndex(b, [b])).toBe(false);
     policy.configure({ enabled: true, excludedSites: [] });
     expect(policy.mayIndex(b, [b])).toBe(true);
   });
 
-  it('leaves a tab opened in the background alone until it is first shown, and forgets closed tabs', () => {
-    const policy = new BackgroundIndexing();
-    policy.configure({ enabled: true, excludedSites: [] });
+  it('leaves a tab opened in the background alone until it is shown, and forgets closed tabs', () => {
+    const policy = enabledPolicy();
     const b = tab(2, 'https://b.test/');
     expect(policy.mayIndex(b, [b])).toBe(false);
-    policy.shown(2);
-    expect(policy.mayIndex(b, [b])).toBe(true);
-    policy.shown(3); // another tab comes to the front: the page already looked at goes on
+    policy.shown(2, WINDOW);
     expect(policy.mayIndex(b, [b])).toBe(true);
     policy.tabClosed(2);
     expect(policy.mayIndex(b, [b])).toBe(false); // a new tab that reuses the id starts unseen
   });
 
+  it('pauses a tab while another tab of its window is in front, and resumes it when shown again', () => {
+    const policy = enabledPolicy();
+    const b = tab(2, 'https://b.test/');
+    policy.shown(2, WINDOW);
+    policy.shown(3, WINDOW);
+    expect(policy.mayIndex(b, [b])).toBe(false);
+    policy.shown(2, WINDOW);
+    expect(policy.mayIndex(b, [b])).toBe(true);
+  });
+
+  it('goes on with a tab in front of its own window while another window changes tabs', () => {
+    const policy = enabledPolicy();
+    const b = tab(2, 'https://b.test/');
+    policy.shown(2, WINDOW);
+    policy.shown(3, OTHER_WINDOW);
+    policy.shown(4, OTHER_WINDOW);
+    expect(policy.mayIndex(b, [b])).toBe(true);
+    policy.windowClosed(WINDOW);
+    expect(policy.mayIndex(b, [b])).toBe(false);
+  });
+
+  it('pauses a tab moved to another window behind that window\'s tab in front', () => {
+    const policy = enabledPolicy();
+    const b = tab(2, 'https://b.test/');
+    policy.shown(2, WINDOW);
+    policy.shown(2, OTHER_WINDOW); // dragged out, shown in its new window
+    policy.shown(5, WINDOW); // its old window shows another tab: b is still on screen
+    expect(policy.mayIndex(b, [b])).toBe(true);
+    policy.shown(6, OTHER_WINDOW);
+    expect(policy.mayIndex(b, [b])).toBe(false);
+  });
+
+  it('never pauses a tab the person asked for, shown or not', () => {
+    const policy = enabledPolicy();
+    const a = tab(1, 'https://a.test/', true);
+    policy.shown(1, WINDOW);
+    policy.shown(3, WINDOW);
+    expect(policy.mayIndex(a, [a])).toBe(true);
+  });
+
   it('waits while a tab the person asked for has images pending', () => {
-    const policy = new BackgroundIndexing();
-    policy.configure({ enabled: true, excludedSites: [] });
-    policy.shown(2);
+    const policy = enabledPolicy();
+    policy.shown(2, WINDOW);
     const b = tab(2, 'https://b.test/');
     expect(policy.mayIndex(b, [b, tab(1, 'https://a.test/', true, true)])).toBe(false);
     expect(policy.mayIndex(b, [b, tab(1, 'https://a.test/', true, false)])).toBe(true);
@@ -40,8 +84,8 @@ describe('BackgroundIndexing', () => {
   it('never indexes excluded sites unasked (subdomains included), but does when asked', () => {
     const policy = new BackgroundIndexing();
     policy.configure({ enabled: true, excludedSites: ['bank.test'] });
-    policy.shown(2);
-    policy.shown(3);
+    policy.shown(2, WINDOW);
+    policy.shown(3, OTHER_WINDOW);
     expect(policy.mayIndex(tab(2, 'https://www.bank.test/x'), [])).toBe(false);
     expect(policy.mayIndex(tab(3, 'https://news.test/'), [])).toBe(true);
     expect(policy.mayIndex(tab(2, 'https://www.bank.test/x', true), [])).toBe(true);

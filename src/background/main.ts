@@ -61,7 +61,7 @@ function onTabChanged(tab: TabState): void {
   memory.tabChanged(tab); // visual memory: records the page, reveals an opened result
 }
 
-/** settings.indexInBackground: unasked pages too, when idle, tabs once shown, excluded sites never. */
+/** settings.indexInBackground: unasked pages too, when idle, tabs while shown, excluded sites never. */
 const backgroundIndexing = new BackgroundIndexing();
 /** Pause, excluded sites, "only these sites" (site-rules.ts): until loaded, nothing is fetched. */
 let siteRules: SiteRules = { indexingPaused: true, siteMode: 'all', excludedSites: [], onlySites: [] };
@@ -70,7 +70,7 @@ function mayIndex(tab: TabState): boolean {
   return indexingOff(tab.pageUrl, siteRules) === null && backgroundIndexing.mayIndex(tab, allTabs());
 }
 void browser.tabs.query({ active: true }).then((tabs) => {
-  for (const t of tabs) if (t.id !== undefined) backgroundIndexing.shown(t.id);
+  for (const t of tabs) if (t.id !== undefined && t.windowId !== undefined) backgroundIndexing.shown(t.id, t.windowId);
   indexer.kick();
 });
 const indexer = new Indexer(pipeline, onTabChanged, mayIndex);
@@ -216,7 +216,7 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
     const added = tab.updateFrame(frameId, frameId === 0 ? report.pageUrl : (sender.url ?? report.pageUrl), report.images, report.hidden, report.omitted);
     if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
-    if (sender.tab.active) backgroundIndexing.shown(contentTab);
+    if (sender.tab.active && sender.tab.windowId !== undefined) backgroundIndexing.shown(contentTab, sender.tab.windowId);
     onTabChanged(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
@@ -251,10 +251,11 @@ browser.runtime.onConnect.addListener((port) => {
 });
 
 // Images only a screenshot can read wait until their tab is shown.
-browser.tabs.onActivated.addListener(({ tabId }) => {
+browser.tabs.onActivated.addListener(({ tabId, windowId }) => {
   indexer.setActive(tabId);
-  backgroundIndexing.shown(tabId);
-  if (backgroundIndexing.on) indexer.kick(); // a shown tab may now be indexed
+  // The tab shown before in that window pauses (the indexer asks before each claim); this one may go on.
+  backgroundIndexing.shown(tabId, windowId);
+  if (backgroundIndexing.on) indexer.kick();
   const tab = getTab(tabId);
   if (!tab?.requeue((entry) => entry.failure?.reason === 'needs-visible-tab')) return;
   onTabChanged(tab);
@@ -268,7 +269,10 @@ browser.tabs.onRemoved.addListener((tabId) => {
   memory.tabClosed(tabId); // visual memory
   backgroundIndexing.tabClosed(tabId);
 });
-browser.windows.onRemoved.addListener(() => void memory.windowClosed()); // visual memory: private store goes with the last private window
+browser.windows.onRemoved.addListener((windowId) => {
+  backgroundIndexing.windowClosed(windowId);
+  void memory.windowClosed(); // visual memory: private store goes with the last private window
+});
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
   if (change.status === 'loading' && change.url) {
     const tab = getTab(tabId);
