@@ -117,7 +117,9 @@ export async function prepareModel(name: ReplicaName, log: (line: string) => voi
     log(`fetching ${spec.id} from a local hub with the extension's download code`);
     const hub = await startHfServer(hfDir, spec.repo);
     try {
-      await fetchModel({ id: spec.id, baseUrl: hub.origin, backend: 'all', outDir: modelsDir });
+      // The replicas are not the published files: fetched as an explicitly named other revision,
+      // so the registry's pins (which would refuse them as changed upstream) do not apply.
+      await fetchModel({ id: spec.id, baseUrl: hub.origin, backend: 'all', outDir: modelsDir, revision: 'main' });
     } finally {
       await hub.close();
     }
