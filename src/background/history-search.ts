@@ -50,7 +50,7 @@ export class HistoryIndex {
       await this.index.load(this.store.embeddingChunks(this.modelId));
       this.otherModelPages = (await pagesWithout(this.store, this.modelId, MAX_PAGES_COUNTED)).length;
     } catch (error) {
-      this.error = `The history could not be read: ${(error as Error).message}`;
+      this.error = t('historyReadFailed', (error as Error).message);
     } finally {
       this.done = true;
     }
@@ -222,7 +222,7 @@ export class MemorySearch {
     state.pictures = pictures;
     if (state.scope !== 'all') return this.finish(tab.tabId, state, fromTabs.slice(0, MAX_OTHER_RESULTS));
     if (!this.deps.historyEnabled()) {
-      state.error = 'History is off: only open tabs were searched.';
+      state.error = t('historyOffOpenTabs');
       return this.finish(tab.tabId, state, fromTabs.slice(0, MAX_OTHER_RESULTS));
     }
     // Open tabs first (instant), the history when its index has loaded.
