@@ -28,10 +28,12 @@ function browserI18n(): I18nApi | undefined {
 
 let source: I18nApi | undefined;
 
-/** Node tests and the CLI have no `browser.i18n`: they install the English files (src/locales/testing.ts). */
+/** Node tests and the CLI have no `browser.i18n`: they install the message files (src/locales/node-source.ts). */
 export function setMessageSource(api: I18nApi | undefined): void {
   source = api;
+  language = undefined;
   pluralRules = undefined;
+  numberFormats.clear();
 }
 
 function api(): I18nApi {
@@ -60,18 +62,21 @@ export function tn(base: PluralKey, count: number, ...substitutions: (string | n
   return text !== '' ? text : t(`${base}_other` as MessageKey, ...substitutions);
 }
 
-/** The language of the messages in use ("en", "de", …). */
+let language: string | undefined;
+
+/** The language of the messages in use ("en", "de", …): fixed for the life of a page. */
 export function uiLanguage(): string {
   // Each translation names itself: '@@ui_locale' and getUILanguage() can name the browser's
   // default locale while the messages come from another (Chromium started with --lang).
-  return api().getMessage('localeCode') || 'en';
+  return (language ??= api().getMessage('localeCode') || 'en');
 }
 
+/** Formats of the UI language, by their options ('' for the default one). */
 const numberFormats = new Map<string, Intl.NumberFormat>();
 
 /** A number as the UI language writes it ("1,386" / "1.386"). */
-export function formatNumber(n: number, options: Intl.NumberFormatOptions = {}): string {
-  const id = `${uiLanguage()}|${JSON.stringify(options)}`;
+export function formatNumber(n: number, options?: Intl.NumberFormatOptions): string {
+  const id = options ? JSON.stringify(options) : '';
   let format = numberFormats.get(id);
   if (!format) numberFormats.set(id, (format = new Intl.NumberFormat(uiLanguage(), options)));
   return format.format(n);
