@@ -1,11 +1,13 @@
 // Runs the generated fixture towers in onnxruntime-node and checks the MobileCLIP I/O
 // contract plus the colour semantics browser tests rely on.
 
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireModel } from '../src/engine/registry';
 import { ClipTokenizer } from '../src/engine/tokenizer';
 import { makeFixtureModel } from './make-fixture-model';
 
@@ -123,6 +125,13 @@ describe('fixture model files', () => {
     // The recorded token of each colour word is the one it encodes to (its first piece for 'cyan').
     for (const c of manifest.colours) {
       c.words.forEach((w: string, k: number) => expect(tokenizer.encode(w)[0], w).toBe(c.tokenIds[k]));
+    }
+  });
+
+  it('makes exactly the files the registry pins for the fixture (size and SHA-256)', async () => {
+    for (const [rel, pin] of Object.entries(requireModel('fixture').source!.files)) {
+      const bytes = await readFile(path.join(dir, rel));
+      expect({ rel, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual({ rel, ...pin });
     }
   });
 

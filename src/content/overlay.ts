@@ -31,8 +31,10 @@ ${CARD_STYLE}${NAV_STYLE}${NOTICE_STYLE}`;
 
 /** How often highlights re-check where their elements are. */
 const FOLLOW_MS = 400;
-/** How long the outline of a revealed, non-highlighted image stays. */
+/** How long the outline of a revealed, non-highlighted image stays once it is in view. */
 const REVEAL_MS = 2_400;
+/** A slow smooth scroll (a busy page) must not use up the outline before the image arrives in view. */
+const REVEAL_WAIT_MS = 10_000;
 
 interface Highlight {
   element: Element;
@@ -60,6 +62,8 @@ export class Overlay {
   private followTimer: ReturnType<typeof setInterval> | undefined;
   private revealTimer: ReturnType<typeof setTimeout> | undefined;
   private revealBox: Highlight | null = null;
+  /** Whether the revealed element has been in view (its outline's time runs from then). */
+  private revealSeen = false;
   private suspendTimer: ReturnType<typeof setTimeout> | undefined;
 
   private ensureLayer(): HTMLDivElement {
@@ -121,10 +125,8 @@ export class Overlay {
       box.setAttribute('data-testid', 'reveal');
       this.ensureLayer().append(box);
       highlight = this.revealBox = { element, box };
-      this.revealTimer = setTimeout(() => {
-        this.clearReveal();
-        this.removeIfEmpty();
-      }, REVEAL_MS);
+      this.revealSeen = false;
+      this.endRevealAfter(REVEAL_WAIT_MS);
       this.position();
     }
     highlight.box.classList.remove('pulse');
@@ -138,6 +140,14 @@ export class Overlay {
     this.host.style.setProperty('display', 'none', 'important');
     clearTimeout(this.suspendTimer);
     this.suspendTimer = setTimeout(() => this.host?.style.removeProperty('display'), ms);
+  }
+
+  private endRevealAfter(ms: number): void {
+    clearTimeout(this.revealTimer);
+    this.revealTimer = setTimeout(() => {
+      this.clearReveal();
+      this.removeIfEmpty();
+    }, ms);
   }
 
   private clearReveal(): void {
@@ -225,6 +235,8 @@ export class Overlay {
   }
 
   private schedule = (): void => {
+    // A hidden tab runs no animation frames, yet its scroll can reveal an image the person is about to see.
+    if (document.visibilityState !== 'visible') return this.position();
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
@@ -241,6 +253,15 @@ export class Overlay {
       box.style.width = `${r.width + 6}px`;
       box.style.height = `${r.height + 6}px`;
     }
+    if (this.revealBox && !this.revealSeen && inView(this.revealBox.element)) {
+      this.revealSeen = true;
+      this.endRevealAfter(REVEAL_MS);
+    }
     this.card?.position();
   }
+}
+
+function inView(element: Element): boolean {
+  const r = element.getBoundingClientRect();
+  return element.isConnected && r.width > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
 }
