@@ -26,6 +26,8 @@ export interface ExtensionRun {
   /** Popup open until every image is indexed (or failed). */
   pageIndexedMs: number;
   images: number;
+  /** How many of them fill the first viewport. */
+  visibleImages: number;
   failed: number;
   backend: string;
   threads: number | null;
@@ -168,6 +170,7 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         visibleRankedMs,
         pageIndexedMs,
         images: count,
+        visibleImages: visible.length,
         failed: final.failed,
         backend: final.backend,
         threads: threads ? Number(threads) : null,

@@ -94,6 +94,7 @@ async function main(): Promise<void> {
             const tf = await transformersBaseline(job);
             if ('skipped' in tf) skipped.add(`transformers.js baseline: ${tf.skipped}`);
             sample.transformers = msOf(tf);
+            sample.transformersCold = 'coldMs' in tf ? tf.coldMs : undefined;
           },
         ];
         // On a shared machine one sample swings by 2× with the load, so a fixed order let whichever

@@ -1,6 +1,8 @@
 // The transformers.js baseline (bench/page/baselines.ts): the same indexing job written as a user
 // of @huggingface/transformers would write it, against the local Hugging Face layout server.
-// Timed from the image URLs to the embeddings (fetch, decode, preprocess, inference).
+// Timed from the image URLs to the embeddings (fetch, decode, preprocess, inference); `open`
+// times loading the processor and the model (fetching its files from the local server and
+// creating the session), which a cold start of the same job also pays.
 import { env, AutoProcessor, CLIPVisionModelWithProjection, RawImage } from '/tf/transformers.min.js';
 
 let processor;
