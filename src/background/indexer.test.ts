@@ -39,6 +39,11 @@ function fakePipeline(slowHost = 'slow.test') {
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+/** Tabs the person asked for, and the indexer's predicate over them. */
+function askedTabs() {
+  const asked = new Set<number>();
+  return { asked, mayIndex: (tab: TabState) => asked.has(tab.tabId) };
+}
 
 afterEach(() => {
   for (const tab of [...allTabs()]) forgetTab(tab.tabId);
@@ -47,12 +52,13 @@ afterEach(() => {
 describe('indexing queue', () => {
   it('fetches nothing and loads no model for a tab nobody asked for', async () => {
     const { pipeline, order, loads } = fakePipeline();
-    const indexer = new Indexer(pipeline, () => undefined);
+    const { asked, mayIndex } = askedTabs();
+    const indexer = new Indexer(pipeline, () => undefined, mayIndex);
     const tab = tabWith(1, 3, 'a.test');
     indexer.kick();
     await settle();
     expect({ order, loads: loads() }).toEqual({ order: [], loads: 0 });
-    tab.ask();
+    asked.add(1);
     indexer.kick();
     await settle();
     expect(order).toHaveLength(3);
@@ -70,14 +76,15 @@ describe('indexing queue', () => {
 
   it('a tab of never-answering images does not delay another tab, and its images fail with their reason', async () => {
     const { pipeline, order, held } = fakePipeline();
-    const indexer = new Indexer(pipeline, () => undefined);
+    const { asked, mayIndex } = askedTabs();
+    const indexer = new Indexer(pipeline, () => undefined, mayIndex);
     const slow = tabWith(3, 40, 'slow.test');
-    slow.ask();
+    asked.add(3);
     indexer.focus(3, true);
     indexer.kick();
     await settle();
     const fast = tabWith(4, 12, 'fast.test');
-    fast.ask();
+    asked.add(4);
     indexer.kick();
     await settle();
     // The slow tab holds its share of places only; the other tab indexes meanwhile.

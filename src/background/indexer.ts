@@ -43,7 +43,7 @@ export class Indexer {
     private readonly pipeline: Pick<EmbeddingPipeline, 'model' | 'embed'>,
     private readonly onChange: ChangeListener,
     /** Whether the tab's images may be fetched and embedded now (the person asked, or background indexing is on). */
-    private readonly mayIndex: (tab: TabState) => boolean = (tab) => tab.asked,
+    private readonly mayIndex: (tab: TabState) => boolean,
   ) {}
 
   focus(tabId: number, on: boolean): void {
