@@ -152,6 +152,8 @@ const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<Respons
     engineHost.consent(id);
     if (engineHost.status.phase === 'confirm') {
       indexer.requeue((entry) => entry.failure?.reason === 'model');
+      // The images that waited for the answer (pending, not failed) go now, with the download.
+      indexer.kick();
       engineHost.get().catch(() => undefined);
     }
     return { ok: true };

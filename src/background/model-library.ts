@@ -67,6 +67,8 @@ export async function useModel(id: string, download: boolean): Promise<void> {
       throw new Error(engineHost.status.switchFailure!.message, { cause: error });
     } finally {
       switchAbort = null;
+      // The yes was for this switch: stored, failed or cancelled, a later download asks again.
+      engineHost.forgetConsent(id, [backend]);
     }
   }
   engineHost.update({ switching: null, switchFailure: null });
@@ -92,4 +94,5 @@ export async function deleteModel(id: string): Promise<void> {
   if (chosen.id === id || running) throw new Error(t('modelsDeleteInUse', spec.label));
   if (engineHost.status.switching?.id === id) throw new Error(t('modelsSwitchBusy', spec.label));
   await removeStoredModel(spec, { store: modelStore });
+  engineHost.forgetConsent(id);
 }
