@@ -70,6 +70,12 @@ export async function chooseModel(settings: Settings): Promise<ModelSpec> {
 // store object, so two instances could append to the same partial entries at once.
 export const modelStore = new CacheStorageModelStore();
 
+/**
+ * Received bytes are written to the model store's partial entry every this many: Chrome may stop
+ * the service worker mid-download, and what it held in memory is fetched again.
+ */
+export const DOWNLOAD_FLUSH_BYTES = 1024 * 1024;
+
 /** The backend whose files a load stores first (and a switch downloads): WebGPU only when asked for it. */
 export function storageBackend(settings: Settings): Backend {
   return __TARGET__ === 'chrome' && settings.backend === 'webgpu' ? 'webgpu' : 'wasm';
@@ -235,6 +241,7 @@ class EngineHost {
             baseUrl: settings.modelBaseUrl,
             store: modelStore,
             signal,
+            flushBytes: DOWNLOAD_FLUSH_BYTES,
             onProgress: (p) => {
               if (!ready) {
                 setStatus({ phase: 'downloading', progress: p.total ? p.loaded / p.total : null, downloaded: { loaded: p.loaded, total: p.total ?? null } });
