@@ -394,7 +394,8 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       await restartChromiumWorker(harness);
       hf.release();
       // The popup reconnects to the new worker, which resumes the download and indexes the page.
-      await waitUntil('the model ready and all images indexed', () => modelMessage(popup), (m) => m.hidden && m.indexed === 6, 90_000);
+      const end = await waitUntil('all images indexed (or the question again)', () => modelMessage(popup), (m) => m.phase === 'confirm' || (m.hidden && m.indexed === 6), 90_000);
+      expect(end.text).toBe('');
       const phases = await phasesSeen(popup);
       expect(phases).not.toContain('confirm');
       expect(phases).toContain('downloading');
