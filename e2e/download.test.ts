@@ -11,7 +11,12 @@
 //      connection (Range again), shows the start-up steps, loads and ranks red first for "red";
 //   4. a restarted background loads the model from Cache Storage without asking the server;
 //   5. switching (options' Models section) to a model the server answers 404 for keeps the model
-//      in use and the page's index (nothing embedded again), and both pages say why.
+//      in use and the page's index (nothing embedded again), and both pages say why;
+//   6. the downloaded model, no longer in use, is deleted;
+//   7. (Chromium) chosen again, it asks again; a service worker stopped mid-download resumes it
+//      from the kept bytes without asking again.
+// While the question waits (and after a Cancel) the page's images wait with it: none is fetched
+// and none counts as failed; a download that really fails fails them, with the reason shown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { launchChromium, launchFirefox, popupPath, type Harness, type HPage } from './browsers';
@@ -106,6 +111,26 @@ async function chooseModelInSettings(harness: Harness, hfOrigin: string): Promis
   await options.close();
 }
 
+/** Lets the background act on what it was just told; what must not happen would have happened by then. */
+const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts recording, in the popup, every phase its model line goes through. */
+function recordPhases(popup: HPage): Promise<void> {
+  return popup.evaluate(() => {
+    const m = document.querySelector<HTMLElement>('[data-testid=model-message]')!;
+    const phases: string[] = [m.dataset.phase ?? ''];
+    (window as unknown as { __phases: string[] }).__phases = phases;
+    new MutationObserver(() => {
+      const phase = m.dataset.phase ?? '';
+      if (phases[phases.length - 1] !== phase) phases.push(phase);
+    }).observe(m, { attributes: true, attributeFilter: ['data-phase'] });
+  });
+}
+
+function phasesSeen(popup: HPage): Promise<string[]> {
+  return popup.evaluate(() => (window as unknown as { __phases: string[] }).__phases);
+}
+
 /** Megabytes received and in all in a progress line ("… 3.1 MB of 7.7 MB"). */
 function megabytes(text: string): { loaded: number; total: number } | null {
   const m = /([\d.]+) MB of ([\d.]+) MB/.exec(text);
@@ -145,6 +170,10 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       await popup.click('[data-testid=model-message] [data-testid=model-decline]');
       const declined = await waitUntil('the declined line', () => modelMessage(popup), (m) => m.buttons.join() === 'model-download');
       expect(declined.text).toContain('not downloaded');
+      // Declined: the images still wait for the answer, none counted as failed.
+      await settle();
+      expect(await modelMessage(popup)).toMatchObject({ pending: 6, failed: 0, indexed: 0 });
+      expect(await popup.evaluate(() => document.querySelectorAll('[data-testid=failed]').length)).toBe(0);
       expect(hf.requests).toEqual([]);
 
       await popup.click('[data-testid=model-message] [data-testid=model-download]');
@@ -157,6 +186,8 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       console.log(`${name} popup, server answers 404: ${shown.text} | detail: ${shown.detail}`);
       expect(hf.requests.length).toBeGreaterThan(0);
       expect(hf.requests.every((r) => r.status === 404)).toBe(true);
+      // A download that really failed fails the waiting images, for the model's reason.
+      expect(await waitUntil('the images failed with the model', () => modelMessage(popup), (m) => m.failed === 6)).toMatchObject({ pending: 0, indexed: 0 });
     });
 
     it('a damaged file is named in the error after Retry, and nothing hangs', async () => {
@@ -203,8 +234,10 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       const afterCancel = hf.requests.length;
       hf.release(); // the held response goes on into a closed connection
       hf.configure({ interrupt: { path: TEXT_MODEL, afterBytes: DROP_AT, hold: false } });
-      await new Promise((r) => setTimeout(r, 1500));
+      await settle();
       expect(hf.requests.length).toBe(afterCancel); // Cancel means no new request until the next yes
+      // Retry put the images back in the queue; cancelled, they wait for the next answer, not failed.
+      expect(await modelMessage(popup)).toMatchObject({ phase: 'confirm', pending: 6, failed: 0 });
 
       await popup.click('[data-testid=model-message] [data-testid=model-download]');
       // The engine resumes, verifies, starts; the six images get indexed with the new model.
@@ -340,6 +373,40 @@ function downloadTests(name: string, launch: () => Promise<Harness>, restartBack
       });
       expect(left).toEqual([]);
       await options.close();
+    });
+
+    it.runIf(name === 'Chromium')('chosen again it asks again; a service worker stopped mid-download resumes it from the kept bytes without asking again', async () => {
+      hf.configure({ notFound: false, redirect: false, chunkDelayMs: 10, interrupt: { path: TEXT_MODEL, afterBytes: HOLD_AT, hold: true } });
+      const before = hf.requests.length;
+      await chooseModelInSettings(harness, hf.origin);
+      // Deleted, the model's download needs a yes again; the images wait for it, none failed.
+      await waitUntil('the download question', () => modelMessage(popup), (m) => !m.hidden && m.phase === 'confirm');
+      await settle();
+      expect(await modelMessage(popup)).toMatchObject({ phase: 'confirm', pending: 6, failed: 0 });
+      expect(hf.requests.length).toBe(before);
+
+      await popup.click('[data-testid=model-message] [data-testid=model-download]');
+      await within('the server to reach the hold', hf.interruptReached());
+      await waitUntil('a partial download in the popup', () => modelMessage(popup), (m) => m.phase === 'downloading' && m.progress > 0);
+      await recordPhases(popup);
+      const stoppedAt = hf.requests.length;
+      // The worker goes as Chrome stops an idle one: the transfer with it, mid-file.
+      await restartChromiumWorker(harness);
+      hf.release();
+      // The popup reconnects to the new worker, which resumes the download and indexes the page.
+      const end = await waitUntil('all images indexed (or the question again)', () => modelMessage(popup), (m) => m.phase === 'confirm' || (m.hidden && m.indexed === 6), 90_000);
+      expect(end.text).toBe('');
+      const phases = await phasesSeen(popup);
+      expect(phases).not.toContain('confirm');
+      expect(phases).toContain('downloading');
+      const text = hf.requests.slice(stoppedAt).filter((r) => r.file === TEXT_MODEL && r.kind === 'resolve');
+      const resumedAt = Number(/^bytes=(\d+)-$/.exec(text[0]?.range ?? '')?.[1]);
+      expect(resumedAt).toBeGreaterThan(0);
+      expect(resumedAt).toBeLessThanOrEqual(HOLD_AT);
+      expect(text[0]).toMatchObject({ status: 206, outcome: 'complete' });
+      const ranking = await searchRanking(popup, 'red');
+      expect(colourOf(ranking[0].src)).toBe('red');
+      console.log(`${name}: worker stopped mid-file at ${HOLD_AT} bytes sent; resumed at ${resumedAt}; phases after the stop: ${phases.join(' → ')}`);
     });
   });
 }

@@ -16,6 +16,8 @@ export interface ModelMessage {
   done: string;
   indexed: number;
   failed: number;
+  /** Images waiting to be indexed. */
+  pending: number;
 }
 
 export function modelMessage(popup: HPage): Promise<ModelMessage> {
@@ -37,6 +39,7 @@ export function modelMessage(popup: HPage): Promise<ModelMessage> {
       done: bar.dataset.done ?? '',
       indexed: Number(/(\d+) indexed/.exec(document.getElementById('indexed-line')?.textContent ?? '')?.[1] ?? NaN),
       failed: Number(/(\d+) failed/.exec(document.getElementById('indexed-line')?.textContent ?? '')?.[1] ?? 0),
+      pending: Number(/(\d+) waiting/.exec(document.getElementById('indexed-line')?.textContent ?? '')?.[1] ?? 0),
     };
   });
 }

@@ -1,19 +1,28 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { BackgroundIndexing } from './background-indexing';
 
 const WINDOW = 1;
 const OTHER_WINDOW = 2;
-const tab = (tabId: number, pageUrl: string, asked = false, pending = true) => ({ tabId, pageUrl, asked, hasPending: () => pending });
+/** Tabs the person asked for, as AskedTabs answers (the tests' tabs add themselves). */
+let asked = new Set<number>();
+const tab = (tabId: number, pageUrl: string, isAsked = false, pending = true) => {
+  if (isAsked) asked.add(tabId);
+  return { tabId, pageUrl, hasPending: () => pending };
+};
+
+beforeEach(() => {
+  asked = new Set();
+});
 
 function enabledPolicy(): BackgroundIndexing {
-  const policy = new BackgroundIndexing();
+  const policy = new BackgroundIndexing(asked);
   policy.configure({ enabled: true, excludedSites: [] });
   return policy;
 }
 
 describe('BackgroundIndexing', () => {
   it('serves asked tabs always, unasked ones only when on', () => {
-    const policy = new BackgroundIndexing();
+    const policy = new BackgroundIndexing(asked);
     const a = tab(1, 'https://a.test/', true);
     const b = tab(2, 'https://b.test/');
     policy.shown(2, WINDOW);
@@ -82,12 +91,35 @@ describe('BackgroundIndexing', () => {
   });
 
   it('never indexes excluded sites unasked (subdomains included), but does when asked', () => {
-    const policy = new BackgroundIndexing();
+    const policy = new BackgroundIndexing(asked);
     policy.configure({ enabled: true, excludedSites: ['bank.test'] });
     policy.shown(2, WINDOW);
     policy.shown(3, OTHER_WINDOW);
     expect(policy.mayIndex(tab(2, 'https://www.bank.test/x'), [])).toBe(false);
     expect(policy.mayIndex(tab(3, 'https://news.test/'), [])).toBe(true);
     expect(policy.mayIndex(tab(2, 'https://www.bank.test/x', true), [])).toBe(true);
+  });
+});
+
+describe('BackgroundIndexing and minimised windows', () => {
+  it('pauses the tab in front of a minimised window, and resumes it when the window is restored', () => {
+    const policy = enabledPolicy();
+    const b = tab(2, 'https://b.test/');
+    const c = tab(3, 'https://c.test/');
+    policy.shown(2, WINDOW);
+    policy.shown(3, OTHER_WINDOW);
+    policy.windowStates([{ id: WINDOW, state: 'minimized' }, { id: OTHER_WINDOW, state: 'normal' }]);
+    expect(policy.mayIndex(b, [b, c])).toBe(false);
+    expect(policy.mayIndex(c, [b, c])).toBe(true);
+    policy.windowStates([{ id: WINDOW, state: 'maximized' }, { id: OTHER_WINDOW, state: 'normal' }]);
+    expect(policy.mayIndex(b, [b, c])).toBe(true);
+  });
+
+  it('still serves a tab the person asked for in a minimised window', () => {
+    const policy = enabledPolicy();
+    const a = tab(1, 'https://a.test/', true);
+    policy.shown(1, WINDOW);
+    policy.windowStates([{ id: WINDOW, state: 'minimized' }]);
+    expect(policy.mayIndex(a, [a])).toBe(true);
   });
 });

@@ -15,7 +15,8 @@ import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { Backend, ModelSpec } from '../engine/types';
 import type { LoadingStep, ModelFailure, ModelStatus } from '../messages';
 import { loadSettings, type Settings } from '../settings';
-import { DownloadCancelled, DownloadNeedsConsent, downloadFailure, ModelLoadError, startFailure } from './model-errors';
+import { awaitsDownloadAnswer, DownloadCancelled, DownloadNeedsConsent, downloadFailure, ModelLoadError, startFailure } from './model-errors';
+import { DownloadConsents } from './download-consents';
 
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
@@ -69,6 +70,12 @@ export async function chooseModel(settings: Settings): Promise<ModelSpec> {
 // store object, so two instances could append to the same partial entries at once.
 export const modelStore = new CacheStorageModelStore();
 
+/**
+ * Received bytes are written to the model store's partial entry every this many: Chrome may stop
+ * the service worker mid-download, and what it held in memory is fetched again.
+ */
+export const DOWNLOAD_FLUSH_BYTES = 1024 * 1024;
+
 /** The backend whose files a load stores first (and a switch downloads): WebGPU only when asked for it. */
 export function storageBackend(settings: Settings): Backend {
   return __TARGET__ === 'chrome' && settings.backend === 'webgpu' ? 'webgpu' : 'wasm';
@@ -83,10 +90,13 @@ class EngineHost {
   private abort: AbortController | null = null;
   private listeners = new Set<Listener>();
   /**
-   * Per model, the backends whose files the person agreed to download in this session. A
-   * restarted background asks again (bytes already received are kept and the download resumes).
+   * Per model, the backends whose files the person agreed to download, until they are stored: a
+   * background restarted mid-download resumes it (from the bytes already received) without
+   * asking again.
    */
-  private readonly consented = new Map<string, Set<Backend>>();
+  private readonly consents = new DownloadConsents();
+  /** The last load stopped to ask (phase 'confirm'): `loading` holds that answer until a yes or reset(). */
+  private awaitingAnswer = false;
   /** The size the current attempt asks about (or asked about): shown again when a download is cancelled. */
   private askedBytes: number | null = null;
   status: ModelStatus = { id: '', label: '', testOnly: false, phase: 'idle', backend: null, progress: null, downloaded: null, error: null };
@@ -97,15 +107,23 @@ class EngineHost {
    * load after it asks before fetching the other's.
    */
   consent(id: string, backends: readonly Backend[] = ['wasm', 'webgpu']): void {
-    const agreed = this.consented.get(id) ?? new Set<Backend>();
-    for (const backend of backends) agreed.add(backend);
-    this.consented.set(id, agreed);
+    this.consents.give(id, backends);
+    // The load that stopped to ask is over: the next get() starts one with this yes.
+    if (this.awaitingAnswer) {
+      this.awaitingAnswer = false;
+      this.loading = null;
+    }
+  }
+
+  /** A switch's download ended (stored, failed or cancelled), or the model was deleted: a later download asks again. */
+  forgetConsent(id: string, backends?: readonly Backend[]): void {
+    this.consents.drop(id, backends);
   }
 
   /** Stops the download of the model being loaded; the load falls back to asking (phase 'confirm'). */
   cancelDownload(): boolean {
     if (this.status.phase !== 'downloading' || !this.abort) return false;
-    this.consented.delete(this.status.id);
+    this.consents.drop(this.status.id);
     this.abort.abort(new DownloadCancelled());
     return true;
   }
@@ -127,6 +145,7 @@ class EngineHost {
   /** Loads (once) and returns the engine. A failed load is retried on the next call. */
   get(): Promise<LoadedModel> {
     if (!this.loading) {
+      this.awaitingAnswer = false;
       const abort = (this.abort = new AbortController());
       const replaced = () => this.abort !== abort;
       // An attempt that reset() replaced must not write its progress or error over the new one's.
@@ -141,13 +160,15 @@ class EngineHost {
         (model) => (replaced() ? this.get() : model),
         (error: unknown) => {
           if (replaced()) return this.get();
-          this.loading = null;
           this.attempt = null;
           const idle = { progress: null, downloaded: null, step: null, stepSince: null, error: null, errorDetail: null };
-          if (error instanceof DownloadNeedsConsent || error instanceof DownloadCancelled) {
-            // Not a failure: nothing is fetched until the person says yes (again).
+          if (awaitsDownloadAnswer(error)) {
+            // Not a failure: nothing is fetched until the person says yes (again). Until then
+            // (consent() or reset()) every get() gets this answer without checking the store again.
+            this.awaitingAnswer = true;
             current({ ...idle, phase: 'confirm', downloadBytes: error instanceof DownloadNeedsConsent ? error.bytes : this.askedBytes });
           } else {
+            this.loading = null;
             const failure: ModelFailure =
               error instanceof ModelLoadError ? error.failure : startFailure(this.status, error);
             current({ ...idle, phase: 'error', error: failure.message, errorDetail: failure.detail });
@@ -163,6 +184,7 @@ class EngineHost {
   async reset(): Promise<void> {
     const previous = this.attempt;
     this.loading = null;
+    this.awaitingAnswer = false;
     this.attempt = null;
     this.abort?.abort(new Error('the model was replaced'));
     this.abort = null;
@@ -180,8 +202,7 @@ class EngineHost {
     // The WebGPU spec names the files either backend loads (it differs only in the GPU's vision file).
     const spec = await specFor(backends.includes('webgpu') ? 'webgpu' : 'wasm');
     this.askedBytes = downloadSize(spec, missing, present);
-    const agreed = this.consented.get(id);
-    if (missing.some((b) => !agreed?.has(b))) throw new DownloadNeedsConsent(spec, this.askedBytes);
+    if (!(await this.consents.covers(id, missing))) throw new DownloadNeedsConsent(spec, this.askedBytes);
   }
 
   private async load(setStatus: (patch: Partial<ModelStatus>) => void, signal: AbortSignal): Promise<LoadedModel> {
@@ -220,12 +241,14 @@ class EngineHost {
             baseUrl: settings.modelBaseUrl,
             store: modelStore,
             signal,
+            flushBytes: DOWNLOAD_FLUSH_BYTES,
             onProgress: (p) => {
               if (!ready) {
                 setStatus({ phase: 'downloading', progress: p.total ? p.loaded / p.total : null, downloaded: { loaded: p.loaded, total: p.total ?? null } });
               }
             },
           });
+          this.consents.drop(model.id, [backend]);
         }
       } catch (error) {
         if (signal.aborted && signal.reason instanceof DownloadCancelled) throw signal.reason;

@@ -2,11 +2,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('webextension-polyfill', () => ({ default: {} }));
 const { Indexer, pickTab } = await import('./indexer');
-const { EmbedError } = await import('./embedding-pipeline');
+const { EmbedError, EmbeddingPipeline } = await import('./embedding-pipeline');
+const { DownloadCancelled, DownloadNeedsConsent } = await import('./model-errors');
 const { ensureTab, forgetTab, allTabs } = await import('./tabs');
 
 import type { EmbedRequest, EmbedResult } from './embedding-pipeline';
 import type { TabState } from './tabs';
+import type { LoadedModel } from './engine-host';
+import type { ModelSpec } from '../engine/types';
 
 const img = (url: string, top: number) => ({ url, kind: 'img' as const, width: 100, height: 100, top, visible: true, alt: '' });
 
@@ -39,6 +42,11 @@ function fakePipeline(slowHost = 'slow.test') {
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+/** Tabs the person asked for, and the indexer's predicate over them. */
+function askedTabs() {
+  const asked = new Set<number>();
+  return { asked, mayIndex: (tab: TabState) => asked.has(tab.tabId) };
+}
 
 afterEach(() => {
   for (const tab of [...allTabs()]) forgetTab(tab.tabId);
@@ -47,12 +55,13 @@ afterEach(() => {
 describe('indexing queue', () => {
   it('fetches nothing and loads no model for a tab nobody asked for', async () => {
     const { pipeline, order, loads } = fakePipeline();
-    const indexer = new Indexer(pipeline, () => undefined);
+    const { asked, mayIndex } = askedTabs();
+    const indexer = new Indexer(pipeline, () => undefined, mayIndex);
     const tab = tabWith(1, 3, 'a.test');
     indexer.kick();
     await settle();
     expect({ order, loads: loads() }).toEqual({ order: [], loads: 0 });
-    tab.ask();
+    asked.add(1);
     indexer.kick();
     await settle();
     expect(order).toHaveLength(3);
@@ -70,14 +79,15 @@ describe('indexing queue', () => {
 
   it('a tab of never-answering images does not delay another tab, and its images fail with their reason', async () => {
     const { pipeline, order, held } = fakePipeline();
-    const indexer = new Indexer(pipeline, () => undefined);
+    const { asked, mayIndex } = askedTabs();
+    const indexer = new Indexer(pipeline, () => undefined, mayIndex);
     const slow = tabWith(3, 40, 'slow.test');
-    slow.ask();
+    asked.add(3);
     indexer.focus(3, true);
     indexer.kick();
     await settle();
     const fast = tabWith(4, 12, 'fast.test');
-    fast.ask();
+    asked.add(4);
     indexer.kick();
     await settle();
     // The slow tab holds its share of places only; the other tab indexes meanwhile.
@@ -113,5 +123,83 @@ describe('indexing queue', () => {
     await settle();
     // The short page's images were among the first claimed, not after the long page's twenty.
     expect(order.slice(0, 8).filter((u) => u.includes('short.test'))).toHaveLength(4);
+  });
+});
+
+/**
+ * A model behind the download question, as the engine host answers: it refuses with
+ * DownloadNeedsConsent until `yes()`, then loads; the refusal is wrapped as EmbeddingPipeline.model()
+ * wraps it. `cancel()` makes the next answers DownloadCancelled (Cancel during the download).
+ */
+function modelBehindQuestion() {
+  let state: 'ask' | 'yes' | 'cancelled' | 'not-found' = 'ask';
+  const fetched: string[] = [];
+  const answer = async (): Promise<LoadedModel> => {
+    if (state === 'ask') throw new DownloadNeedsConsent({ label: 'Fixture' } as ModelSpec, 7_700_000);
+    if (state === 'cancelled') throw new DownloadCancelled();
+    if (state === 'not-found') throw new Error('HTTP 404 for https://hub.test/onnx/vision_model.onnx');
+    return {} as LoadedModel;
+  };
+  const real = new EmbeddingPipeline({ model: answer, loadBytes: () => Promise.reject(new Error('unused')), prepare: () => Promise.reject(new Error('unused')) });
+  const pipeline = {
+    model: () => real.model(),
+    async embed({ url }: EmbedRequest): Promise<EmbedResult> {
+      await real.model();
+      fetched.push(url);
+      return { kind: 'embedding', embedding: Float32Array.from([1, 0]), modelId: 'fixture', source: 'model' };
+    },
+  };
+  return { pipeline, fetched, set: (s: typeof state) => (state = s) };
+}
+
+describe('indexing while the download question waits', () => {
+  it('leaves the images pending, neither fetched nor failed, until the yes; then indexes them', async () => {
+    const model = modelBehindQuestion();
+    const indexer = new Indexer(model.pipeline, () => undefined, () => true);
+    const tab = tabWith(10, 6, 'q.test');
+    indexer.kick();
+    await settle();
+    expect(tab.counts()).toMatchObject({ found: 6, pending: 6, failed: 0, indexed: 0 });
+    expect(model.fetched).toEqual([]);
+    // More images reported (the queue is kicked again): still waiting, still nothing failed.
+    tab.updateFrame(1, 'https://q.test/frame', [img('https://q.test/frame.png', 0)], 0);
+    indexer.kick();
+    await settle();
+    expect(tab.counts()).toMatchObject({ pending: 7, failed: 0 });
+    model.set('yes');
+    indexer.kick();
+    await settle();
+    expect(tab.counts()).toMatchObject({ indexed: 7, pending: 0, failed: 0 });
+  });
+
+  it('a download cancelled while images are in flight puts them back in the queue, not among the failures', async () => {
+    const model = modelBehindQuestion();
+    model.set('cancelled');
+    let first = true;
+    const pipeline = {
+      ...model.pipeline,
+      // The model was there when the run started; the download of the next one was cancelled.
+      model: async () => {
+        if (first) return ((first = false), {} as LoadedModel);
+        return model.pipeline.model();
+      },
+    };
+    const indexer = new Indexer(pipeline, () => undefined, () => true);
+    const tab = tabWith(11, 3, 'c.test');
+    indexer.kick();
+    await settle();
+    expect(tab.counts()).toMatchObject({ pending: 3, failed: 0 });
+    expect(tab.failures()).toEqual([]);
+  });
+
+  it('a download that really failed still fails the waiting images, with reason model', async () => {
+    const model = modelBehindQuestion();
+    model.set('not-found');
+    const indexer = new Indexer(model.pipeline, () => undefined, () => true);
+    const tab = tabWith(12, 2, 'f.test');
+    indexer.kick();
+    await settle();
+    expect(tab.counts()).toMatchObject({ failed: 2, pending: 0 });
+    expect(tab.failures(1)[0].failure).toEqual({ reason: 'model', detail: 'model unavailable: HTTP 404 for https://hub.test/onnx/vision_model.onnx' });
   });
 });

@@ -5,6 +5,7 @@
 // flight, so a tab of slow or never-answering images never delays another (each image has its
 // own deadline, see embedding-pipeline.ts). Only tabs the person asked for are indexed.
 import { describe } from '../errors';
+import { awaitsDownloadAnswer } from './model-errors';
 import { BATCH, EmbedError, type EmbeddingPipeline } from './embedding-pipeline';
 import { blobDataUrl } from './memory-thumbnails';
 import { allTabs, type ImageEntry, type ImageFailure, type TabState } from './tabs';
@@ -38,12 +39,17 @@ export class Indexer {
   private wake: (() => void) | null = null;
   /** Set when the model failed to load during a run: everything waiting fails with it. */
   private modelFailure: ImageFailure | null = null;
+  /**
+   * Set when the model waits for the person's answer to its download question: images stay
+   * pending (neither fetched nor failed) until a yes kicks the queue again.
+   */
+  private awaitingAnswer = false;
 
   constructor(
     private readonly pipeline: Pick<EmbeddingPipeline, 'model' | 'embed'>,
     private readonly onChange: ChangeListener,
     /** Whether the tab's images may be fetched and embedded now (the person asked, or background indexing is on). */
-    private readonly mayIndex: (tab: TabState) => boolean = (tab) => tab.asked,
+    private readonly mayIndex: (tab: TabState) => boolean,
   ) {}
 
   focus(tabId: number, on: boolean): void {
@@ -69,7 +75,7 @@ export class Indexer {
       .catch((error) => console.error('indexer stopped', error))
       .finally(() => {
         this.running = false;
-        if (!this.modelFailure) this.kick();
+        if (!this.modelFailure && !this.awaitingAnswer) this.kick();
       });
   }
 
@@ -93,13 +99,16 @@ export class Indexer {
 
   private async loop(): Promise<void> {
     this.modelFailure = null;
+    this.awaitingAnswer = false;
     try {
       await this.pipeline.model();
     } catch (error) {
+      this.awaitingAnswer = awaitsDownloadAnswer(error);
+      if (this.awaitingAnswer) return;
       this.modelFailure = failureOf(error);
     }
     const inFlight = new Set<Promise<void>>();
-    while (!this.modelFailure) {
+    while (!this.modelFailure && !this.awaitingAnswer) {
       const room = IN_FLIGHT - inFlight.size;
       const tab = room > 0 ? this.nextTab() : undefined;
       if (tab) {
@@ -121,11 +130,13 @@ export class Indexer {
       } else return;
     }
     await Promise.all(inFlight);
+    const failure = this.modelFailure;
+    if (!failure) return; // waiting for the person's answer: the images stay pending
     // The model could not load: every waiting image says why, instead of spinning forever
     // (and no image starts another load attempt; they go again once the model is ready).
     for (const tab of allTabs()) {
       if (!this.mayIndex(tab)) continue;
-      for (const entry of tab.claim(Infinity)) tab.markFailed(entry, this.modelFailure);
+      for (const entry of tab.claim(Infinity)) tab.markFailed(entry, failure);
       this.onChange(tab);
     }
   }
@@ -142,9 +153,15 @@ export class Indexer {
       });
       if (result.kind === 'embedding') tab.markIndexed(entry, result.embedding, result.modelId);
     } catch (error) {
-      const failure = failureOf(error);
-      tab.markFailed(entry, failure);
-      if (failure.reason === 'model') this.modelFailure ??= failure;
+      if (awaitsDownloadAnswer(error)) {
+        // The download was cancelled meanwhile: not the image's failure, it waits with the others.
+        tab.requeue((e) => e === entry);
+        this.awaitingAnswer = true;
+      } else {
+        const failure = failureOf(error);
+        tab.markFailed(entry, failure);
+        if (failure.reason === 'model') this.modelFailure ??= failure;
+      }
     }
     this.onChange(tab);
   }

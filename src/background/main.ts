@@ -61,8 +61,10 @@ function onTabChanged(tab: TabState): void {
   memory.tabChanged(tab); // visual memory: records the page, reveals an opened result
 }
 
+/** Whether the person asked for a tab's page: the one record of it (asked-tabs.ts). */
+const askedTabs = new AskedTabs();
 /** settings.indexInBackground: unasked pages too, when idle, tabs while shown, excluded sites never. */
-const backgroundIndexing = new BackgroundIndexing();
+const backgroundIndexing = new BackgroundIndexing(askedTabs);
 /** Pause, excluded sites, "only these sites" (site-rules.ts): until loaded, nothing is fetched. */
 let siteRules: SiteRules = { indexingPaused: true, siteMode: 'all', excludedSites: [], onlySites: [] };
 /** Whether the indexer may fetch and embed the tab's images now. */
@@ -73,13 +75,26 @@ void browser.tabs.query({ active: true }).then((tabs) => {
   for (const t of tabs) if (t.id !== undefined && t.windowId !== undefined) backgroundIndexing.shown(t.id, t.windowId);
   indexer.kick();
 });
+/**
+ * Which windows are minimised (their tabs are not on screen). No event says so: minimising a
+ * window moves focus away from it and restoring it brings focus back, so the states are read
+ * again whenever focus moves.
+ */
+function readWindowStates(): void {
+  browser.windows.getAll().then(
+    (windows) => {
+      backgroundIndexing.windowStates(windows);
+      indexer.kick();
+    },
+    (error: unknown) => console.warn('window states', error),
+  );
+}
+readWindowStates();
 const indexer = new Indexer(pipeline, onTabChanged, mayIndex);
-const askedTabs = new AskedTabs();
 
 /** The person asked for the tab's page (popup, menu, shortcut): its images may be fetched now. */
 function askFor(tabId: number): void {
-  askedTabs.add(tabId);
-  if (getTab(tabId)?.ask()) indexer.kick();
+  if (askedTabs.add(tabId)) indexer.kick();
 }
 
 engineHost.onStatus((status) => {
@@ -137,6 +152,8 @@ const handlers: { [T in RequestType]: (message: RequestOf<T>) => Promise<Respons
     engineHost.consent(id);
     if (engineHost.status.phase === 'confirm') {
       indexer.requeue((entry) => entry.failure?.reason === 'model');
+      // The images that waited for the answer (pending, not failed) go now, with the download.
+      indexer.kick();
       engineHost.get().catch(() => undefined);
     }
     return { ok: true };
@@ -215,7 +232,8 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     const tab = ensureTab(contentTab, frameId === 0 ? report.pageUrl : (sender.tab.url ?? report.pageUrl), !!sender.tab.incognito);
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
     const added = tab.updateFrame(frameId, frameId === 0 ? report.pageUrl : (sender.url ?? report.pageUrl), report.images, report.hidden, report.omitted);
-    if (askedTabs.has(tab.tabId) || indexer.isFocused(tab.tabId)) tab.ask();
+    // A popup open on the tab asks for whatever page it shows (the popup may have opened on one it could not index).
+    if (indexer.isFocused(tab.tabId)) askedTabs.add(tab.tabId);
     if (sender.tab.active && sender.tab.windowId !== undefined) backgroundIndexing.shown(contentTab, sender.tab.windowId);
     onTabChanged(tab);
     if (added.length > 0) indexer.kick();
@@ -269,6 +287,7 @@ browser.tabs.onRemoved.addListener((tabId) => {
   memory.tabClosed(tabId); // visual memory
   backgroundIndexing.tabClosed(tabId);
 });
+browser.windows.onFocusChanged.addListener(readWindowStates);
 browser.windows.onRemoved.addListener((windowId) => {
   backgroundIndexing.windowClosed(windowId);
   void memory.windowClosed(); // visual memory: private store goes with the last private window
@@ -276,10 +295,9 @@ browser.windows.onRemoved.addListener((windowId) => {
 browser.tabs.onUpdated.addListener((tabId: number, change: Tabs.OnUpdatedChangeInfoType) => {
   if (change.status === 'loading' && change.url) {
     const tab = getTab(tabId);
-    // A new page is not asked for by having asked for the one before (unless its popup is open).
     if (tab && tab.pageUrl !== change.url) {
       forgetTab(tabId);
-      if (!indexer.isFocused(tabId)) askedTabs.delete(tabId);
+      askedTabs.navigated(tabId, indexer.isFocused(tabId));
     }
     pushView(tabId);
   }
@@ -335,11 +353,8 @@ loadSettings().then((s) => {
 });
 // A restarted worker resumes the tabs that were asked for: their pages report their images again.
 askedTabs.restore().then((tabIds) => {
-  for (const tabId of tabIds) {
-    // A page may have reported before the list came back.
-    getTab(tabId)?.ask();
-    sendToTab(tabId, { type: 'rescan' });
-  }
+  for (const tabId of tabIds) sendToTab(tabId, { type: 'rescan' });
+  // A page may have reported before the list came back.
   indexer.kick();
 });
 onSettingsChanged((settings) => {

@@ -29,6 +29,17 @@ export class DownloadCancelled extends Error {
   }
 }
 
+/**
+ * Whether a load stopped for the person's answer to the download question (not asked yet, or the
+ * download cancelled) rather than failed: the error itself or one of its causes says so.
+ */
+export function awaitsDownloadAnswer(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof DownloadNeedsConsent || e instanceof DownloadCancelled) return true;
+  }
+  return false;
+}
+
 /** A load failure already put in words for the UI. */
 export class ModelLoadError extends Error {
   override readonly name = 'ModelLoadError';

@@ -10,7 +10,7 @@ import type { ModelSpec } from '../engine/types';
 import type { ModelInventoryEntry, ModelInventoryResponse } from '../messages';
 import { loadSettings, saveSettings } from '../settings';
 import { t } from '../i18n';
-import { bundledModels, chooseModel, engineHost, modelStore, storageBackend, usableModel } from './engine-host';
+import { bundledModels, chooseModel, DOWNLOAD_FLUSH_BYTES, engineHost, modelStore, storageBackend, usableModel } from './engine-host';
 import { DownloadCancelled, downloadFailure } from './model-errors';
 
 declare const __TEST_BUILD__: boolean;
@@ -58,6 +58,7 @@ export async function useModel(id: string, download: boolean): Promise<void> {
         baseUrl: settings.modelBaseUrl,
         store: modelStore,
         signal: abort.signal,
+        flushBytes: DOWNLOAD_FLUSH_BYTES,
         onProgress: (p) => engineHost.update({ switching: { id, label: spec.label, loaded: p.loaded, total: p.total ?? null } }),
       });
     } catch (error) {
@@ -67,6 +68,8 @@ export async function useModel(id: string, download: boolean): Promise<void> {
       throw new Error(engineHost.status.switchFailure!.message, { cause: error });
     } finally {
       switchAbort = null;
+      // The yes was for this switch: stored, failed or cancelled, a later download asks again.
+      engineHost.forgetConsent(id, [backend]);
     }
   }
   engineHost.update({ switching: null, switchFailure: null });
@@ -92,4 +95,5 @@ export async function deleteModel(id: string): Promise<void> {
   if (chosen.id === id || running) throw new Error(t('modelsDeleteInUse', spec.label));
   if (engineHost.status.switching?.id === id) throw new Error(t('modelsSwitchBusy', spec.label));
   await removeStoredModel(spec, { store: modelStore });
+  engineHost.forgetConsent(id);
 }

@@ -2,6 +2,7 @@
 // the current query. Kept in the background because the popup can close at any moment.
 // In the manner of uBlock Origin's page store, the tab object owns its entries' transitions:
 // nothing outside this class writes an entry's status.
+// Whether the person asked for the page is not kept here: asked-tabs.ts holds it.
 import type { FailureReason, FoundImage, SearchResult } from '../messages';
 import { PageHighlights } from './page-highlights';
 import { byViewport, type Viewport } from './viewport-order';
@@ -103,12 +104,6 @@ export class TabState {
   private viewport: Viewport | null = null;
 
   query = '';
-  /**
-   * Whether the person asked for this page to be indexed (opened the popup, used the page's
-   * menu or the shortcut): until then its images are known but nothing is fetched or embedded,
-   * unless indexing in the background is switched on. A new page in the tab asks again.
-   */
-  private askedFor = false;
 
   /** The image the results are ranked against instead of a query (find similar), if any. */
   similarTo: string | null = null;
@@ -127,17 +122,6 @@ export class TabState {
     this.tabId = tabId;
     this.pageUrl = pageUrl;
     this.incognito = incognito;
-  }
-
-  get asked(): boolean {
-    return this.askedFor;
-  }
-
-  /** The person asked for this page: its images may now be fetched and embedded. Returns whether that is new. */
-  ask(): boolean {
-    if (this.askedFor) return false;
-    this.askedFor = true;
-    return true;
   }
 
   /** The frame's document URL: the referrer its images are requested with. */
@@ -165,7 +149,6 @@ export class TabState {
       // The top frame navigated: everything the tab knew belongs to the previous page.
       this.pageUrl = pageUrl;
       this.frames.clear();
-      this.askedFor = false;
       this.entries.clear();
       this.results = [];
       this.similarTo = null;
