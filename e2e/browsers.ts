@@ -448,8 +448,16 @@ class PpHPage implements HPage {
     await this.page.type(selector, value);
   }
   async click(selector: string): Promise<void> {
-    await this.waitFor(selector);
-    await this.page.click(selector);
+    // Puppeteer finds the element, then clicks it in a second round trip: a page that replaced the
+    // element in between (a re-render) fails the click although the selector still matches.
+    for (let attempt = 0; ; attempt++) {
+      await this.waitFor(selector);
+      try {
+        return await this.page.click(selector);
+      } catch (error) {
+        if (attempt >= 4 || !/detached/i.test(String(error))) throw error;
+      }
+    }
   }
   async goto(url: string): Promise<void> {
     if (!url.startsWith('moz-extension:')) {
