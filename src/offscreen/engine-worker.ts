@@ -9,6 +9,7 @@
 
 import * as ort from 'onnxruntime-web/wasm';
 import { ClipEngine } from '../engine/session';
+import { releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { loadBundledModel, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
@@ -88,7 +89,15 @@ async function handle(req: EngineRequest, port: MessagePort): Promise<{ reply: E
     }
     const engine = await engineFor();
     if (req.op === 'prepare') throw new Error('the engine worker does not decode images');
-    const rows = req.op === 'images' ? await engine.embedImages(req.pixels, req.count) : await engine.embedTexts(req.texts);
+    let rows: Float32Array[];
+    if (req.op === 'images') {
+      try {
+        rows = await engine.embedImages(req.pixels, req.count);
+      } finally {
+        // This worker's own copy (transferred from another process): ORT has copied it into its heap.
+        releaseBuffer(req.pixels.buffer);
+      }
+    } else rows = await engine.embedTexts(req.texts);
     return { reply: { id: req.id, ok: true, rows }, transfer: rows.map((r) => r.buffer) };
   } catch (error) {
     return { reply: { id: req.id, ok: false, error: describe(error) }, transfer: [] };
