@@ -53,14 +53,15 @@ async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: St
     let files: ModelFiles | null = await readFiles(spec, source);
     const tokenizer = await ClipTokenizer.load(files.tokenizer);
     // The engine keeps loadFiles for reopening; a closure over the bytes would keep both graphs
-    // alive next to the sessions made from them. They are handed over once, read again if asked again.
+    // alive next to the sessions made from them. They are handed over once, read again if asked
+    // again, and freed as each session opens (releaseFiles).
     const loadFiles = async () => {
       const once = files ?? (await readFiles(spec, source));
       files = null;
       return once;
     };
     // Text first: a waiting query, or a page whose images are all cached, needs nothing else.
-    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, onStep: (_backend, step) => onStep(step) });
+    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, releaseFiles: true, onStep: (_backend, step) => onStep(step) });
   })();
   const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
   current = opened;
