@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatBytes, gitBlobOid, hex, sha256Hex } from './bytes';
+import { concatBytes, gitBlobOid, hex, releaseBuffer, sha256Hex } from './bytes';
 
 describe('bytes', () => {
   it('concatenates parts in order and returns a lone part as is', () => {
@@ -15,5 +15,18 @@ describe('bytes', () => {
     // `printf 'hello\n' | git hash-object --stdin`
     expect(await gitBlobOid(new TextEncoder().encode('hello\n'))).toBe('ce013625030ba8dba906f756967f9e9ca394464a');
     expect(hex(Uint8Array.of(0, 15, 255))).toBe('000fff');
+  });
+
+  it('releases a buffer: its views read as empty, a second release and a shared buffer are left alone', () => {
+    const bytes = Uint8Array.of(1, 2, 3);
+    const pixels = new Float32Array(bytes.buffer, 0, 0);
+    releaseBuffer(bytes.buffer);
+    expect(bytes.buffer.byteLength).toBe(0);
+    expect(bytes.length).toBe(0);
+    expect(pixels.length).toBe(0);
+    expect(() => releaseBuffer(bytes.buffer)).not.toThrow();
+    const shared = new SharedArrayBuffer(8);
+    releaseBuffer(shared);
+    expect(shared.byteLength).toBe(8);
   });
 });

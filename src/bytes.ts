@@ -33,3 +33,18 @@ export async function gitBlobOid(bytes: Uint8Array): Promise<string> {
   const all = concatBytes([header, bytes]);
   return hex(await crypto.subtle.digest('SHA-1', all as Uint8Array<ArrayBuffer>));
 }
+
+/**
+ * Frees an ArrayBuffer's memory now rather than at some later garbage collection: for a buffer
+ * nothing will read again (a worker's copy of a message's bytes once used, a model file once its
+ * session holds the weights), whose collection could otherwise lag by hundreds of megabytes in a
+ * worker that allocates little else. Every view of it reads as empty from then on. Where
+ * `ArrayBuffer.prototype.transfer` is missing (Node 20) it is only detached, and freed when
+ * collected. A SharedArrayBuffer, or a buffer already detached, is left as it is.
+ */
+export function releaseBuffer(buffer: ArrayBufferLike): void {
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+  const transfer = (buffer as ArrayBuffer & { transfer?(length: number): ArrayBuffer }).transfer;
+  if (transfer) transfer.call(buffer, 0);
+  else structuredClone(buffer, { transfer: [buffer] });
+}

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { launchChromium, popupPath, type ChromiumHarness, type HPage } from '../../e2e/browsers.ts';
 import type { TestPage } from './images.ts';
 import { NAME_SHIM, POPUP, readPopup, readStalls, SELECTORS, STALL_PROBE, submitQuery, timeQuery, type PopupState } from './popup-contract.ts';
-import { startProcSampler } from './proc-sampler.ts';
+import { startProcSampler, type ExtensionProcess } from './proc-sampler.ts';
 
 const POLL_MS = 50;
 const TIMEOUT_MS = 15 * 60_000;
@@ -33,7 +33,11 @@ export interface ExtensionRun {
   threads: number | null;
   /** Chromium's CPU time (all processes) from popup open to page indexed, per image. */
   cpuMsPerImage: number;
-  /** Peak VmRSS of the extension renderer processes during that window. */
+  /** Peak PSS summed over the extension renderer processes during that window (shared pages split between their processes). */
+  peakExtensionPssMB: number;
+  /** Peak USS (pages no other process maps) summed the same way. */
+  peakExtensionUssMB: number;
+  /** Peak VmRSS summed the same way (libraries and the Chromium binary count once per process). */
   peakExtensionMB: number;
   /** CPU of the extension processes' service-worker thread in that window, per image. */
   swCpuMsPerImage: number;
@@ -44,8 +48,8 @@ export interface ExtensionRun {
   swLagsOver50: number;
   /** CPU seconds by thread name of the extension processes in that window (the JSON record's detail). */
   extensionThreadCpuS: Record<string, number>;
-  /** The extension processes at the peak: RSS, anonymous, shared (WASM heaps of threaded ORT), file-backed, MB. */
-  extensionProcessesAtPeak: { pid: number; rssMB: number; anonMB: number; shmemMB: number; fileMB: number }[];
+  /** The extension processes at the PSS peak: PSS, USS and RSS with their parts, thread names, memory regions. */
+  extensionProcessesAtPeak: ExtensionProcess[];
   /**
    * Longest popup main-thread stalls (frame gap, 50 ms timer lateness) while the engine starts
    * and afterwards while indexing. The popup shares its renderer's main thread with the other
@@ -175,6 +179,8 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         backend: final.backend,
         threads: threads ? Number(threads) : null,
         cpuMsPerImage: (window.cpuSeconds * 1000) / (count - final.failed || 1),
+        peakExtensionPssMB: window.peakExtensionPss / 2 ** 20,
+        peakExtensionUssMB: window.peakExtensionUss / 2 ** 20,
         peakExtensionMB: window.peakExtensionRss / 2 ** 20,
         swCpuMsPerImage: (threadCpu(window.extensionThreadCpu, /^ServiceWorker/) * 1000) / count,
         workerCpuMsPerImage: (threadCpu(window.extensionThreadCpu, /^DedicatedWorker|^Wasm|^WebAssembly/) * 1000) / count,
@@ -190,6 +196,11 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         repeatQueryMs,
       };
       log(`  indexed ${count} images in ${(pageIndexedMs / 1000).toFixed(1)} s (${final.backend}${final.threads}), ${final.failed} failed`);
+      for (const p of window.extensionProcessesAtPeak) {
+        const role = p.threads['ServiceWorker t'] ? 'service worker' : `${p.threads['DedicatedWorker'] ?? 0} dedicated workers`;
+        log(`  at the PSS peak: pid ${p.pid} (${role}): PSS ${p.pssMB} MB (anon ${p.pssAnonMB}, shmem ${p.pssShmemMB}, file ${p.pssFileMB}), USS ${p.ussMB}, RSS ${p.rssMB}`);
+        for (const r of p.regions ?? []) log(`    ${r.kind} ${r.perms} ${r.name || '-'}: PSS ${r.pssMB} MB, RSS ${r.rssMB} MB of ${r.sizeMB} MB mapped`);
+      }
       await popup.page.close();
       await tab.close();
       revisitMs = await revisit(harness, origin, page, count - final.failed);

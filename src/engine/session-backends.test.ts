@@ -126,6 +126,32 @@ describe('batching and lifecycle', () => {
     expect([...fake.released].sort()).toEqual(['wasm:text', 'wasm:vision']);
   });
 
+  it('releaseFiles: each graph is freed once its session is open, the vision graph only when it opens', async () => {
+    const fake = fakeOrt();
+    const given: Awaited<ReturnType<typeof files>>[] = [];
+    const loadFiles: typeof files = async (backend) => {
+      const read = await files(backend);
+      given.push(read);
+      return read;
+    };
+    const engine = await ClipEngine.create({ spec, ort: fake.ort, loadFiles, tokenizer, prefer: 'wasm', textFirst: true, releaseFiles: true });
+    expect(given).toHaveLength(1);
+    expect(given[0].text.model.length).toBe(0);
+    expect(given[0].vision.model.length).toBe(1); // still to be opened
+    expect(decode((await engine.embedImages(images(5), 1))[0])[1]).toBe(5);
+    expect(given[0].vision.model.length).toBe(0);
+    await engine.dispose();
+  });
+
+  it('without releaseFiles the bytes stay the caller\'s, intact', async () => {
+    const fake = fakeOrt();
+    const read = await files('wasm');
+    const engine = await ClipEngine.create({ spec, ort: fake.ort, loadFiles: async () => read, tokenizer, prefer: 'wasm' });
+    await engine.embedImages(images(1), 1);
+    expect([read.vision.model.length, read.text.model.length]).toEqual([1, 1]);
+    await engine.dispose();
+  });
+
   it('releases every session on dispose, including the WASM fallback kept under WebGPU', async () => {
     withGpu();
     const fake = fakeOrt();

@@ -45,6 +45,14 @@ export interface EngineInit {
    */
   textFirst?: boolean;
   /**
+   * The bytes loadFiles returns are the engine's alone (each graph in buffers of its own): each
+   * graph's are freed as soon as its session is open. ORT has copied the graph into its own heap
+   * by then, so the bytes only cost memory, the model's size again, until a garbage collection
+   * that a worker allocating little else may put off for long. Off by default: a caller may
+   * reuse the bytes (tests open several engines from one read).
+   */
+  releaseFiles?: boolean;
+  /**
    * Opens WASM somewhere else instead of on `wasmOrt` here (Chrome: the offscreen document).
    * Its rows must be unit-length too.
    */
@@ -83,9 +91,9 @@ export class ClipEngine {
     if (cpu && prefer !== 'auto' && prefer !== 'cpu') throw new Error(`onnxruntime-node only runs the 'cpu' backend (prefer: '${prefer}')`);
     if (!cpu && prefer === 'cpu') throw new Error("prefer 'cpu' needs onnxruntime-node; this ORT module is onnxruntime-web");
 
-    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange, textFirst, onStep } = init;
+    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange, textFirst, releaseFiles, onStep } = init;
     const maxBatch = Math.max(1, Math.floor(init.maxBatch ?? DEFAULT_MAX_BATCH));
-    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend, textFirst, onStep });
+    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend, textFirst, releaseFiles, onStep });
     const policy = new BackendPolicy<EmbeddingBackend>({
       prefer: prefer === 'cpu' ? 'auto' : prefer,
       wasm: wasmBackend ?? towers.wasm,

@@ -6,6 +6,7 @@ import type { Backend, ModelBytes, ModelSpec } from './types.ts';
 import type { BackendProvider, OpenBackend, OpenContext } from './backend-policy.ts';
 import { TowerSession, type OpenMode, type OrtModule } from './tower-session.ts';
 import { l2normalize } from './similarity.ts';
+import { releaseBuffer } from '../bytes.ts';
 
 /** An opened backend that embeds: what ClipEngine asks of WASM and WebGPU, here or elsewhere. */
 export interface EmbeddingBackend extends OpenBackend {
@@ -38,6 +39,8 @@ export interface TowerOptions {
   wasmElsewhere?: boolean;
   /** WASM opens the vision tower on first use (see EngineInit.textFirst). */
   textFirst?: boolean;
+  /** Each graph's bytes are freed once its session is open (see EngineInit.releaseFiles). */
+  releaseFiles?: boolean;
   /** Start-up progress of a backend opened here (for a sign of life while sessions are created). */
   onStep?(backend: Backend, step: StartupStep): void;
 }
@@ -219,11 +222,11 @@ export class TowerBackends {
     const t0 = performance.now();
     const textFirst = !!this.o.textFirst && mode !== 'webgpu';
     if (!textFirst) this.o.onStep?.(backend, 'vision-session');
-    const vision = textFirst ? this.visionOnFirstUse(ort, mode, files.vision, stillWanted) : await TowerSession.open(ort, mode, files.vision, VISION_NAMES);
+    const vision = textFirst ? this.visionOnFirstUse(ort, mode, files.vision, stillWanted) : await this.openSession(ort, mode, files.vision, VISION_NAMES);
     let text: TowerSession;
     try {
       this.o.onStep?.(backend, 'text-session');
-      text = await TowerSession.open(ort, mode, files.text, TEXT_NAMES);
+      text = await this.openSession(ort, mode, files.text, TEXT_NAMES);
     } catch (err) {
       if (vision instanceof TowerSession) await vision.release().catch(() => undefined);
       throw err;
@@ -245,12 +248,19 @@ export class TowerBackends {
     return towers;
   }
 
+  /** A session from a graph's bytes; with releaseFiles, the bytes are freed once it is open (a failed open keeps them for the next try). */
+  private async openSession(ort: OrtModule, mode: OpenMode, bytes: ModelBytes, names: { input: string; output: string }): Promise<TowerSession> {
+    const session = await TowerSession.open(ort, mode, bytes, names);
+    if (this.o.releaseFiles) for (const part of [bytes.model, ...(bytes.externalData ?? []).map((d) => d.data)]) releaseBuffer(part.buffer);
+    return session;
+  }
+
   /** Opens (and warms up) the vision session when called; only its graph's bytes are kept until then. */
   private visionOnFirstUse(ort: OrtModule, mode: OpenMode, bytes: ModelBytes, stillWanted: () => void): () => Promise<TowerSession> {
     let kept: ModelBytes | null = bytes;
     return async () => {
       stillWanted();
-      const vision = await TowerSession.open(ort, mode, kept!, VISION_NAMES);
+      const vision = await this.openSession(ort, mode, kept!, VISION_NAMES);
       kept = null;
       try {
         const size = this.o.spec.imageSize;

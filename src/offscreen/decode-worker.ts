@@ -9,6 +9,7 @@
 
 import { ImageDecodeError } from '../engine/decode';
 import { prepareImage } from '../engine/prepare-image';
+import { releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import type { EngineReply, EngineRequest } from './protocol';
 
@@ -29,7 +30,12 @@ function inTurn<T>(task: () => Promise<T>): Promise<T> {
 async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfer: Transferable[] }> {
   if (req.op !== 'prepare') return { reply: { id: req.id, ok: false, error: `the decode worker does not do '${req.op}'` }, transfer: [] };
   try {
-    const prepared = await inTurn(() => prepareImage(new Blob([req.bytes as Uint8Array<ArrayBuffer>], { type: req.type }), req.spec));
+    const prepared = await inTurn(() => {
+      const file = new Blob([req.bytes as Uint8Array<ArrayBuffer>], { type: req.type });
+      // The Blob holds a copy: the bytes (an image file, up to tens of megabytes) go now, not at some later collection.
+      releaseBuffer(req.bytes.buffer);
+      return prepareImage(file, req.spec);
+    });
     return { reply: { id: req.id, ok: true, prepared }, transfer: [prepared.pixels.buffer] };
   } catch (error) {
     return { reply: { id: req.id, ok: false, error: error instanceof ImageDecodeError ? error.message : describe(error), refused: error instanceof ImageDecodeError }, transfer: [] };

@@ -9,6 +9,7 @@
 
 import * as ort from 'onnxruntime-web/wasm';
 import { ClipEngine } from '../engine/session';
+import { releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { loadBundledModel, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
@@ -52,14 +53,15 @@ async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: St
     let files: ModelFiles | null = await readFiles(spec, source);
     const tokenizer = await ClipTokenizer.load(files.tokenizer);
     // The engine keeps loadFiles for reopening; a closure over the bytes would keep both graphs
-    // alive next to the sessions made from them. They are handed over once, read again if asked again.
+    // alive next to the sessions made from them. They are handed over once, read again if asked
+    // again, and freed as each session opens (releaseFiles).
     const loadFiles = async () => {
       const once = files ?? (await readFiles(spec, source));
       files = null;
       return once;
     };
     // Text first: a waiting query, or a page whose images are all cached, needs nothing else.
-    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, onStep: (_backend, step) => onStep(step) });
+    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, releaseFiles: true, onStep: (_backend, step) => onStep(step) });
   })();
   const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
   current = opened;
@@ -88,7 +90,15 @@ async function handle(req: EngineRequest, port: MessagePort): Promise<{ reply: E
     }
     const engine = await engineFor();
     if (req.op === 'prepare') throw new Error('the engine worker does not decode images');
-    const rows = req.op === 'images' ? await engine.embedImages(req.pixels, req.count) : await engine.embedTexts(req.texts);
+    let rows: Float32Array[];
+    if (req.op === 'images') {
+      try {
+        rows = await engine.embedImages(req.pixels, req.count);
+      } finally {
+        // This worker's own copy (transferred from another process): ORT has copied it into its heap.
+        releaseBuffer(req.pixels.buffer);
+      }
+    } else rows = await engine.embedTexts(req.texts);
     return { reply: { id: req.id, ok: true, rows }, transfer: rows.map((r) => r.buffer) };
   } catch (error) {
     return { reply: { id: req.id, ok: false, error: describe(error) }, transfer: [] };

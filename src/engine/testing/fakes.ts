@@ -74,7 +74,9 @@ export function fakeOrt(control: FakeControl = { gpuRun: async () => undefined, 
     async create(model: Uint8Array, options: { executionProviders: (string | { name: string })[] }) {
       const ep = options.executionProviders[0];
       const backend = (typeof ep === 'string' ? ep : ep.name) as Backend;
-      const tower = model[0] === VISION ? 'vision' : 'text';
+      // Read now, as ORT copies the graph at creation: the caller may free the bytes afterwards.
+      const code = model[0];
+      const tower = code === VISION ? 'vision' : 'text';
       const input = tower === 'vision' ? 'pixel_values' : 'input_ids';
       const output = tower === 'vision' ? 'image_embeds' : 'text_embeds';
       if (backend === 'webgpu') env.webgpu.device ??= device; // as ORT's JSEP backend does
@@ -96,7 +98,7 @@ export function fakeOrt(control: FakeControl = { gpuRun: async () => undefined, 
             }
             const per = x.data.length / n;
             const out = new Float32Array(n * 4);
-            for (let i = 0; i < n; i++) out.set(fakeRow(backend, Number(x.data[i * per]), model[0]), i * 4);
+            for (let i = 0; i < n; i++) out.set(fakeRow(backend, Number(x.data[i * per]), code), i * 4);
             return { [output]: new Tensor('float32', out, [n, 4]) };
           } finally {
             running = false;
