@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('webextension-polyfill', () => ({ default: {} }));
 const { Indexer, pickTab } = await import('./indexer');
-const { EmbedError } = await import('./embedding-pipeline');
+const { EmbedError, BATCH } = await import('./embedding-pipeline');
 const { ensureTab, forgetTab, allTabs } = await import('./tabs');
 
 import type { EmbedRequest, EmbedResult } from './embedding-pipeline';
@@ -22,7 +22,7 @@ function fakePipeline(slowHost = 'slow.test') {
   let loads = 0;
   const held: (() => void)[] = [];
   const pipeline = {
-    async model() {
+    async start() {
       loads++;
       return {} as never;
     },
@@ -82,7 +82,7 @@ describe('indexing queue', () => {
     await settle();
     // The slow tab holds its share of places only; the other tab indexes meanwhile.
     expect(fast.counts()).toMatchObject({ indexed: 12, pending: 0 });
-    expect(order.filter((u) => u.includes('slow.test'))).toHaveLength(8);
+    expect(order.filter((u) => u.includes('slow.test'))).toHaveLength(2 * BATCH);
     for (const release of held.splice(0)) release();
     await settle();
     expect(slow.failures(1)).toEqual([{ url: 'https://slow.test/0.png', failure: { reason: 'timeout', detail: 'loading the image: no answer within 30 s' } }]);
@@ -113,5 +113,32 @@ describe('indexing queue', () => {
     await settle();
     // The short page's images were among the first claimed, not after the long page's twenty.
     expect(order.slice(0, 8).filter((u) => u.includes('short.test'))).toHaveLength(4);
+  });
+
+  it('a model that fails while the first images are prepared fails every image of the tab with reason model', async () => {
+    let failLoad!: () => void;
+    const loadFailed = new Promise<void>((resolve) => (failLoad = resolve));
+    const claimed: string[] = [];
+    const pipeline = {
+      // A model on this device: images may be prepared while it loads.
+      async start() {},
+      async embed({ url }: EmbedRequest): Promise<EmbedResult> {
+        claimed.push(url);
+        await loadFailed;
+        throw new EmbedError({ reason: 'model', detail: 'model unavailable: no memory' });
+      },
+    };
+    const indexer = new Indexer(pipeline, () => undefined);
+    const tab = tabWith(10, 30, 'fails.test');
+    tab.ask();
+    indexer.kick();
+    await settle();
+    expect(claimed.length).toBeGreaterThan(0);
+    failLoad();
+    await settle();
+    expect(tab.counts()).toMatchObject({ failed: 30, pending: 0 });
+    expect(new Set(tab.failures(30).map((f) => f.failure.reason))).toEqual(new Set(['model']));
+    // No image started again after the failure.
+    expect(claimed.length).toBeLessThan(30);
   });
 });

@@ -7,12 +7,17 @@
 import { describe } from '../errors';
 import { BATCH, EmbedError, type EmbeddingPipeline } from './embedding-pipeline';
 import { blobDataUrl } from './memory-thumbnails';
+import { mark } from './timeline';
 import { allTabs, type ImageEntry, type ImageFailure, type TabState } from './tabs';
 
-/** Two batches: one in inference, the next being fetched and decoded. */
-const IN_FLIGHT = 2 * BATCH;
-/** One tab's share of IN_FLIGHT: the rest stays free for the other tabs. */
-const IN_FLIGHT_PER_TAB = BATCH;
+/**
+ * One tab's share of the places in flight: two batches, one in inference and the next being
+ * fetched and decoded meanwhile (with one batch, a tab's next images would start only as the
+ * last run ends, and runs would alternate between full and nearly empty).
+ */
+const IN_FLIGHT_PER_TAB = 2 * BATCH;
+/** Twice a tab's share: the rest stays free for the other tabs. */
+const IN_FLIGHT = 2 * IN_FLIGHT_PER_TAB;
 /** Images claimed from a tab at a time before the next tab's turn. */
 const CLAIM = BATCH / 2;
 
@@ -40,7 +45,7 @@ export class Indexer {
   private modelFailure: ImageFailure | null = null;
 
   constructor(
-    private readonly pipeline: Pick<EmbeddingPipeline, 'model' | 'embed'>,
+    private readonly pipeline: Pick<EmbeddingPipeline, 'start' | 'embed'>,
     private readonly onChange: ChangeListener,
     /** Whether the tab's images may be fetched and embedded now (the person asked, or background indexing is on). */
     private readonly mayIndex: (tab: TabState) => boolean = (tab) => tab.asked,
@@ -94,7 +99,9 @@ export class Indexer {
   private async loop(): Promise<void> {
     this.modelFailure = null;
     try {
-      await this.pipeline.model();
+      // A model on this device loads while the first images are fetched and decoded; one to
+      // download is waited for (nothing is fetched for it before then).
+      await this.pipeline.start();
     } catch (error) {
       this.modelFailure = failureOf(error);
     }
@@ -106,6 +113,7 @@ export class Indexer {
         this.lastServed = tab.tabId;
         const share = IN_FLIGHT_PER_TAB - (this.inFlightByTab.get(tab.tabId) ?? 0);
         for (const entry of tab.claim(Math.min(room, share, CLAIM))) {
+          mark('image-claimed', { url: entry.url });
           this.inFlightByTab.set(tab.tabId, (this.inFlightByTab.get(tab.tabId) ?? 0) + 1);
           const indexing: Promise<void> = this.index(tab, entry).finally(() => {
             inFlight.delete(indexing);
