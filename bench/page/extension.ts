@@ -9,6 +9,7 @@ import { launchChromium, popupPath, type ChromiumHarness, type HPage } from '../
 import type { TestPage } from './images.ts';
 import { NAME_SHIM, POPUP, readPopup, readStalls, SELECTORS, STALL_PROBE, submitQuery, timeQuery, type PopupState } from './popup-contract.ts';
 import { startProcSampler, type ExtensionProcess } from './proc-sampler.ts';
+import { readTimeline, startupTimes, type StartupTimes, type TimelineMark } from './timeline.ts';
 
 const POLL_MS = 50;
 const TIMEOUT_MS = 15 * 60_000;
@@ -66,6 +67,10 @@ export interface ExtensionRun {
   /** The same after closing Chromium and starting it on the same profile (launch excluded). */
   restartRevisitMs: number;
   restartLaunchMs: number;
+  /** The service worker's start-up steps (timeline.ts), ms since the popup opened. */
+  startup: StartupTimes;
+  /** Every step the service worker marked, for the JSON record. */
+  timeline: TimelineMark[];
 }
 
 interface PopupSession {
@@ -160,6 +165,7 @@ export async function measureExtension(extensionDir: string, origin: string, pag
       });
       const window = sampler.stop();
       const lag = await worker.evaluate(readSwLag).catch(() => ({ maxMs: NaN, over50: NaN }));
+      const timeline = await readTimeline(worker, popup.openedAt).catch(() => []);
       // The popup's clock starts at its navigation, a little after openedAt: the split is approximate by that much.
       const stalls = await popup.page.evaluate(readStalls, seen.cold!);
       const final = await popup.state();
@@ -194,6 +200,8 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         stallTimerIndexingMs: stalls.timerAfter,
         newQueryMs,
         repeatQueryMs,
+        startup: startupTimes(timeline, visible),
+        timeline,
       };
       log(`  indexed ${count} images in ${(pageIndexedMs / 1000).toFixed(1)} s (${final.backend}${final.threads}), ${final.failed} failed`);
       for (const p of window.extensionProcessesAtPeak) {

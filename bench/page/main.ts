@@ -1,4 +1,4 @@
-// npm run bench:page -- [--runs N] [--pages N] [--model s0|s1|s2|b] [--images N] [--claim-images N] [--skip-restart]
+// npm run bench:page -- [--runs N] [--pages N] [--model s0|s1|s2|b] [--images N] [--claim-images N] [--extension-only]
 //
 // The extension end to end on generated pages of pictures, against baselines measured in the same
 // run on the same pictures and model bytes. Architecture replicas (random weights): speed and
@@ -24,10 +24,12 @@ interface Options {
   model: ReplicaName;
   images: number;
   claimImages: number;
+  /** Measure the extension alone: no baselines, no speed claim (a quick check while developing). */
+  extensionOnly: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 3, pages: 1, model: 's0', images: 100, claimImages: 16 };
+  const o: Options = { runs: 3, pages: 1, model: 's0', images: 100, claimImages: 16, extensionOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const int = (min: number) => {
@@ -39,11 +41,12 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--pages') o.pages = int(1);
     else if (a === '--images') o.images = int(13);
     else if (a === '--claim-images') o.claimImages = int(1);
+    else if (a === '--extension-only') o.extensionOnly = true;
     else if (a === '--model') {
       const m = argv[++i];
       if (!(m in REPLICAS)) throw new Error(`--model must be one of ${Object.keys(REPLICAS).join(', ')}`);
       o.model = m as ReplicaName;
-    } else throw new Error(`unknown option ${a}\nusage: npm run bench:page -- [--runs N] [--pages N] [--model ${Object.keys(REPLICAS).join('|')}] [--images N] [--claim-images N]`);
+    } else throw new Error(`unknown option ${a}\nusage: npm run bench:page -- [--runs N] [--pages N] [--model ${Object.keys(REPLICAS).join('|')}] [--images N] [--claim-images N] [--extension-only]`);
   }
   return o;
 }
@@ -84,8 +87,10 @@ async function main(): Promise<void> {
         const extension = await measureExtension(model.extensionDir, server.origin, page, log);
         const threads = extension.threads ?? cpus().length;
         const job: BaselineJob = { openPage, origin: server.origin, model, cache: imagesDir, page, threads, batch: BATCH };
-        log(`  baselines (${threads} threads, batch ${BATCH})`);
         const sample: Sample = { run, page: page.index, extension };
+        samples.push(sample);
+        if (o.extensionOnly) continue;
+        log(`  baselines (${threads} threads, batch ${BATCH})`);
         const baselines: (() => Promise<void>)[] = [
           async () => void (sample.bareThreads = msOf(await bareOrtBaseline(job, threads))),
           async () => void (sample.bareOne = msOf(await bareOrtBaseline(job, 1))),
@@ -101,7 +106,6 @@ async function main(): Promise<void> {
         // baseline always ran first (right after the extension's browser closed) or last look
         // systematically faster. Every other run takes them in the reverse order.
         for (const measure of run % 2 === 0 ? baselines : baselines.toReversed()) await measure();
-        samples.push(sample);
         if (page.index === 0) {
           log(`  speed claim: mci0 vs vitb16, ${o.claimImages} images`);
           claims.push({ images: o.claimImages, ...(await speedClaim(job, o.claimImages)) });

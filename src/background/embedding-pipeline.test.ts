@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 // Nothing stored: the active label set is the built-in everyday one (colours for the fixture model).
 vi.mock('webextension-polyfill', () => ({ default: { storage: { local: { get: async () => ({}) } } } }));
-const { EmbeddingPipeline, EmbedError, BATCH: BATCH_SIZE } = await import('./embedding-pipeline');
+const { EmbeddingPipeline, EmbedError, BATCH: BATCH_SIZE, FIRST_BATCH } = await import('./embedding-pipeline');
 const { Classifier } = await import('./classification');
 const { NeedsVisibleTabError } = await import('./page-bytes');
 const { TabState, ensureTab, forgetTab } = await import('./tabs');
@@ -226,5 +226,112 @@ describe('embedding pipeline', () => {
     const error = await pipeline.embed({ url: 'https://slow.test/3.png' }).catch((e: unknown) => e);
     expect(error instanceof EmbedError && error.failure).toEqual({ reason: 'timeout', detail: 'decoding the image: no answer within 200 ms' });
     expect(runs).toEqual([]);
+  });
+});
+
+/**
+ * A pipeline whose model loads only when `finish` is called (or fails then), for a model whose
+ * files are on the device (`local`) or not; every decode is recorded with the model id it was for.
+ */
+function loading(options: { local: boolean; loads?: string }) {
+  const runs: number[] = [];
+  const fetched: string[] = [];
+  const decodedFor: string[] = [];
+  const engine = {
+    backend: 'wasm' as const,
+    threads: 1,
+    async embedImages(_pixels: Float32Array, count: number) {
+      runs.push(count);
+      return Array.from({ length: count }, () => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d === 0 ? 1 : 0.1))));
+    },
+    async embedTexts() {
+      return [];
+    },
+    async dispose() {},
+  };
+  const loaded = getModel(options.loads ?? spec.id)!;
+  let finish!: (error?: Error) => void;
+  const model = new Promise<LoadedModel>((resolve, reject) => {
+    finish = (error) => (error ? reject(error) : resolve({ spec: loaded, engine, tokenizer: {} } as unknown as LoadedModel));
+  });
+  const pipeline = new EmbeddingPipeline({
+    model: () => model,
+    upcoming: async () => ({ spec, local: options.local }),
+    async loadBytes({ url }) {
+      fetched.push(url);
+      const bytes = new TextEncoder().encode(url);
+      return { blob: new Blob([bytes]), bytes, etag: null, lastModified: null };
+    },
+    async prepare(_file, modelSpec) {
+      decodedFor.push((modelSpec as typeof spec).id);
+      return { pixels: new Float32Array(plane), preview: null };
+    },
+  });
+  return { pipeline, runs, fetched, decodedFor, finish };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('embedding pipeline while the model loads', () => {
+  it('fetches and decodes the images while a model on this device opens; only inference waits for it', async () => {
+    const { pipeline, runs, fetched, decodedFor, finish } = loading({ local: true });
+    const urls = Array.from({ length: 3 }, (_, i) => `https://early.test/${i}.png`);
+    const results = Promise.all(urls.map((url) => pipeline.embed({ url })));
+    await tick();
+    expect({ fetched, decodedFor, runs }).toEqual({ fetched: urls, decodedFor: [spec.id, spec.id, spec.id], runs: [] });
+    finish();
+    expect((await results).map((r) => r.kind === 'embedding' && r.source)).toEqual(['model', 'model', 'model']);
+    expect(runs).toEqual([3]);
+  });
+
+  it('fetches nothing while a model that is not on this device is downloaded (or asked about)', async () => {
+    const { pipeline, fetched, finish } = loading({ local: false });
+    const result = pipeline.embed({ url: 'https://later.test/0.png' });
+    await tick();
+    expect(fetched).toEqual([]);
+    finish();
+    expect(await result).toMatchObject({ kind: 'embedding', source: 'model' });
+    expect(fetched).toEqual(['https://later.test/0.png']);
+  });
+
+  it('a model that fails to load fails the images decoded meanwhile with reason model', async () => {
+    const { pipeline, decodedFor, finish } = loading({ local: true });
+    const results = Promise.allSettled(['a', 'b'].map((n) => pipeline.embed({ url: `https://fails.test/${n}.png` })));
+    await tick();
+    expect(decodedFor).toHaveLength(2);
+    finish(new Error('no memory for the session'));
+    const reasons = (await results).map((r) => (r.status === 'rejected' && r.reason instanceof EmbedError ? r.reason.failure.reason : r.status));
+    expect(reasons).toEqual(['model', 'model']);
+  });
+
+  it('an image decoded for one model and then loaded with another (a switch meanwhile) is decoded again for the one that runs it', async () => {
+    const { pipeline, decodedFor, runs, finish } = loading({ local: true, loads: 'fixture-download' });
+    const result = pipeline.embed({ url: 'https://switch.test/0.png' });
+    await tick();
+    finish();
+    expect(await result).toMatchObject({ kind: 'embedding', modelId: 'fixture-download' });
+    expect(decodedFor).toEqual([spec.id, 'fixture-download']);
+    expect(runs).toEqual([1]);
+  });
+
+  it('an image whose embedding is stored answers before the model has loaded', async () => {
+    const first = loading({ local: true });
+    const url = 'https://stored.test/0.png';
+    const embedded = first.pipeline.embed({ url });
+    first.finish();
+    await embedded;
+    const later = loading({ local: true });
+    expect(await later.pipeline.embed({ url })).toMatchObject({ kind: 'embedding', source: 'cache', modelId: spec.id });
+    expect(later.runs).toEqual([]);
+  });
+
+  it('the first run is small, for the first results; the runs after it full', async () => {
+    const { pipeline, runs, finish } = loading({ local: true });
+    const results = Promise.all(Array.from({ length: FIRST_BATCH + 2 * BATCH_SIZE }, (_, i) => pipeline.embed({ url: `https://batches.test/${i}.png` })));
+    await tick();
+    finish();
+    await results;
+    expect(FIRST_BATCH).toBeLessThan(BATCH_SIZE);
+    expect(runs).toEqual([FIRST_BATCH, BATCH_SIZE, BATCH_SIZE]);
   });
 });

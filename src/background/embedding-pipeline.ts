@@ -9,6 +9,7 @@
 import { ImageDecodeError } from '../engine/decode';
 import type { PreparedImage } from '../engine/prepare-image';
 import type { ImagePreparer } from '../offscreen/decode-client';
+import type { ModelSpec } from '../engine/types';
 import { URL_FRESH_MS } from '../store/db';
 import { storeFor } from '../store/stores';
 import type { LensStore } from '../store/lens-store';
@@ -19,6 +20,7 @@ import type { FetchedImage } from './image-bytes';
 import type { ImageRequest } from './image-source';
 import type { LoadedModel } from './engine-host';
 import { LruMap } from './lru';
+import { mark } from './timeline';
 import { Deadline, DeadlineError } from './deadline';
 import { NeedsVisibleTabError } from './page-bytes';
 import type { ImageFailure, TabState } from './tabs';
@@ -26,6 +28,12 @@ import type { StoredUrlRecord } from '../store/schema';
 
 /** Images per inference call: big enough to amortise a run, small enough for steady progress. */
 export const BATCH = 8;
+/**
+ * Images in a model's first run. The first run also pays for whatever the engine still does on
+ * first use (the vision session opening, in Chrome's offscreen document), so a small one shows the
+ * first results sooner; with BATCH after it, the visible images of a page land in two runs.
+ */
+export const FIRST_BATCH = 4;
 /** Longest wait for images still being prepared before a run starts with what is there. */
 const GATHER_MS = 50;
 /**
@@ -49,8 +57,21 @@ export class EmbedError extends Error {
   }
 }
 
+/** The model a load is for, known before its sessions are open. */
+export interface UpcomingModel {
+  spec: ModelSpec;
+  /** Its files are on this device: it loads without a download (nor the question before one). */
+  local: boolean;
+}
+
 export interface PipelineDeps {
   model(): Promise<LoadedModel>;
+  /**
+   * Starts loading the model and says which one it is. When its files are on this device, images
+   * are fetched, looked up and decoded for it while its sessions open (only inference waits);
+   * otherwise nothing is fetched before model() has resolved. Absent: always the latter.
+   */
+  upcoming?(): Promise<UpcomingModel>;
   loadBytes(request: ImageRequest): Promise<FetchedImage>;
   /** Decodes an image once into the model's input and a preview. */
   prepare: ImagePreparer['prepare'];
@@ -81,9 +102,11 @@ export type EmbedResult =
  * images asked for together share a run; images that come later gather while it runs.
  */
 class InferenceBatcher {
-  private readonly queue: { pixels: Float32Array; resolve(v: Float32Array): void; reject(e: unknown): void }[] = [];
+  private readonly queue: { pixels: Float32Array; resolve(v: { embedding: Float32Array; run: number }): void; reject(e: unknown): void }[] = [];
   private running = false;
   private wake: (() => void) | null = null;
+  /** Runs started so far. */
+  private runs = 0;
 
   constructor(
     private readonly model: LoadedModel,
@@ -91,7 +114,8 @@ class InferenceBatcher {
     private readonly moreComing: () => boolean,
   ) {}
 
-  embed(pixels: Float32Array): Promise<Float32Array> {
+  /** The embedding, and which run of this model's it came from (0 first). */
+  embed(pixels: Float32Array): Promise<{ embedding: Float32Array; run: number }> {
     return new Promise((resolve, reject) => {
       this.queue.push({ pixels, resolve, reject });
       this.poke();
@@ -104,9 +128,9 @@ class InferenceBatcher {
     this.wake?.();
   }
 
-  private async gather(): Promise<void> {
+  private async gather(size: number): Promise<void> {
     const deadline = Date.now() + GATHER_MS;
-    while (this.queue.length < BATCH && this.moreComing() && Date.now() < deadline) {
+    while (this.queue.length < size && this.moreComing() && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         setTimeout(resolve, deadline - Date.now());
@@ -120,14 +144,18 @@ class InferenceBatcher {
     const { spec, engine } = this.model;
     const plane = 3 * spec.imageSize * spec.imageSize;
     while (this.queue.length > 0) {
-      await this.gather();
-      const batch = this.queue.splice(0, BATCH);
+      const size = this.runs === 0 ? FIRST_BATCH : BATCH;
+      await this.gather(size);
+      const batch = this.queue.splice(0, size);
       const input = new Float32Array(batch.length * plane);
       batch.forEach((item, i) => input.set(item.pixels, i * plane));
+      const run = this.runs++;
+      mark('batch-start', { run, size: batch.length });
       try {
         const rows = await engine.embedImages(input, batch.length);
+        mark('batch-end', { run, size: batch.length });
         // The engine returns unit vectors.
-        batch.forEach((item, i) => item.resolve(rows[i]));
+        batch.forEach((item, i) => item.resolve({ embedding: rows[i], run }));
       } catch (error) {
         const failure = new EmbedError({ reason: 'inference', detail: `inference failed: ${describe(error)}` }, { cause: error });
         for (const item of batch) item.reject(failure);
@@ -159,8 +187,16 @@ export class EmbeddingPipeline {
     }
   }
 
+  /**
+   * Starts loading the model; resolves once images may be prepared for it: at once when it loads
+   * from this device (it goes on loading meanwhile), else once it has loaded. Rejects as model().
+   */
+  async start(): Promise<void> {
+    if (await this.localUpcoming()) return void this.model().catch(() => undefined);
+    await this.model();
+  }
+
   async embed(request: EmbedRequest): Promise<EmbedResult> {
-    const model = await this.model();
     this.preparing++;
     let preparing = true;
     const prepared = () => {
@@ -169,17 +205,37 @@ export class EmbeddingPipeline {
       this.preparing--;
       this.current?.poke();
     };
-    // The clock starts once the model is there: a first download is not the image's fault.
-    const deadline = new Deadline(this.deps.imageDeadlineMs ?? IMAGE_DEADLINE_MS);
     try {
-      return await this.embedWith(model, request, prepared, deadline);
+      const early = await this.localUpcoming();
+      if (early) {
+        const loading = this.model();
+        // A cached answer does not wait for the model; one computed waits and hears of its failure.
+        loading.catch(() => undefined);
+        try {
+          // The files are on this device: the image's own steps start now, next to the sessions opening.
+          return await this.embedWith(early, () => loading, request, prepared, new Deadline(this.deps.imageDeadlineMs ?? IMAGE_DEADLINE_MS));
+        } catch (error) {
+          // The settings named another model meanwhile: its own spec decides the decode and the cache.
+          if (!(error instanceof ModelChanged)) throw error;
+        }
+      }
+      const model = await this.model();
+      // The clock starts once the model is there: a first download is not the image's fault.
+      const deadline = new Deadline(this.deps.imageDeadlineMs ?? IMAGE_DEADLINE_MS);
+      return await this.embedWith(model.spec, async () => model, request, prepared, deadline);
     } finally {
       prepared();
     }
   }
 
-  private async embedWith(model: LoadedModel, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<EmbedResult> {
-    const modelId = model.spec.id;
+  /** The spec of the model being loaded when its files are on this device; null when it waits for a download (or the question). */
+  private async localUpcoming(): Promise<ModelSpec | null> {
+    const upcoming = await this.deps.upcoming?.().catch(() => undefined);
+    return upcoming?.local ? upcoming.spec : null;
+  }
+
+  private async embedWith(spec: ModelSpec, model: () => Promise<LoadedModel>, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<EmbedResult> {
+    const modelId = spec.id;
     const store = storeFor(!!request.tab?.incognito);
     const { sha256: known, fetched: refetched } = await this.knownHash(request, store);
     if (known) {
@@ -189,6 +245,7 @@ export class EmbeddingPipeline {
     }
 
     const fetched = refetched ?? (await this.fetch(request, deadline));
+    mark('image-fetched', { url: request.url });
     const sha256 = await sha256Hex(fetched.bytes);
     // Only web addresses name the same bytes next time (blob: and page-local names do not).
     if (/^https?:/i.test(request.url)) {
@@ -205,7 +262,7 @@ export class EmbeddingPipeline {
       prepared();
       return this.answer(request, await pending, modelId, 'cache');
     }
-    const computing = this.compute(model, fetched, request, prepared, deadline);
+    const computing = this.compute(spec, model, fetched, request, prepared, deadline);
     this.inFlight.set(key, computing);
     try {
       const embedding = await computing;
@@ -217,22 +274,27 @@ export class EmbeddingPipeline {
     }
   }
 
-  private async compute(model: LoadedModel, fetched: FetchedImage, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<Float32Array> {
+  private async compute(spec: ModelSpec, model: () => Promise<LoadedModel>, fetched: FetchedImage, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<Float32Array> {
     let image: PreparedImage;
     // Read now: the bytes may be transferred to the decoder.
     const type = fetched.blob.type;
     try {
-      image = await deadline.run(this.deps.prepare(fetched, model.spec), 'decoding the image');
+      image = await deadline.run(this.deps.prepare(fetched, spec), 'decoding the image');
     } catch (error) {
       if (error instanceof DeadlineError) throw timeoutError(error);
       // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
       const why = error instanceof ImageDecodeError ? `: ${error.message}` : '';
       throw new EmbedError({ reason: 'decode', detail: `cannot decode ${type || 'this file'} as an image${why}` }, { cause: error });
     }
+    mark('image-prepared', { url: request.url });
     if (image.preview) request.onPreview?.(image.preview);
-    const batcher = this.batcher(model);
+    const loaded = await model();
+    if (loaded.spec.id !== spec.id) throw new ModelChanged();
+    const batcher = this.batcher(loaded);
     prepared();
-    return batcher.embed(image.pixels);
+    const { embedding, run } = await batcher.embed(image.pixels);
+    mark('image-embedded', { url: request.url, run });
+    return embedding;
   }
 
   /**
@@ -286,6 +348,11 @@ export class EmbeddingPipeline {
     }
     return this.current;
   }
+}
+
+/** The model that loaded is not the one an image was prepared for (a switch while it loaded). */
+class ModelChanged extends Error {
+  override readonly name = 'ModelChanged';
 }
 
 const timeoutError = (error: DeadlineError) => new EmbedError({ reason: 'timeout', detail: error.message }, { cause: error });

@@ -17,6 +17,8 @@ import type { LoadingStep, ModelFailure, ModelStatus } from '../messages';
 import { loadSettings, type Settings } from '../settings';
 import { awaitsDownloadAnswer, DownloadCancelled, DownloadNeedsConsent, downloadFailure, ModelLoadError, startFailure } from './model-errors';
 import { DownloadConsents } from './download-consents';
+import type { UpcomingModel } from './embedding-pipeline';
+import { mark } from './timeline';
 
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
@@ -88,6 +90,8 @@ class EngineHost {
   private attempt: Promise<LoadedModel> | null = null;
   /** Aborts the current attempt's download when reset() replaces it. */
   private abort: AbortController | null = null;
+  /** What the current attempt loads, as soon as it knows (before any session opens). */
+  private plan: Promise<UpcomingModel> | null = null;
   private listeners = new Set<Listener>();
   /**
    * Per model, the backends whose files the person agreed to download, until they are stored: a
@@ -142,6 +146,16 @@ class EngineHost {
     for (const listener of this.listeners) listener(this.status);
   }
 
+  /**
+   * Starts loading (as get()) and says which model the load is for and whether its files are on
+   * this device, as soon as the load knows: before its sessions open. Rejects as the load does
+   * when it fails before knowing.
+   */
+  upcoming(): Promise<UpcomingModel> {
+    this.get().catch(() => undefined);
+    return this.plan!;
+  }
+
   /** Loads (once) and returns the engine. A failed load is retried on the next call. */
   get(): Promise<LoadedModel> {
     if (!this.loading) {
@@ -152,7 +166,13 @@ class EngineHost {
       const current = (patch: Partial<ModelStatus>) => {
         if (!replaced()) this.setStatus(patch);
       };
-      const attempt = this.load(current, abort.signal);
+      mark('model-requested');
+      let announce!: (plan: UpcomingModel) => void;
+      const plan = new Promise<UpcomingModel>((resolve) => (announce = resolve));
+      const attempt = this.load(current, abort.signal, announce);
+      // A load that fails before it knows its model leaves no plan behind: it rejects as the load does.
+      this.plan = Promise.race([plan, attempt.then(() => plan)]);
+      this.plan.catch(() => undefined);
       this.attempt = attempt;
       this.loading = attempt.then(
         // Whoever waited for a replaced attempt (the indexer, a search) gets the model the
@@ -194,8 +214,11 @@ class EngineHost {
     if (previous) await previous.then((m) => m.engine.dispose()).catch(() => undefined);
   }
 
-  /** Throws DownloadNeedsConsent, with the size of every file still to fetch, unless the person agreed to each backend missing. */
-  private async askFirst(id: string, backends: Backend[], specFor: (backend: Backend) => Promise<ModelSpec>): Promise<void> {
+  /**
+   * Throws DownloadNeedsConsent, with the size of every file still to fetch, unless the person
+   * agreed to each backend missing. True when nothing is missing.
+   */
+  private async askFirst(id: string, backends: Backend[], specFor: (backend: Backend) => Promise<ModelSpec>): Promise<boolean> {
     const stored = await Promise.all(backends.map(async (b) => isModelStored(await specFor(b), b, { store: modelStore })));
     const missing = backends.filter((_, i) => !stored[i]);
     const present = backends.filter((_, i) => stored[i]);
@@ -203,9 +226,11 @@ class EngineHost {
     const spec = await specFor(backends.includes('webgpu') ? 'webgpu' : 'wasm');
     this.askedBytes = downloadSize(spec, missing, present);
     if (!(await this.consents.covers(id, missing))) throw new DownloadNeedsConsent(spec, this.askedBytes);
+    return missing.length === 0;
   }
 
-  private async load(setStatus: (patch: Partial<ModelStatus>) => void, signal: AbortSignal): Promise<LoadedModel> {
+  /** `announce` hears which model this is, and whether it loads without a download, before any session opens. */
+  private async load(setStatus: (patch: Partial<ModelStatus>) => void, signal: AbortSignal, announce: (plan: UpcomingModel) => void): Promise<LoadedModel> {
     const settings = await loadSettings();
     const spec = await chooseModel(settings);
     // Files for the second backend (WebGPU warming up while WASM answers) may arrive after the
@@ -224,7 +249,8 @@ class EngineHost {
     const specFor = async (backend: Backend) => (backend === 'webgpu' && !(await gpuHasFp16()) ? withoutFp16Vision(model) : model);
     // Nothing is fetched before the person agreed, the first run included; and the yes covers
     // every file the backend policy will fetch, the GPU's as well as WASM's.
-    if (!bundled) await this.askFirst(spec.id, prefer !== 'wasm' && hasGpu ? ['wasm', 'webgpu'] : ['wasm'], specFor);
+    const onDevice = bundled || (await this.askFirst(spec.id, prefer !== 'wasm' && hasGpu ? ['wasm', 'webgpu'] : ['wasm'], specFor));
+    announce({ spec, local: onDevice });
     step('checking');
     /** Backends whose files this load has found or put in the model store. */
     const stored = new Set<Backend>();
@@ -302,6 +328,7 @@ class EngineHost {
       onStep: (_backend, name) => step(name),
     });
     ready = true;
+    mark('engine-ready');
     setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null, errorDetail: null, step: null, stepSince: null });
     return { spec, engine, tokenizer };
   }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('webextension-polyfill', () => ({ default: {} }));
 const { Indexer, pickTab } = await import('./indexer');
-const { EmbedError, EmbeddingPipeline } = await import('./embedding-pipeline');
+const { EmbedError, EmbeddingPipeline, BATCH } = await import('./embedding-pipeline');
 const { DownloadCancelled, DownloadNeedsConsent } = await import('./model-errors');
 const { ensureTab, forgetTab, allTabs } = await import('./tabs');
 
@@ -25,7 +25,7 @@ function fakePipeline(slowHost = 'slow.test') {
   let loads = 0;
   const held: (() => void)[] = [];
   const pipeline = {
-    async model() {
+    async start() {
       loads++;
       return {} as never;
     },
@@ -92,7 +92,7 @@ describe('indexing queue', () => {
     await settle();
     // The slow tab holds its share of places only; the other tab indexes meanwhile.
     expect(fast.counts()).toMatchObject({ indexed: 12, pending: 0 });
-    expect(order.filter((u) => u.includes('slow.test'))).toHaveLength(8);
+    expect(order.filter((u) => u.includes('slow.test'))).toHaveLength(2 * BATCH);
     for (const release of held.splice(0)) release();
     await settle();
     expect(slow.failures(1)).toEqual([{ url: 'https://slow.test/0.png', failure: { reason: 'timeout', detail: 'loading the image: no answer within 30 s' } }]);
@@ -124,6 +124,32 @@ describe('indexing queue', () => {
     // The short page's images were among the first claimed, not after the long page's twenty.
     expect(order.slice(0, 8).filter((u) => u.includes('short.test'))).toHaveLength(4);
   });
+
+  it('a model that fails while the first images are prepared fails every image of the tab with reason model', async () => {
+    let failLoad!: () => void;
+    const loadFailed = new Promise<void>((resolve) => (failLoad = resolve));
+    const claimed: string[] = [];
+    const pipeline = {
+      // A model on this device: images may be prepared while it loads.
+      async start() {},
+      async embed({ url }: EmbedRequest): Promise<EmbedResult> {
+        claimed.push(url);
+        await loadFailed;
+        throw new EmbedError({ reason: 'model', detail: 'model unavailable: no memory' });
+      },
+    };
+    const indexer = new Indexer(pipeline, () => undefined, () => true);
+    const tab = tabWith(10, 30, 'fails.test');
+    indexer.kick();
+    await settle();
+    expect(claimed.length).toBeGreaterThan(0);
+    failLoad();
+    await settle();
+    expect(tab.counts()).toMatchObject({ failed: 30, pending: 0 });
+    expect(new Set(tab.failures(30).map((f) => f.failure.reason))).toEqual(new Set(['model']));
+    // No image started again after the failure.
+    expect(claimed.length).toBeLessThan(30);
+  });
 });
 
 /**
@@ -142,7 +168,9 @@ function modelBehindQuestion() {
   };
   const real = new EmbeddingPipeline({ model: answer, loadBytes: () => Promise.reject(new Error('unused')), prepare: () => Promise.reject(new Error('unused')) });
   const pipeline = {
+    // Not on this device: start() waits for the model, as EmbeddingPipeline.start() does then.
     model: () => real.model(),
+    start: () => real.model().then(() => undefined),
     async embed({ url }: EmbedRequest): Promise<EmbedResult> {
       await real.model();
       fetched.push(url);
@@ -175,14 +203,10 @@ describe('indexing while the download question waits', () => {
   it('a download cancelled while images are in flight puts them back in the queue, not among the failures', async () => {
     const model = modelBehindQuestion();
     model.set('cancelled');
-    let first = true;
     const pipeline = {
       ...model.pipeline,
       // The model was there when the run started; the download of the next one was cancelled.
-      model: async () => {
-        if (first) return ((first = false), {} as LoadedModel);
-        return model.pipeline.model();
-      },
+      start: async () => undefined,
     };
     const indexer = new Indexer(pipeline, () => undefined, () => true);
     const tab = tabWith(11, 3, 'c.test');

@@ -8,12 +8,17 @@ import { describe } from '../errors';
 import { awaitsDownloadAnswer } from './model-errors';
 import { BATCH, EmbedError, type EmbeddingPipeline } from './embedding-pipeline';
 import { blobDataUrl } from './memory-thumbnails';
+import { mark } from './timeline';
 import { allTabs, type ImageEntry, type ImageFailure, type TabState } from './tabs';
 
-/** Two batches: one in inference, the next being fetched and decoded. */
-const IN_FLIGHT = 2 * BATCH;
-/** One tab's share of IN_FLIGHT: the rest stays free for the other tabs. */
-const IN_FLIGHT_PER_TAB = BATCH;
+/**
+ * One tab's share of the places in flight: two batches, one in inference and the next being
+ * fetched and decoded meanwhile (with one batch, a tab's next images would start only as the
+ * last run ends, and runs would alternate between full and nearly empty).
+ */
+const IN_FLIGHT_PER_TAB = 2 * BATCH;
+/** Twice a tab's share: the rest stays free for the other tabs. */
+const IN_FLIGHT = 2 * IN_FLIGHT_PER_TAB;
 /** Images claimed from a tab at a time before the next tab's turn. */
 const CLAIM = BATCH / 2;
 
@@ -46,7 +51,7 @@ export class Indexer {
   private awaitingAnswer = false;
 
   constructor(
-    private readonly pipeline: Pick<EmbeddingPipeline, 'model' | 'embed'>,
+    private readonly pipeline: Pick<EmbeddingPipeline, 'start' | 'embed'>,
     private readonly onChange: ChangeListener,
     /** Whether the tab's images may be fetched and embedded now (the person asked, or background indexing is on). */
     private readonly mayIndex: (tab: TabState) => boolean,
@@ -101,7 +106,9 @@ export class Indexer {
     this.modelFailure = null;
     this.awaitingAnswer = false;
     try {
-      await this.pipeline.model();
+      // A model on this device loads while the first images are fetched and decoded; one to
+      // download is waited for (nothing is fetched for it before then).
+      await this.pipeline.start();
     } catch (error) {
       this.awaitingAnswer = awaitsDownloadAnswer(error);
       if (this.awaitingAnswer) return;
@@ -115,6 +122,7 @@ export class Indexer {
         this.lastServed = tab.tabId;
         const share = IN_FLIGHT_PER_TAB - (this.inFlightByTab.get(tab.tabId) ?? 0);
         for (const entry of tab.claim(Math.min(room, share, CLAIM))) {
+          mark('image-claimed', { url: entry.url });
           this.inFlightByTab.set(tab.tabId, (this.inFlightByTab.get(tab.tabId) ?? 0) + 1);
           const indexing: Promise<void> = this.index(tab, entry).finally(() => {
             inFlight.delete(indexing);

@@ -122,6 +122,8 @@ describe('batching and lifecycle', () => {
     const [first, second] = await Promise.all([engine.embedImages(images(5), 1), engine.embedImages(images(6), 1)]);
     expect([decode(first[0])[1], decode(second[0])[1]]).toEqual([5, 6]);
     expect(fake.created).toEqual(['wasm:text', 'wasm:vision']);
+    // No warm-up run of its own: the images that opened it were its first run.
+    expect(fake.runs.filter((r) => r.tower === 'vision').map((r) => r.batch)).toEqual([1, 1]);
     await engine.dispose();
     expect([...fake.released].sort()).toEqual(['wasm:text', 'wasm:vision']);
   });

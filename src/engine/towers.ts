@@ -207,7 +207,7 @@ export class TowerBackends {
 
   /**
    * Creates both sessions for a backend and warms each up with one run; with `textFirst` (not
-   * on WebGPU) only the text session, the vision one on first use. Session creation waits for
+   * on WebGPU) only the text session, the vision one on first use (and without a warm-up). Session creation waits for
    * `gate` (the files load before that).
    */
   private async open(mode: OpenMode, context: OpenContext, gate?: Promise<unknown>): Promise<TowerPair> {
@@ -255,20 +255,17 @@ export class TowerBackends {
     return session;
   }
 
-  /** Opens (and warms up) the vision session when called; only its graph's bytes are kept until then. */
+  /**
+   * Opens the vision session when called; only its graph's bytes are kept until then. No warm-up
+   * run: the images that asked for it are its first run (a dummy run first would delay them by
+   * about its own length, and the first real run would still be the first of its shape).
+   */
   private visionOnFirstUse(ort: OrtModule, mode: OpenMode, bytes: ModelBytes, stillWanted: () => void): () => Promise<TowerSession> {
     let kept: ModelBytes | null = bytes;
     return async () => {
       stillWanted();
       const vision = await this.openSession(ort, mode, kept!, VISION_NAMES);
       kept = null;
-      try {
-        const size = this.o.spec.imageSize;
-        await vision.run(new Float32Array(3 * size * size), 1, [3, size, size]);
-      } catch (err) {
-        await vision.release().catch(() => undefined);
-        throw err;
-      }
       return vision;
     };
   }
