@@ -104,22 +104,24 @@ const ms = (x: number) => x.toFixed(1).padStart(8);
 function stageTable(records: StageRecord[]): void {
   const rows: [string, (r: StageRecord) => number][] = [
     ['decode (full size)', (r) => r.decodeMs],
-    ['preview draw, high', (r) => r.previewDrawMs],
-    ['preview encode', (r) => r.previewEncodeMs],
+    ['preview draw, high (deferred)', (r) => r.previewDrawMs],
+    ['preview encode (+ the draw)', (r) => r.previewEncodeMs],
     ['read-back, crop window', (r) => r.readBackMs],
     ['preprocess, crop window', (r) => r.preprocessMs],
     ['prepareImage total', (r) => r.totalMs],
     ['(alt) read-back, whole', (r) => r.fullReadBackMs],
     ['(alt) preprocess, whole', (r) => r.fullPreprocessMs],
-    ['(alt) preview draw, medium', (r) => r.previewMediumMs],
-    ['(alt) preview draw, low', (r) => r.previewLowMs],
+    ['(alt) read-back, VideoFrame', (r) => r.videoFrameMs],
+    ['(alt) preview, medium, +encode', (r) => r.previewMediumMs],
+    ['(alt) preview, low, +encode', (r) => r.previewLowMs],
   ];
-  console.log(`${'stage'.padEnd(30)}${'median'.padStart(8)}${'p90'.padStart(8)}${'max'.padStart(8)}${'sum'.padStart(9)}   (ms, ${records.length} images)`);
+  console.log(`${'stage'.padEnd(32)}${'median'.padStart(8)}${'p90'.padStart(8)}${'max'.padStart(8)}${'sum'.padStart(9)}   (ms, ${records.length} images)`);
   for (const [name, of] of rows) {
     const xs = records.map(of).sort((a, b) => a - b);
-    console.log(`${name.padEnd(30)}${ms(median(xs))}${ms(xs[Math.floor(xs.length * 0.9)])}${ms(xs[xs.length - 1])}${ms(sum(xs)).padStart(9)}`);
+    console.log(`${name.padEnd(32)}${ms(median(xs))}${ms(xs[Math.floor(xs.length * 0.9)])}${ms(xs[xs.length - 1])}${ms(sum(xs)).padStart(9)}`);
   }
   console.log(`crop window vs whole picture: max|Δ| ${Math.max(...records.map((r) => r.windowMaxDelta))} (must be 0)`);
+  console.log(`VideoFrame read-back vs canvas: max|Δ| ${Math.max(...records.map((r) => r.videoFrameMaxDelta))} (NaN: not supported)`);
 }
 
 function reducedTable(records: StageRecord[]): void {

@@ -41,6 +41,9 @@ export interface StageRecord {
   fullReadBackMs: number;
   fullPreprocessMs: number;
   windowMaxDelta: number;
+  /** The window read back through a VideoFrame (no canvas) instead: its time and difference; NaN where unsupported. */
+  videoFrameMs: number;
+  videoFrameMaxDelta: number;
   previewMediumMs: number;
   previewLowMs: number;
   reduced: FidelityRecord[];
@@ -107,6 +110,21 @@ async function reducedPath(blob: Blob, width: number, height: number, size: numb
   return { factor, quality, side, decodeMs, readBackMs, preprocessMs, ...compare(rgb, reference) };
 }
 
+/** WebCodecs' copy of a bitmap's pixels, converted to RGBA by the browser: one copy, no canvas. */
+async function readThroughVideoFrame(bitmap: ImageBitmap, rect: { left: number; top: number; width: number; height: number }, expected: Uint8Array | Uint8ClampedArray) {
+  if (typeof VideoFrame !== 'function') return { videoFrameMs: NaN, videoFrameMaxDelta: NaN };
+  const begin = now();
+  const frame = new VideoFrame(bitmap, { timestamp: 0 });
+  const data = new Uint8Array(rect.width * rect.height * 4);
+  try {
+    await frame.copyTo(data, { rect: { x: rect.left, y: rect.top, width: rect.width, height: rect.height }, format: 'RGBA' } as VideoFrameCopyToOptions);
+  } finally {
+    frame.close();
+  }
+  const videoFrameMs = now() - begin;
+  return { videoFrameMs, videoFrameMaxDelta: compare(data, new Uint8Array(expected.buffer, expected.byteOffset, expected.length)).maxDelta };
+}
+
 async function stages({ url, type, size, factors }: StageRequest): Promise<StageRecord> {
   const blob = new Blob([await (await fetch(url)).arrayBuffer()], { type });
   const spec = { imageSize: size };
@@ -130,6 +148,10 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   const preprocessMs = now() - t;
   const totalMs = now() - start;
 
+  const { videoFrameMs, videoFrameMaxDelta } = await readThroughVideoFrame(bitmap, sourceWindow(width, height, size), window.data).catch((error) => {
+    console.warn(`VideoFrame read-back: ${String(error)}`);
+    return { videoFrameMs: NaN, videoFrameMaxDelta: NaN };
+  });
   t = now();
   const image = readPixels(bitmap);
   const fullReadBackMs = now() - t;
@@ -138,11 +160,13 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   const fullPreprocessMs = now() - t;
 
   bitmap.close();
-  // Each alternative on a bitmap of its own: Skia keeps a bitmap's mip levels once built.
+  // Each alternative on a bitmap of its own (Skia keeps a bitmap's mip levels once built), and
+  // timed with its encode: a canvas may defer the drawing until its pixels are needed.
   const previewWith = async (quality: ImageSmoothingQuality) => {
     const fresh = await decodeBitmap(blob);
     const begin = now();
-    drawPreview(fresh, quality);
+    const drawn = drawPreview(fresh, quality);
+    if (drawn) await encodePreview(drawn);
     const ms = now() - begin;
     fresh.close();
     return ms;
@@ -156,7 +180,7 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   for (const factor of factors) {
     for (const quality of ['high', 'medium'] as const) reduced.push(await reducedPath(blob, width, height, size, factor, quality, reference));
   }
-  return { url, width, height, decodeMs, readBackMs, preprocessMs, previewDrawMs, previewEncodeMs, totalMs, fullReadBackMs, fullPreprocessMs, windowMaxDelta, previewMediumMs, previewLowMs, reduced };
+  return { url, width, height, decodeMs, readBackMs, preprocessMs, previewDrawMs, previewEncodeMs, totalMs, fullReadBackMs, fullPreprocessMs, windowMaxDelta, videoFrameMs, videoFrameMaxDelta, previewMediumMs, previewLowMs, reduced };
 }
 
 /** A reference case (../shared/refs/preprocess): the reduced decode against Pillow's expected bytes. */
