@@ -44,7 +44,7 @@ export interface StageRecord {
   /** The window read back through a VideoFrame (no canvas) instead: its time and difference; NaN where unsupported. */
   videoFrameMs: number;
   videoFrameMaxDelta: number;
-  previewMediumMs: number;
+  previewHighMs: number;
   previewLowMs: number;
   reduced: FidelityRecord[];
 }
@@ -171,7 +171,7 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
     fresh.close();
     return ms;
   };
-  const previewMediumMs = await previewWith('medium');
+  const previewHighMs = await previewWith('high');
   const previewLowMs = await previewWith('low');
 
   const reference = resizeAndCrop(image, size);
@@ -180,7 +180,7 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   for (const factor of factors) {
     for (const quality of ['high', 'medium'] as const) reduced.push(await reducedPath(blob, width, height, size, factor, quality, reference));
   }
-  return { url, width, height, decodeMs, readBackMs, preprocessMs, previewDrawMs, previewEncodeMs, totalMs, fullReadBackMs, fullPreprocessMs, windowMaxDelta, videoFrameMs, videoFrameMaxDelta, previewMediumMs, previewLowMs, reduced };
+  return { url, width, height, decodeMs, readBackMs, preprocessMs, previewDrawMs, previewEncodeMs, totalMs, fullReadBackMs, fullPreprocessMs, windowMaxDelta, videoFrameMs, videoFrameMaxDelta, previewHighMs, previewLowMs, reduced };
 }
 
 /** A reference case (../shared/refs/preprocess): the reduced decode against Pillow's expected bytes. */
