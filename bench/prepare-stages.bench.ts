@@ -2,13 +2,14 @@
 // (src/engine/prepare-image.ts) timed per image in a dedicated Worker, as the extension's decode
 // worker runs it, on bench:page's generated pictures (JPEG/PNG/WebP, 200-3000 px; run
 // `npm run bench:page` once to generate them). Stages: decode (createImageBitmap, full size),
-// preview draw ('medium', from the full bitmap) and encode (JPEG), read-back (canvas +
-// getImageData), preprocess (the Pillow-exact resize + crop). Also the alternatives: the preview
-// drawn with 'high' / 'low' smoothing, and decoding at reduced size (createImageBitmap's
-// resizeWidth/resizeHeight, 'high' and 'medium') to an intermediate of k × the model input's
-// side, then the exact resize: its time and its fidelity (max |Δ| in uint8 levels, share of
-// bytes that differ) against the full-decode path on the pictures and against the Pillow
-// references of ../shared/refs/preprocess. Chromium, and Firefox when installed.
+// preview draw ('high', from the full bitmap) and encode (JPEG), read-back (canvas +
+// getImageData) of the crop's source window, preprocess (the Pillow-exact resize + crop). Then
+// the alternatives: the whole picture read back, the window through a VideoFrame, the preview
+// drawn again on a fresh bitmap with each smoothing quality, and decoding at reduced size
+// (createImageBitmap's resizeWidth/resizeHeight, 'high' and 'medium') to an intermediate of
+// k × the model input's side, then the exact resize: its time and its fidelity (max |Δ| in uint8
+// levels, share of bytes that differ) against the full-decode path on the pictures and against
+// the Pillow references of ../shared/refs/preprocess. Chromium, and Firefox when installed.
 //
 // Run: npx tsx bench/prepare-stages.bench.ts [--images N] [--factors 2,3,4] [--browser chromium|firefox]
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -104,7 +105,7 @@ const ms = (x: number) => x.toFixed(1).padStart(8);
 function stageTable(records: StageRecord[]): void {
   const rows: [string, (r: StageRecord) => number][] = [
     ['decode (full size)', (r) => r.decodeMs],
-    ['preview draw, medium (deferred)', (r) => r.previewDrawMs],
+    ['preview draw, high (deferred)', (r) => r.previewDrawMs],
     ['preview encode (+ the draw)', (r) => r.previewEncodeMs],
     ['read-back, crop window', (r) => r.readBackMs],
     ['preprocess, crop window', (r) => r.preprocessMs],
@@ -113,6 +114,7 @@ function stageTable(records: StageRecord[]): void {
     ['(alt) preprocess, whole', (r) => r.fullPreprocessMs],
     ['(alt) read-back, VideoFrame', (r) => r.videoFrameMs],
     ['(alt) preview, high, +encode', (r) => r.previewHighMs],
+    ['(alt) preview, medium, +encode', (r) => r.previewMediumMs],
     ['(alt) preview, low, +encode', (r) => r.previewLowMs],
   ];
   console.log(`${'stage'.padEnd(32)}${'median'.padStart(8)}${'p90'.padStart(8)}${'max'.padStart(8)}${'sum'.padStart(9)}   (ms, ${records.length} images)`);

@@ -121,7 +121,10 @@ describe('browser decoding in the background (Chromium)', () => {
  */
 async function modelInputs(cases: { name: string; png: number[] }[]) {
   const g = globalThis as any;
-  const host = g.__lensTest ? g : await g.browser.runtime.getBackgroundPage();
+  const api = g.browser ?? g.chrome;
+  if (!g.__lensTest && !api?.runtime) throw new Error(`no extension API in ${String(g.location?.href)}`);
+  const host = g.__lensTest ? g : await api.runtime.getBackgroundPage();
+  if (!host?.__lensTest) throw new Error(`no test hooks in the background page of ${String(g.location?.href)}`);
   type Prepare = (b: Blob, spec: { imageSize: number }) => Promise<{ pixels: Float32Array; preview: Blob | null }>;
   type Decode = (b: Blob) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
   type Preprocess = (image: { data: Uint8ClampedArray; width: number; height: number }, spec: { imageSize: number }) => Float32Array;

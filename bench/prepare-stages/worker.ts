@@ -45,6 +45,7 @@ export interface StageRecord {
   videoFrameMs: number;
   videoFrameMaxDelta: number;
   previewHighMs: number;
+  previewMediumMs: number;
   previewLowMs: number;
   reduced: FidelityRecord[];
 }
@@ -172,6 +173,7 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
     return ms;
   };
   const previewHighMs = await previewWith('high');
+  const previewMediumMs = await previewWith('medium');
   const previewLowMs = await previewWith('low');
 
   const reference = resizeAndCrop(image, size);
@@ -180,7 +182,7 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   for (const factor of factors) {
     for (const quality of ['high', 'medium'] as const) reduced.push(await reducedPath(blob, width, height, size, factor, quality, reference));
   }
-  return { url, width, height, decodeMs, readBackMs, preprocessMs, previewDrawMs, previewEncodeMs, totalMs, fullReadBackMs, fullPreprocessMs, windowMaxDelta, videoFrameMs, videoFrameMaxDelta, previewHighMs, previewLowMs, reduced };
+  return { url, width, height, decodeMs, readBackMs, preprocessMs, previewDrawMs, previewEncodeMs, totalMs, fullReadBackMs, fullPreprocessMs, windowMaxDelta, videoFrameMs, videoFrameMaxDelta, previewHighMs, previewMediumMs, previewLowMs, reduced };
 }
 
 /** A reference case (../shared/refs/preprocess): the reduced decode against Pillow's expected bytes. */
