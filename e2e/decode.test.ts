@@ -3,8 +3,29 @@
 // background, which the harness can do in Chromium's service worker but not in Firefox's
 // event page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { launchChromium, type ChromiumHarness } from './browsers';
+import { CHROME_DIR } from './test-build';
+
+const REFS = resolve('../shared/refs/preprocess');
+const referenceCases = (JSON.parse(readFileSync(join(REFS, 'cases.json'), 'utf8')) as { name: string; expected: string }[]).map((c) => ({
+  name: c.name,
+  png: Array.from(readFileSync(join(REFS, `${c.name}.png`))),
+  expected: new Uint8Array(readFileSync(join(REFS, c.expected))),
+}));
+
+/** Largest difference in uint8 levels and how many bytes differ. */
+function delta(actual: ArrayLike<number>, expected: ArrayLike<number>): { max: number; differing: number } {
+  let max = 0;
+  let differing = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (d) differing++;
+    max = Math.max(max, d);
+  }
+  return { max, differing };
+}
 
 type RGB = [number, number, number];
 
@@ -90,4 +111,66 @@ describe('browser decoding in the background (Chromium)', () => {
     expect(outcome.tooNarrow).toMatchObject({ error: expect.stringContaining('too narrow to shrink') });
     expect(outcome.blank).toMatchObject({ error: expect.stringContaining('pixels could not be read') });
   });
+});
+
+/**
+ * Runs in the extension's service worker: every reference case and a few generated wide and tall
+ * pictures through prepareImage and through the whole-picture path, as HWC uint8 (float32 x/255
+ * back to its byte: exact, as this spec has no mean/std).
+ */
+const modelInputs = async (cases: { name: string; png: number[] }[]) => {
+  type Prepare = (b: Blob, spec: { imageSize: number }) => Promise<{ pixels: Float32Array; preview: Blob | null }>;
+  type Decode = (b: Blob) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
+  type Preprocess = (image: { data: Uint8ClampedArray; width: number; height: number }, spec: { imageSize: number }) => Float32Array;
+  const lens = (globalThis as any).__lensTest as { prepareImage: Prepare; decodeImageBlob: Decode; preprocess: Preprocess };
+  const spec = { imageSize: 256 };
+  const hwc = (chw: Float32Array) => {
+    const plane = 256 * 256;
+    return Array.from({ length: plane * 3 }, (_, i) => Math.round(chw[(i % 3) * plane + Math.floor(i / 3)] * 255));
+  };
+  const both = async (blob: Blob) => ({
+    prepared: hwc((await lens.prepareImage(blob, spec)).pixels),
+    whole: hwc(lens.preprocess(await lens.decodeImageBlob(blob), spec)),
+  });
+  const references = [];
+  for (const c of cases) references.push({ name: c.name, ...(await both(new Blob([new Uint8Array(c.png)], { type: 'image/png' }))) });
+  // Wide and tall pictures in every format, with detail up to the edges the window cuts.
+  const generated = [];
+  for (const [width, height, type] of [
+    [2400, 900, 'image/jpeg'],
+    [700, 2100, 'image/webp'],
+    [1500, 1100, 'image/png'],
+  ] as const) {
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d')!;
+    for (let x = 0; x < width; x += 7) {
+      ctx.fillStyle = `rgb(${(x * 37) % 256}, ${(x * 11) % 256}, ${(x * 5) % 256})`;
+      ctx.fillRect(x, (x * 13) % height, 7, height / 3);
+    }
+    generated.push({ name: `${width}x${height} ${type}`, ...(await both(await canvas.convertToBlob({ type, quality: 0.9 }))) });
+  }
+  return { references, generated };
+};
+
+// Firefox's read-back of the window is checked by bench/prepare-stages.bench.ts (max |Δ| 0 on
+// its pictures and the reference cases): here, the same check run from an extension page found
+// the evaluated function in about:blank, without the event page's test hooks.
+describe("the model input read back from the crop's window (Chromium)", () => {
+  let harness: ChromiumHarness;
+  beforeAll(async () => {
+    harness = await launchChromium(CHROME_DIR);
+  });
+  afterAll(async () => harness?.close());
+
+  it("prepareImage's model input is the whole picture's, and Pillow's within 1 level", async () => {
+    const outcome = await harness.evalInExtension(modelInputs, referenceCases.map(({ name, png }) => ({ name, png })));
+    for (const { name, prepared, whole } of [...outcome.references, ...outcome.generated]) {
+      expect(delta(prepared, whole), name).toEqual({ max: 0, differing: 0 });
+    }
+    for (const { name, prepared } of outcome.references) {
+      const { max, differing } = delta(prepared, referenceCases.find((c) => c.name === name)!.expected);
+      console.log(`${name}: max |Δ| ${max} against Pillow, ${((100 * differing) / (256 * 256 * 3)).toFixed(3)} % of bytes differ`);
+      expect(max, name).toBeLessThanOrEqual(1);
+    }
+  }, 180_000);
 });

@@ -11,11 +11,10 @@
 // Self-contained: builds e2e/parity/ with vite into .cache/parity-page and serves it with the
 // models and ORT's .wasm from its own node:http server.
 
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -26,6 +25,7 @@ import { ClipEngine } from '../src/engine/session.ts';
 import { cosine } from '../src/engine/similarity.ts';
 import { ClipTokenizer } from '../src/engine/tokenizer.ts';
 import { CHROMIUM_PATH } from './browsers.ts';
+import { serveDirectories } from './static-dirs.ts';
 import { checksum, PARITY_TEXTS, parityImages } from './parity/inputs.ts';
 import type { ParityRequest, ParityResult } from './parity/main.ts';
 
@@ -43,29 +43,15 @@ const TYPES: Record<string, string> = {
 };
 
 /** / -> the built page, /models/ -> .cache/archmodels, /ort/ -> onnxruntime-web/dist. */
-function serve(): Promise<Server> {
-  const roots: [string, string][] = [
-    ['/models/', ARCHMODELS_DIR],
-    ['/ort/', ORT_DIST],
-    ['/', PAGE_DIR],
-  ];
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const [prefix, dir] = roots.find(([p]) => path.startsWith(p))!;
-    const file = normalize(join(dir, path.slice(prefix.length) || 'index.html'));
-    if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': statSync(file).size,
-      'Cache-Control': 'no-store',
-    });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
-}
+const serve = (): Promise<Server> =>
+  serveDirectories(
+    [
+      ['/models/', ARCHMODELS_DIR],
+      ['/ort/', ORT_DIST],
+      ['/', PAGE_DIR],
+    ],
+    TYPES,
+  );
 
 function relativeError(a: ArrayLike<number>, ref: ArrayLike<number>): number {
   let d = 0;

@@ -13,6 +13,8 @@ import { readTimeline, startupTimes, type StartupTimes, type TimelineMark } from
 
 const POLL_MS = 50;
 const TIMEOUT_MS = 15 * 60_000;
+/** A revisit ranks cached embeddings: one that has not ranked everything by then never will. */
+const REVISIT_TIMEOUT_MS = 2 * 60_000;
 export const QUERIES = ['a dog playing in the snow', 'red sneakers on a wooden floor'] as const;
 
 export interface ExtensionRun {
@@ -90,8 +92,8 @@ async function openPopup(harness: ChromiumHarness, tabId: number): Promise<Popup
 }
 
 /** Polls the popup until `ok`; returns ms since the popup opened, or throws with what was last seen. */
-async function until(popup: PopupSession, what: string, ok: (s: PopupState) => boolean): Promise<number> {
-  const deadline = performance.now() + TIMEOUT_MS;
+async function until(popup: PopupSession, what: string, ok: (s: PopupState) => boolean, timeoutMs = TIMEOUT_MS): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const s = await popup.state();
     if (ok(s)) return performance.now() - popup.openedAt;
@@ -125,12 +127,16 @@ const engineReady = (s: PopupState) => s.backend !== '' && s.backend !== '–' &
 const allRanked = (count: number) => (s: PopupState) => s.results.length >= count;
 
 /** Opens the page and its popup, asks the first query at once and waits until `ranked` images rank (those the first visit indexed). */
-async function revisit(harness: ChromiumHarness, origin: string, page: TestPage, ranked: number): Promise<number> {
+async function revisit(harness: ChromiumHarness, origin: string, page: TestPage, ranked: number, log: (line: string) => void): Promise<number> {
   const tab: HPage = await harness.openPage(`${origin}${page.path}`);
   const popup = await openPopup(harness, await harness.tabIdOf(tab));
   try {
     await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[0] });
-    return await until(popup, `${ranked} images ranked`, allRanked(ranked));
+    // A revisit that never ranks everything is reported (NaN and the reason), not a lost run.
+    return await until(popup, `${ranked} images ranked`, allRanked(ranked), REVISIT_TIMEOUT_MS).catch((error: unknown) => {
+      log(`  revisit failed: ${error instanceof Error ? error.message : String(error)}`);
+      return NaN;
+    });
   } finally {
     await popup.page.close();
     await tab.close();
@@ -211,13 +217,13 @@ export async function measureExtension(extensionDir: string, origin: string, pag
       }
       await popup.page.close();
       await tab.close();
-      revisitMs = await revisit(harness, origin, page, count - final.failed);
+      revisitMs = await revisit(harness, origin, page, count - final.failed, log);
     } finally {
       await harness.close();
     }
     harness = await launchChromium(extensionDir, { userDataDir: profile });
     try {
-      const restartRevisitMs = await revisit(harness, origin, page, run.images - run.failed);
+      const restartRevisitMs = await revisit(harness, origin, page, run.images - run.failed, log);
       return { ...run, revisitMs, restartRevisitMs, restartLaunchMs: harness.launchMs };
     } finally {
       await harness.close();

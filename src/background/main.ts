@@ -15,6 +15,8 @@ import browser, { type Menus, type Runtime, type Tabs } from 'webextension-polyf
 import { POPUP_PORT, type ErrorResponse, type RequestMessage, type RequestOf, type RequestType, type ResponseMap } from '../messages';
 import { parseContentMessage, parseRequestMessage } from '../message-validators';
 import { decodeImageBlob } from '../engine/decode';
+import { prepareImage } from '../engine/prepare-image';
+import { preprocess } from '../engine/preprocess';
 import { createImagePreparer } from './image-preparer';
 import { cacheStats, clearCache, labelVectorStore } from '../store/db';
 import { loadSettings, onSettingsChanged, sanitizeSettings, syncArea, type Settings } from '../settings';
@@ -383,10 +385,13 @@ onSettingsChanged((settings) => {
 
 if (__TEST_BUILD__) {
   // Test builds expose the context-menu handler (headless browsers cannot click native menus)
-  // and the decoder, to check the browser's decoding (EXIF orientation) where it really runs.
+  // and the decoder and preparer, to check the browser's decoding (EXIF orientation, the model
+  // input read from part of a bitmap) where it really runs.
   (globalThis as Record<string, unknown>).__lensTest = {
     onMenuClicked: handleMenuClick,
     classifyImage: (tabId: number | null, url: string, labels?: string[], frameId?: number) => classifier.classifyImage(tabId, url, labels, frameId),
     decodeImageBlob,
+    prepareImage,
+    preprocess,
   };
 }

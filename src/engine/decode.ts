@@ -7,7 +7,7 @@
 
 import { checkReadBack, decodePlan, MAX_DECODE_PIXELS, type DecodePlan, type Size } from './image-budget';
 import { readImageHeader } from './image-header';
-import type { RGBAImage } from './preprocess';
+import type { RGBAImage, SourceWindow } from './preprocess';
 import { MODELS } from './registry';
 
 export interface DecodeOptions {
@@ -72,16 +72,22 @@ function bitmapOptions(plan: DecodePlan): ImageBitmapOptions {
   return options;
 }
 
-/** A decoded bitmap's RGBA pixels (straight alpha, as decodeBitmap asks for), refused when they read back empty. */
-export function readPixels(bitmap: ImageBitmap): RGBAImage {
-  const { width, height } = bitmap;
+/**
+ * A decoded bitmap's RGBA pixels (straight alpha, as decodeBitmap asks for), refused when they
+ * read back empty. With a window (preprocess.ts's sourceWindow), only those pixels are copied
+ * out, marked as lying there: all the model input needs of a picture its crop cuts down.
+ */
+export function readPixels(bitmap: ImageBitmap, window?: SourceWindow): RGBAImage {
+  const picture = { width: bitmap.width, height: bitmap.height };
+  const { left, top, width, height } = window ?? { left: 0, top: 0, ...picture };
   const size: Size = { width, height };
   const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
   if (!context) throw new ImageDecodeError(`no canvas for ${width}x${height} pixels`);
-  context.drawImage(bitmap, 0, 0);
+  // A 1:1 copy at integer offsets: no resampling happens, smoothing or not.
+  context.drawImage(bitmap, left, top, width, height, 0, 0, width, height);
   const { data } = context.getImageData(0, 0, width, height);
   // The canvas's backing store is as large as the pixels read: freed now, not at the next GC.
   context.canvas.width = 0;
   checkReadBack(data, size);
-  return { data, width, height };
+  return window ? { data, width, height, within: { left, top, of: picture } } : { data, width, height };
 }

@@ -4,7 +4,7 @@
 // decode for the size. Web platform APIs only: runs in the offscreen document's decode worker
 // (Chrome), the event page (Firefox) and the service worker (fallback).
 import { decodeBitmap, readPixels, type DecodeOptions } from './decode';
-import { preprocess, type PreprocessSpec } from './preprocess';
+import { preprocess, sourceWindow, type PreprocessSpec } from './preprocess';
 
 /** The popup's grid tiles: previews at most this many pixels a side. */
 export const PREVIEW_MAX_SIDE = 192;
@@ -24,7 +24,8 @@ export async function prepareImage(blob: Blob, spec: PreprocessSpec, options: De
   try {
     const canvas = drawPreview(bitmap);
     preview = canvas ? encodePreview(canvas) : Promise.resolve(null);
-    image = readPixels(bitmap);
+    // Only the part the centre crop reads: a wide or tall picture's sides are never copied.
+    image = readPixels(bitmap, sourceWindow(bitmap.width, bitmap.height, spec.imageSize));
   } finally {
     // The full-size decoded pixels live outside the JS heap until closed.
     bitmap.close();
@@ -47,7 +48,7 @@ export async function previewImage(blob: Blob, options: DecodeOptions = {}): Pro
 }
 
 /** The preview drawn from a decoded bitmap; null when the browser gives no canvas for it. */
-function drawPreview(bitmap: ImageBitmap): OffscreenCanvas | null {
+export function drawPreview(bitmap: ImageBitmap, quality: ImageSmoothingQuality = 'high'): OffscreenCanvas | null {
   const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
   const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)));
   const context = canvas.getContext('2d');
@@ -55,11 +56,12 @@ function drawPreview(bitmap: ImageBitmap): OffscreenCanvas | null {
   // JPEG has no alpha: transparent images get the white the popup shows around them.
   context.fillStyle = '#fff';
   context.fillRect(0, 0, canvas.width, canvas.height);
-  // A large downscale in one step: 'high' filters instead of skipping source pixels.
-  context.imageSmoothingQuality = 'high';
+  // A large downscale in one step: 'high' filters instead of skipping source pixels ('low'), and
+  // costs no more than 'medium' here (bench/prepare-stages.bench.ts).
+  context.imageSmoothingQuality = quality;
   context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
   return canvas;
 }
 
 /** A preview that cannot be encoded does not fail the image: the popup then loads it from its address. */
-const encodePreview = (canvas: OffscreenCanvas): Promise<Blob | null> => canvas.convertToBlob({ type: 'image/jpeg', quality: PREVIEW_QUALITY }).catch(() => null);
+export const encodePreview = (canvas: OffscreenCanvas): Promise<Blob | null> => canvas.convertToBlob({ type: 'image/jpeg', quality: PREVIEW_QUALITY }).catch(() => null);

@@ -9,6 +9,7 @@ import {
   resizeAndCrop,
   resizedSize,
   resizeImage,
+  sourceWindow,
   toPixelValues,
   type RGBAImage,
 } from './preprocess';
@@ -190,6 +191,52 @@ describe('alpha', () => {
     for (let i = 3; i < image.data.length; i += 4) image.data[i] = 0;
     expect(resizeAndCrop(image, 20).every((v) => v === 255)).toBe(true);
     expect(resizeAndCrop(image, 20, { background: 'black' }).every((v) => v === 0)).toBe(true);
+  });
+});
+
+/** The pixels of `window` cut out of image, marked as lying there. */
+function cutWindow(image: RGBAImage, window: { left: number; top: number; width: number; height: number }): RGBAImage {
+  const data = new Uint8Array(window.width * window.height * 4);
+  for (let y = 0; y < window.height; y++) {
+    const start = ((window.top + y) * image.width + window.left) * 4;
+    data.set(image.data.subarray(start, start + window.width * 4), y * window.width * 4);
+  }
+  return { data, width: window.width, height: window.height, within: { left: window.left, top: window.top, of: { width: image.width, height: image.height } } };
+}
+
+describe('sourceWindow: reading back only the pixels the crop needs', () => {
+  const cases: [width: number, height: number, size: number, opaque: boolean][] = [
+    [3000, 1200, 256, true], // wide: only the centre columns
+    [700, 2900, 256, true], // tall: only the centre rows
+    [640, 480, 256, false], // transparent pixels: the composited path
+    [256, 900, 256, true], // no horizontal pass
+    [300, 256, 256, false], // no vertical pass, transparent
+    [256, 256, 256, true], // no resize at all: the crop is the picture
+    [100, 80, 256, true], // upscale
+  ];
+  for (const [width, height, size, opaque] of cases) {
+    it(`gives the same model input as the whole picture: ${width}x${height} -> ${size}${opaque ? '' : ', transparent'}`, () => {
+      const image = noiseImage(width, height, width * 7 + height, opaque);
+      const window = sourceWindow(width, height, size);
+      expect(window.left).toBeGreaterThanOrEqual(0);
+      expect(window.top).toBeGreaterThanOrEqual(0);
+      expect(window.left + window.width).toBeLessThanOrEqual(width);
+      expect(window.top + window.height).toBeLessThanOrEqual(height);
+      expect(resizeAndCrop(cutWindow(image, window), size)).toEqual(resizeAndCrop(image, size));
+    });
+  }
+
+  it('is smaller than the picture when the crop drops a side', () => {
+    expect(sourceWindow(3000, 1200, 256)).toMatchObject({ top: 0, height: 1200 });
+    expect(sourceWindow(3000, 1200, 256).width).toBeLessThan(1300);
+    expect(sourceWindow(700, 2900, 256)).toMatchObject({ left: 0, width: 700 });
+  });
+
+  it('refuses a window that misses pixels the crop needs', () => {
+    const image = noiseImage(900, 400, 5);
+    const window = sourceWindow(900, 400, 256);
+    const short = cutWindow(image, { ...window, left: window.left + 1, width: window.width - 1 });
+    expect(() => resizeAndCrop(short, 256)).toThrow(/miss part of the source/);
   });
 });
 

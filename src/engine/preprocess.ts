@@ -22,6 +22,19 @@ export interface RGBAImage {
   data: Uint8Array | Uint8ClampedArray;
   width: number;
   height: number;
+  /**
+   * Set when the pixels are only a window of a larger picture (see sourceWindow): where the
+   * window lies in it and that picture's size. The resize is computed for the whole picture.
+   */
+  within?: { left: number; top: number; of: { width: number; height: number } };
+}
+
+/** A rectangle of a picture, in its pixels. */
+export interface SourceWindow {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 export interface Normalization {
@@ -78,11 +91,25 @@ export function cropOffsets(width: number, height: number, size: number): [left:
 }
 
 /**
+ * The part of a width x height picture that resizeAndCrop(…, size) reads: every source pixel
+ * with a non-zero weight in some output pixel of the centre crop. Reading only this window
+ * back from a decoded bitmap gives the same model input as the whole picture.
+ */
+export function sourceWindow(width: number, height: number, size: number): SourceWindow {
+  const [outWidth, outHeight] = resizedSize(width, height, size);
+  const [left, top] = cropOffsets(outWidth, outHeight, size);
+  const [xFirst, xEnd] = outWidth !== width ? sourceSpan(coefficientsFor(width, outWidth), left, size) : [left, left + size];
+  const [yFirst, yEnd] = outHeight !== height ? sourceSpan(coefficientsFor(height, outHeight), top, size) : [top, top + size];
+  return { left: xFirst, top: yFirst, width: xEnd - xFirst, height: yEnd - yFirst };
+}
+
+/**
  * Resize (shortest edge to size, PIL bilinear) and centre-crop to size x size.
  * Returns size*size*3 uint8 RGB in HWC order: the pixels the model sees, times 255.
  */
 export function resizeAndCrop(image: RGBAImage, size: number, opts: { background?: Background } = {}): Uint8Array {
-  const [width, height] = resizedSize(image.width, image.height, size);
+  const picture = image.within?.of ?? image;
+  const [width, height] = resizedSize(picture.width, picture.height, size);
   const [left, top] = cropOffsets(width, height, size);
   return resample(image, width, height, { left, top, width: size, height: size }, opts.background ?? 'white');
 }
@@ -172,9 +199,10 @@ interface Plane {
  * as HWC uint8 RGB.
  */
 function resample(image: RGBAImage, outWidth: number, outHeight: number, crop: Rect, background: Background): Uint8Array {
-  const { width: inWidth, height: inHeight, data } = image;
-  if (data.length < inWidth * inHeight * 4)
-    throw new Error(`Image data too short for ${inWidth}x${inHeight} RGBA (${data.length} bytes)`);
+  const { width: dataWidth, height: dataHeight, data } = image;
+  if (data.length < dataWidth * dataHeight * 4)
+    throw new Error(`Image data too short for ${dataWidth}x${dataHeight} RGBA (${data.length} bytes)`);
+  const { width: inWidth, height: inHeight } = image.within?.of ?? image;
   if (crop.left < 0 || crop.top < 0 || crop.left + crop.width > outWidth || crop.top + crop.height > outHeight)
     throw new Error('Crop rectangle lies outside the resized image');
 
@@ -186,6 +214,9 @@ function resample(image: RGBAImage, outWidth: number, outHeight: number, crop: R
   const [xFirst, xEnd] = horizontal ? sourceSpan(horizontal, crop.left, crop.width) : [crop.left, crop.left + crop.width];
   const [yFirst, yEnd] = vertical ? sourceSpan(vertical, crop.top, crop.height) : [crop.top, crop.top + crop.height];
   const region: Region = { xFirst, xEnd, yFirst, yEnd };
+  const { left: windowLeft, top: windowTop } = image.within ?? { left: 0, top: 0 };
+  if (xFirst < windowLeft || yFirst < windowTop || xEnd > windowLeft + dataWidth || yEnd > windowTop + dataHeight)
+    throw new Error(`The pixels read (${dataWidth}x${dataHeight} at ${windowLeft},${windowTop}) miss part of the source the crop needs`);
 
   const out = new Uint8Array(crop.width * crop.height * 3);
   const rowBytes = crop.width * 3;
@@ -234,18 +265,23 @@ interface Words {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function imageWords({ data, width, height }: RGBAImage): Words {
+/** Index of the data's first pixel, (0, 0) of the picture being at index 0: minus the window's origin. */
+const originOffset = ({ width, within }: RGBAImage): number => (within ? -(within.top * width + within.left) : 0);
+
+function imageWords(image: RGBAImage): Words {
+  const { data, width, height } = image;
   const pixels = width * height;
+  const offset = originOffset(image);
   // Aliasing the bytes is free; it needs 4-byte alignment and a little-endian machine
   // (every platform browsers run on). Otherwise assemble the words explicitly.
-  if (LITTLE_ENDIAN && data.byteOffset % 4 === 0) return { words: new Int32Array(data.buffer, data.byteOffset, pixels), offset: 0, rowStride: width };
+  if (LITTLE_ENDIAN && data.byteOffset % 4 === 0) return { words: new Int32Array(data.buffer, data.byteOffset, pixels), offset, rowStride: width };
   const words = new Int32Array(pixels);
   for (let i = 0, j = 0; i < pixels; i++, j += 4) words[i] = data[j] | (data[j + 1] << 8) | (data[j + 2] << 16) | (data[j + 3] << 24);
-  return { words, offset: 0, rowStride: width };
+  return { words, offset, rowStride: width };
 }
 
-function rgbaPlane({ data, width }: RGBAImage): Plane {
-  return { data, offset: 0, rowStride: width * 4, pixelStride: 4 };
+function rgbaPlane(image: RGBAImage): Plane {
+  return { data: image.data, offset: originOffset(image) * 4, rowStride: image.width * 4, pixelStride: 4 };
 }
 
 /** Pillow's 1-D resampling coefficients for one (inSize -> outSize) pass, in fixed point. */
@@ -333,12 +369,13 @@ function isOpaque({ words, offset, rowStride }: Words, { xFirst, xEnd, yFirst, y
  */
 function compositeRegion(image: RGBAImage, { xFirst, xEnd, yFirst, yEnd }: Region, background: Background): { plane: Plane; words: Words } {
   const { data, width } = image;
+  const origin = originOffset(image);
   const bg = background === 'white' ? 255 : 0;
   const regionWidth = xEnd - xFirst;
   const composited = new Uint8Array(regionWidth * (yEnd - yFirst) * 4);
   let o = 0;
   for (let y = yFirst; y < yEnd; y++) {
-    for (let i = (y * width + xFirst) * 4, end = (y * width + xEnd) * 4; i < end; i += 4) {
+    for (let i = (origin + y * width + xFirst) * 4, end = (origin + y * width + xEnd) * 4; i < end; i += 4) {
       const a = data[i + 3];
       const rest = bg * (255 - a);
       // +127 then floor is round-to-nearest; no ties are possible since 255 is odd.
