@@ -213,7 +213,7 @@ export class EmbeddingPipeline {
         loading.catch(() => undefined);
         try {
           // The files are on this device: the image's own steps start now, next to the sessions opening.
-          return await this.embedWith(early, () => loading, request, prepared, new Deadline(this.deps.imageDeadlineMs ?? IMAGE_DEADLINE_MS));
+          return await this.embedWith(early, () => loading, request, prepared, this.deadline());
         } catch (error) {
           // The settings named another model meanwhile: its own spec decides the decode and the cache.
           if (!(error instanceof ModelChanged)) throw error;
@@ -221,11 +221,15 @@ export class EmbeddingPipeline {
       }
       const model = await this.model();
       // The clock starts once the model is there: a first download is not the image's fault.
-      const deadline = new Deadline(this.deps.imageDeadlineMs ?? IMAGE_DEADLINE_MS);
-      return await this.embedWith(model.spec, async () => model, request, prepared, deadline);
+      return await this.embedWith(model.spec, async () => model, request, prepared, this.deadline());
     } finally {
       prepared();
     }
+  }
+
+  /** An image's own deadline (IMAGE_DEADLINE_MS unless the deps say otherwise), counting from now. */
+  private deadline(): Deadline {
+    return new Deadline(this.deps.imageDeadlineMs ?? IMAGE_DEADLINE_MS);
   }
 
   /** The spec of the model being loaded when its files are on this device; null when it waits for a download (or the question). */
