@@ -18,6 +18,8 @@ export interface TimelineMark {
   url?: string;
   run?: number;
   size?: number;
+  /** The engine's start-up step (`engine-step` marks). */
+  name?: string;
 }
 
 /** ms since the popup opened of the start-up steps; NaN for a step not seen (or a worker restarted meanwhile). */
@@ -53,6 +55,7 @@ export async function readTimeline(worker: Evaluates, openedAt: number): Promise
     ...(typeof detail?.url === 'string' ? { url: detail.url } : {}),
     ...(typeof detail?.run === 'number' ? { run: detail.run } : {}),
     ...(typeof detail?.size === 'number' ? { size: detail.size } : {}),
+    ...(typeof detail?.name === 'string' ? { name: detail.name } : {}),
   }));
 }
 

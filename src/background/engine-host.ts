@@ -237,7 +237,9 @@ class EngineHost {
     // engine is ready: from then on the phase stays 'ready' instead of flipping back.
     let ready = false;
     const step = (name: LoadingStep) => {
-      if (!ready) setStatus({ phase: 'loading', step: name, stepSince: Date.now(), progress: null, downloaded: null });
+      if (ready) return;
+      mark('engine-step', { name });
+      setStatus({ phase: 'loading', step: name, stepSince: Date.now(), progress: null, downloaded: null });
     };
     setStatus({ id: spec.id, label: spec.label, testOnly: !!spec.testOnly, backend: null, error: null, errorDetail: null });
     const bundled = (await bundledModels()).includes(spec.id);

@@ -6,6 +6,7 @@
 
 export type TimelineStep =
   | 'model-requested'
+  | 'engine-step'
   | 'engine-ready'
   | 'image-claimed'
   | 'image-fetched'
