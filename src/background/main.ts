@@ -231,6 +231,7 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     const frameId = sender.frameId ?? 0;
     const report = reportParts.add(contentTab, frameId, content);
     if (!report) return undefined; // more parts to come
+    const known = getTab(contentTab);
     const tab = ensureTab(contentTab, frameId === 0 ? report.pageUrl : (sender.tab.url ?? report.pageUrl), !!sender.tab.incognito);
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
     const added = tab.updateFrame(frameId, frameId === 0 ? report.pageUrl : (sender.url ?? report.pageUrl), report.images, report.hidden, report.omitted);
@@ -238,6 +239,7 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     if (indexer.isFocused(tab.tabId)) askedTabs.add(tab.tabId);
     if (sender.tab.active && sender.tab.windowId !== undefined) backgroundIndexing.shown(contentTab, sender.tab.windowId);
     onTabChanged(tab);
+    if (!known) search.tabAppeared(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
   }
@@ -284,6 +286,7 @@ browser.tabs.onActivated.addListener(({ tabId, windowId }) => {
 browser.tabs.onRemoved.addListener((tabId) => {
   askedTabs.delete(tabId);
   forgetTab(tabId);
+  search.tabClosed(tabId);
   forgetTabLimits(tabId);
   reportParts.forgetTab(tabId);
   memory.tabClosed(tabId); // visual memory

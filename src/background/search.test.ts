@@ -3,6 +3,8 @@ import type { FoundImage } from '../messages';
 
 const sent: unknown[] = [];
 vi.mock('webextension-polyfill', () => ({ default: { tabs: { sendMessage: async (_tab: number, command: unknown) => void sent.push(command) } } }));
+// A text's embedding: [1, 0] for "red", [0, 1] otherwise.
+vi.mock('./text-embeddings', () => ({ embedTexts: async (_model: unknown, texts: string[]) => texts.map((t) => Float32Array.from(t === 'red' ? [1, 0] : [0, 1])) }));
 const { rank, TabSearch } = await import('./search');
 const { ensureTab } = await import('./tabs');
 const { TabState } = await import('./tabs');
@@ -65,5 +67,24 @@ describe('find similar', () => {
   it('says why when the tab has no images yet', async () => {
     const search = new TabSearch({} as never, () => undefined);
     await expect(search.similar(999, 'https://a.test/x.png')).rejects.toThrow(/no images/);
+  });
+
+  it('a query asked before the page has reported its images is kept, and runs once they are there', async () => {
+    const model = { spec: { id: 'm', relevance: { text: { unrelated: 0, floor: 0.15, clear: 0.3 }, image: { unrelated: 0.5, floor: 0.7, clear: 0.78 } } } };
+    const search = new TabSearch({ model: async () => model } as never, () => undefined);
+    await search.run(31, 'red');
+    const tab = ensureTab(31, 'https://b.test/', false);
+    const urls = ['https://b.test/blue.png', 'https://b.test/red.png'];
+    tab.updateFrame(0, 'https://b.test/', urls.map((u, i) => img(u, i)), 0);
+    tab.claim(2).forEach((entry, i) => tab.markIndexed(entry, Float32Array.from(i === 1 ? [1, 0] : [0, 1]), 'm'));
+    search.tabAppeared(tab);
+    await vi.waitFor(() => expect(tab.results.map((r) => r.url)).toEqual([urls[1], urls[0]]));
+    expect(tab.query).toBe('red');
+    // Cleared before the page reported: nothing waits.
+    await search.run(32, 'red');
+    await search.run(32, '');
+    const other = ensureTab(32, 'https://c.test/', false);
+    search.tabAppeared(other);
+    expect(other.query).toBe('');
   });
 });

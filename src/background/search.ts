@@ -48,6 +48,11 @@ export function rank(tab: TabState, query: Float32Array, spec: ModelSpec, kind: 
 
 export class TabSearch {
   private readonly refreshTimers = new Map<number, ReturnType<typeof setTimeout>>();
+  /**
+   * Queries asked of a tab whose page has not reported its images yet (a popup opened while the
+   * page loads, or before its content script started): they run once it has, instead of being lost.
+   */
+  private readonly waiting = new Map<number, string>();
 
   constructor(
     private readonly pipeline: EmbeddingPipeline,
@@ -58,7 +63,12 @@ export class TabSearch {
   /** Runs (or clears, for an empty query) the tab's search and lights up its matches on the page. */
   async run(tabId: number, query: string): Promise<void> {
     const tab = getTab(tabId);
-    if (!tab) return;
+    if (!tab) {
+      if (query.trim()) this.waiting.set(tabId, query);
+      else this.waiting.delete(tabId);
+      return;
+    }
+    this.waiting.delete(tabId);
     tab.query = query.trim();
     tab.similarTo = null;
     if (!tab.query) {
@@ -88,6 +98,19 @@ export class TabSearch {
     if (!embedding) throw new Error(t('bgNoEmbeddingYet'));
     const model = await this.pipeline.model();
     this.publish(tab, rank(tab, embedding, model.spec, 'image'));
+  }
+
+  /** The tab's page reported its images: a query asked before then runs now (a newer one asked since wins). */
+  tabAppeared(tab: TabState): void {
+    const query = this.waiting.get(tab.tabId);
+    if (query === undefined) return;
+    this.waiting.delete(tab.tabId);
+    if (tab.query || tab.similarTo) return;
+    this.run(tab.tabId, query).catch(() => undefined);
+  }
+
+  tabClosed(tabId: number): void {
+    this.waiting.delete(tabId);
   }
 
   /** Results cover whatever is indexed so far: recompute them soon after the tab changed. */
