@@ -67,8 +67,8 @@ describe('evaluateGoals', () => {
   it('budgets the visible images at their count × bare per image + 300 ms, cold and warm engine', () => {
     // Bare: 100 ms per image → 12 × 100 + 300 = 1.5 s.
     const goals = evaluateGoals([sample({ extension: { visibleRankedMs: 1_600 }, warm: { visibleRankedMs: 1_400 } })]);
-    const cold = goal(goals, 'visible images ranked within 12 × per-image + 300 ms (cold');
-    const warm = goal(goals, 'visible images ranked within 12 × per-image + 300 ms (warm');
+    const cold = goal(goals, 'visible ranked within 12 × per-image + 300 ms, cold');
+    const warm = goal(goals, 'visible ranked within 12 × per-image + 300 ms, warm');
     expect([cold.limit?.median, cold.verdict]).toEqual([1.5, 'not met']);
     expect([warm.limit?.median, warm.verdict]).toEqual([1.5, 'met']);
   });
