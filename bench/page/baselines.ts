@@ -4,6 +4,7 @@
 //   onnxruntime-node, N threads       the native ceiling for the same graph
 //   transformers.js                   the same job as a user of @huggingface/transformers writes it
 //   mci0 vs vitb16 (bare, N threads)  the seed's speed claim, in our runtime
+//   bare session creation             the cold start's ceiling: the engine's sessions, created alone
 // Bare and node runs time inference only (pixels arrive preprocessed); transformers.js is timed
 // from the image URLs, as the extension is.
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { imagePath, pixelValues, type TestPage } from './images.ts';
 import type { PreparedModel } from './model.ts';
 import { packageDist } from './server.ts';
+import { filesForBackend } from '../../src/engine/registry.ts';
 
 export interface BaselineJob {
   /** A tab of a plain Chromium (no extension) at a path of the bench server. */
@@ -54,7 +56,38 @@ async function bareOrt(job: BaselineJob, o: { model: string; externalData?: { pa
   }
 }
 
-const visionUrl = (job: BaselineJob) => `${job.origin}/${job.model.spec.repo}/resolve/main/onnx/vision_model.onnx`;
+/** A file of the model's Hugging Face layout on the bench server; `path` as the registry names it. */
+const repoUrl = (job: BaselineJob, path: string) => `${job.origin}/${job.model.spec.repo}/resolve/main/${path}`;
+/** The graphs the extension's WASM engine loads (the registry's 'wasm' files: the int8 text graph). */
+const wasmFiles = (job: BaselineJob) => filesForBackend(job.model.spec, 'wasm');
+const visionUrl = (job: BaselineJob) => repoUrl(job, wasmFiles(job).vision);
+
+/** ms from before onnxruntime-web's import until the text session, then also the vision session, is created. */
+export interface CreationTimes {
+  textMs: number;
+  bothMs: number;
+}
+
+/**
+ * The engine's two sessions created by onnxruntime-web alone, from the files the extension's WASM
+ * engine loads, with its thread count, in a fresh isolated tab: the import and the WASM compile
+ * count, as they do in the extension's cold start.
+ */
+export async function bareCreationBaseline(job: BaselineJob): Promise<CreationTimes> {
+  const files = wasmFiles(job);
+  const tab = await job.openPage('/bare.html');
+  try {
+    const created = await tab.evaluate(
+      async (a) =>
+        ((await import('/creation.js' as string)) as { create(x: typeof a): Promise<CreationTimes & { crossOriginIsolated: boolean; threads: number }> }).create(a),
+      { text: repoUrl(job, files.text), vision: repoUrl(job, files.vision), threads: job.threads },
+    );
+    if (job.threads > 1 && !created.crossOriginIsolated) throw new Error('the session-creation page is not cross-origin isolated: no WASM threads');
+    return { textMs: created.textMs, bothMs: created.bothMs };
+  } finally {
+    await tab.close();
+  }
+}
 
 export function bareOrtBaseline(job: BaselineJob, threads: number): Promise<Outcome> {
   const size = job.model.spec.imageSize;

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_PATH } from '../../e2e/browsers.ts';
 import { ARCHMODELS_DIR, ensureArchModels } from '../../scripts/archmodels.ts';
-import { bareOrtBaseline, nodeBaseline, speedClaim, transformersBaseline, type BaselineJob, type Outcome } from './baselines.ts';
+import { bareCreationBaseline, bareOrtBaseline, nodeBaseline, speedClaim, transformersBaseline, type BaselineJob, type Outcome } from './baselines.ts';
 import { measureExtension } from './extension.ts';
 import { ensurePages } from './images.ts';
 import { BENCH_CACHE, prepareModel, REPLICAS, type ReplicaName } from './model.ts';
+import { evaluateGoals, printGoals } from './goals.ts';
 import { printTable, summarise, type ClaimSample, type Sample } from './report.ts';
 import { startBenchServer } from './server.ts';
 
@@ -77,14 +78,17 @@ async function main(): Promise<void> {
   const claims: ClaimSample[] = [];
   const skipped = new Set<string>();
   try {
-    log(`generating ${o.pages} page(s) of ${o.images} images`);
-    const pages = await ensurePages(imagesDir, o.pages, o.images, [...new Set([model.spec.imageSize, 256, 224])], openPage);
+    // One page more than asked: opened once each cold page is indexed, while the engine runs.
+    log(`generating ${o.pages + 1} page(s) of ${o.images} images`);
+    const generated = await ensurePages(imagesDir, o.pages + 1, o.images, [...new Set([model.spec.imageSize, 256, 224])], openPage);
     await closeBrowser();
+    const pages = generated.slice(0, o.pages);
+    const warmPage = generated[o.pages];
     for (let run = 0; run < o.runs; run++) {
       for (const page of pages) {
         log(`run ${run + 1}/${o.runs}, page ${page.index}: extension`);
         // The extension runs alone: no baseline browser is open meanwhile.
-        const extension = await measureExtension(model.extensionDir, server.origin, page, log);
+        const extension = await measureExtension(model.extensionDir, server.origin, page, warmPage, log);
         const threads = extension.threads ?? cpus().length;
         const job: BaselineJob = { openPage, origin: server.origin, model, cache: imagesDir, page, threads, batch: BATCH };
         const sample: Sample = { run, page: page.index, extension };
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
           async () => void (sample.bareThreads = msOf(await bareOrtBaseline(job, threads))),
           async () => void (sample.bareOne = msOf(await bareOrtBaseline(job, 1))),
           async () => void (sample.node = msOf(await nodeBaseline(job))),
+          async () => void (sample.bareCreation = await bareCreationBaseline(job)),
           async () => {
             const tf = await transformersBaseline(job);
             if ('skipped' in tf) skipped.add(`transformers.js baseline: ${tf.skipped}`);
@@ -119,6 +124,7 @@ async function main(): Promise<void> {
   }
   load.push(loadavg()[0]);
   const summary = summarise(samples, claims);
+  const goals = evaluateGoals(samples);
   const totalS = (performance.now() - started) / 1000;
   console.log(
     `\n${model.spec.label} replica (${model.vision} + ${model.text}, random weights), release build, Chromium headless; ` +
@@ -126,6 +132,7 @@ async function main(): Promise<void> {
       `load average ${load.map((l) => l.toFixed(1)).join(' → ')}; took ${totalS.toFixed(0)} s\n`,
   );
   printTable(summary, [...skipped]);
+  printGoals(goals);
   const resultsDir = join(import.meta.dirname, '../results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -140,6 +147,7 @@ async function main(): Promise<void> {
         machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: totalmem() / 2 ** 30, loadAverage: load },
         durationS: totalS,
         summary,
+        goals,
         skipped: [...skipped],
         samples,
         claims,

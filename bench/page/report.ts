@@ -1,6 +1,7 @@
 // Turns the samples of a page-benchmark run into the printed table and the JSON record.
 // Every figure is a median with its range over all samples (runs × pages); ratios are taken
 // per sample against the baseline measured in the same run, then summarised the same way.
+import type { CreationTimes } from './baselines.ts';
 import type { ExtensionRun } from './extension.ts';
 
 export interface Sample {
@@ -14,6 +15,8 @@ export interface Sample {
   transformers?: number;
   /** transformers.js from nothing: loading processor and model, then the first pass over the page. */
   transformersCold?: number;
+  /** The engine's sessions created by onnxruntime-web alone, WASM compile included. */
+  bareCreation?: CreationTimes;
 }
 
 export interface ClaimSample {
@@ -42,8 +45,8 @@ interface Row {
   value: (s: Sample) => number | undefined;
 }
 
-const perImage = (ms: number | undefined, s: Sample) => (ms === undefined ? undefined : ms / s.extension.images);
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+export const perImage = (ms: number | undefined, s: Sample) => (ms === undefined ? undefined : ms / s.extension.images);
+export const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
 
 /** The steady state: the images after the first viewport's, from then until the page is indexed. */
 const afterVisiblePerImage = (s: Sample) => {
@@ -68,6 +71,9 @@ const ROWS: Row[] = [
   { label: '  first inference run: images', unit: 'n', value: (s) => s.extension.startup.firstRunSize },
   { label: '  second inference run ends', unit: 's', value: (s) => s.extension.startup.secondRunEndMs / 1000 },
   { label: '  runs until the 12 visible are embedded', unit: 'n', value: (s) => s.extension.startup.runsForVisible },
+  { label: 'warm engine, new page: popup open → first results', unit: 's', value: (s) => s.extension.warm.firstResultsMs / 1000 },
+  { label: 'warm engine, new page: popup open → 12 visible ranked', unit: 's', value: (s) => s.extension.warm.visibleRankedMs / 1000 },
+  { label: 'warm engine, new page: popup open → page indexed', unit: 's', value: (s) => s.extension.warm.pageIndexedMs / 1000 },
   { label: 'revisit, all cached → all ranked', unit: 's', value: (s) => s.extension.revisitMs / 1000 },
   { label: 'after browser restart → all ranked', unit: 's', value: (s) => s.extension.restartRevisitMs / 1000 },
   { label: '  browser restart until worker runs', unit: 's', value: (s) => s.extension.restartLaunchMs / 1000 },
@@ -90,11 +96,14 @@ const ROWS: Row[] = [
   { label: 'onnxruntime-node, N threads / image', unit: 'ms', value: (s) => perImage(s.node, s) },
   { label: 'transformers.js (URL → embedding) / image', unit: 'ms', value: (s) => perImage(s.transformers, s) },
   { label: 'transformers.js cold: model load + first pass', unit: 's', value: (s) => (s.transformersCold === undefined ? undefined : s.transformersCold / 1000) },
+  { label: 'bare creation: text session (incl. WASM compile)', unit: 's', value: (s) => (s.bareCreation ? s.bareCreation.textMs / 1000 : undefined) },
+  { label: 'bare creation: text + vision sessions', unit: 's', value: (s) => (s.bareCreation ? s.bareCreation.bothMs / 1000 : undefined) },
   { label: 'extension after the visible images / image', unit: 'ms', value: afterVisiblePerImage },
   { label: 'extension page time ÷ bare ORT N threads', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.bareThreads) },
   { label: 'extension page time ÷ bare ORT 1 thread', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.bareOne) },
   { label: 'extension page time ÷ onnxruntime-node', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.node) },
   { label: 'extension page time ÷ transformers.js warm pass', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.transformers) },
+  { label: 'cold start ÷ bare text creation', unit: '×', value: (s) => ratio(s.extension.coldStartMs, s.bareCreation?.textMs) },
   { label: 'transformers.js cold ÷ extension page time (both cold)', unit: '×', value: (s) => ratio(s.transformersCold, s.extension.pageIndexedMs) },
   { label: 'transformers.js warm ÷ extension after visible, per image', unit: '×', value: (s) => ratio(perImage(s.transformers, s), afterVisiblePerImage(s)) },
   {
@@ -122,10 +131,20 @@ export function summarise(samples: Sample[], claims: ClaimSample[]): Record<stri
   return out;
 }
 
+/** A median and its range as the table prints them. */
+export const fmtStat = (s: Stat, unit: string) => ({ median: fmt(s.median, unit), range: `${fmt(s.min, unit)} – ${fmt(s.max, unit)}` });
+
+/** Prints rows in padded columns: the first `left` columns left-aligned, the others right-aligned. */
+export function printColumns(rows: string[][], left: number): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) console.log(r.map((cell, c) => (c >= left ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
+}
+
 export function printTable(summary: Record<string, Stat & { unit: string }>, skipped: string[]): void {
-  const rows = Object.entries(summary).map(([label, s]) => [label, s.unit, fmt(s.median, s.unit), `${fmt(s.min, s.unit)} – ${fmt(s.max, s.unit)}`, String(s.n)]);
-  const all = [['measure', 'unit', 'median', 'range', 'n'], ...rows];
-  const widths = all[0].map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  for (const r of all) console.log(r.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
+  const rows = Object.entries(summary).map(([label, s]) => {
+    const { median, range } = fmtStat(s, s.unit);
+    return [label, s.unit, median, range, String(s.n)];
+  });
+  printColumns([['measure', 'unit', 'median', 'range', 'n'], ...rows], 2);
   for (const reason of skipped) console.log(`skipped: ${reason}`);
 }
