@@ -44,22 +44,4 @@ describe('decode turns', () => {
     end();
     expect(turns.pending).toBe(0);
   });
-
-  it('no more decode at once than the next run still wants', async () => {
-    let room = 1;
-    const turns = new DecodeTurns(undefined, () => room);
-    const started: number[] = [];
-    const ends: (() => void)[] = [];
-    for (let i = 0; i < 3; i++) void turns.take().then((end) => (started.push(i), ends.push(end)));
-    await tick();
-    expect(started).toEqual([0]);
-    room = 0;
-    ends[0]();
-    await tick();
-    expect(started).toEqual([0]);
-    room = 8;
-    turns.runEnds();
-    await tick();
-    expect(started).toEqual([0, 1, 2]);
-  });
 });

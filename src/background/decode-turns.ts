@@ -20,15 +20,8 @@ export class DecodeTurns {
   private decoding = 0;
   private readonly waiting: (() => void)[] = [];
 
-  /**
-   * `changed` hears of every decode that starts or ends (a run waiting for decodes re-checks).
-   * `room` says how many more images the next run wants; no more than that decode at once, so
-   * that none is still decoding when that run starts.
-   */
-  constructor(
-    private readonly changed: () => void = () => undefined,
-    private readonly room: () => number = () => Infinity,
-  ) {}
+  /** `changed` hears of every decode that starts or ends (a run waiting for decodes re-checks). */
+  constructor(private readonly changed: () => void = () => undefined) {}
 
   /**
    * Waits for an image's turn to decode; the answer ends it (call it once the decode is over,
@@ -65,14 +58,9 @@ export class DecodeTurns {
     return this.decoding + this.waiting.length;
   }
 
-  /** Gives waiting images their turns if there is room now (the next run's room changed). */
-  recheck(): void {
-    this.pump();
-  }
-
   private pump(): void {
     let started = false;
-    while (this.waiting.length > 0 && !this.exclusiveRun && this.decoding < Math.min(DECODES_BETWEEN_RUNS, this.room())) {
+    while (this.waiting.length > 0 && !this.exclusiveRun && this.decoding < DECODES_BETWEEN_RUNS) {
       this.decoding++;
       started = true;
       this.waiting.shift()!();

@@ -130,16 +130,6 @@ class InferenceBatcher {
     });
   }
 
-  /** Images the next run still wants decoded, where it takes every core (elsewhere decoding runs ahead freely). */
-  room(): number {
-    if (!modelTakesEveryCore(this.model.engine, this.cores)) return Infinity;
-    return this.nextSize() - this.queue.length;
-  }
-
-  private nextSize(): number {
-    return this.runs === 0 ? FIRST_BATCH : BATCH;
-  }
-
   /** Something changed (an image queued, or one stopped preparing): a waiting run re-checks. */
   poke(): void {
     this.wake?.();
@@ -169,7 +159,7 @@ class InferenceBatcher {
     const { spec, engine } = this.model;
     const plane = 3 * spec.imageSize * spec.imageSize;
     while (this.queue.length > 0) {
-      const size = this.nextSize();
+      const size = this.runs === 0 ? FIRST_BATCH : BATCH;
       const exclusive = modelTakesEveryCore(engine, this.cores);
       await this.gather(size, exclusive);
       const batch = this.queue.splice(0, size);
@@ -205,12 +195,7 @@ export class EmbeddingPipeline {
   /** Requests between having the model and reaching the batcher (or an answer without it). */
   private preparing = 0;
   /** Decoding takes turns with inference where the model takes every core. */
-  private readonly turns = new DecodeTurns(
-    () => this.current?.poke(),
-    () => (this.current?.room() ?? Infinity) - this.decodedUnqueued,
-  );
-  /** Images decoded and on their way to the batcher (waiting for the model to load, for instance). */
-  private decodedUnqueued = 0;
+  private readonly turns = new DecodeTurns(() => this.current?.poke());
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -324,31 +309,20 @@ export class EmbeddingPipeline {
       // Waiting for a turn is the pipeline's doing, not the image's: its deadline moves by that wait.
       image = await deadline.postponed(Date.now() - waitStarted).run(this.deps.prepare(fetched, spec), 'decoding the image');
     } catch (error) {
-      endTurn();
       if (error instanceof DeadlineError) throw timeoutError(error);
       // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
       const why = error instanceof ImageDecodeError ? `: ${error.message}` : '';
       throw new EmbedError({ reason: 'decode', detail: `cannot decode ${type || 'this file'} as an image${why}` }, { cause: error });
-    }
-    // Decoded, not yet queued: until the batcher has it, the next run counts it as on its way
-    // (counted before the turn ends, so the turn it frees is not given for it again).
-    this.decodedUnqueued++;
-    endTurn();
-    let queued: Promise<{ embedding: Float32Array; run: number }>;
-    try {
-      mark('image-prepared', { url: request.url });
-      if (image.preview) request.onPreview?.(image.preview);
-      const loaded = await model();
-      if (loaded.spec.id !== spec.id) throw new ModelChanged();
-      const batcher = this.batcher(loaded);
-      prepared();
-      queued = batcher.embed(image.pixels);
     } finally {
-      this.decodedUnqueued--;
-      // The next run's room changed: a decode waiting for it may start.
-      this.turns.recheck();
+      endTurn();
     }
-    const { embedding, run } = await queued;
+    mark('image-prepared', { url: request.url });
+    if (image.preview) request.onPreview?.(image.preview);
+    const loaded = await model();
+    if (loaded.spec.id !== spec.id) throw new ModelChanged();
+    const batcher = this.batcher(loaded);
+    prepared();
+    const { embedding, run } = await batcher.embed(image.pixels);
     mark('image-embedded', { url: request.url, run });
     return embedding;
   }

@@ -3,10 +3,9 @@
 // time on them. The service worker fetches and hashes; it transfers each file's bytes here and
 // gets back the model input and the preview (prepare-image.ts), the pixels' buffer transferred.
 //
-// Two images at a time: one decodes while the other is read back and resized, so the worker
-// keeps two cores busy between inference runs (the service worker sends no more than that, see
-// decode-turns.ts). A full-size decode holds the whole picture several times over (bitmap,
-// canvas, read-back pixels): two such images are what this worker may cost in memory.
+// One image at a time: a full-size decode holds the whole picture several times over (bitmap,
+// canvas, read-back pixels), and one such image is what this worker may cost in memory and
+// cores next to the inference threads.
 
 import { ImageDecodeError } from '../engine/decode';
 import { prepareImage } from '../engine/prepare-image';
@@ -14,25 +13,17 @@ import { releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import type { EngineReply, EngineRequest } from './protocol';
 
-const TURNS = 2;
-
 /**
- * Longest an image holds a turn. A decode that never settles must not stall every image after
- * it (the service worker's deadline has failed that image by then anyway).
+ * Longest an image holds the worker's turn. A decode that never settles must not stall every
+ * image after it (the service worker's deadline has failed that image by then anyway).
  */
 const TURN_MS = 30_000;
 
-let busy = 0;
-const waiting: (() => void)[] = [];
+let turn: Promise<unknown> = Promise.resolve();
 
-async function inTurn<T>(task: () => Promise<T>): Promise<T> {
-  if (busy >= TURNS) await new Promise<void>((resolve) => waiting.push(resolve));
-  busy++;
-  const result = task();
-  void Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, TURN_MS))]).then(() => {
-    busy--;
-    waiting.shift()?.();
-  });
+function inTurn<T>(task: () => Promise<T>): Promise<T> {
+  const result = turn.then(task);
+  turn = turn.then(() => Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, TURN_MS))]));
   return result;
 }
 
