@@ -19,13 +19,4 @@ describe('deadlines', () => {
     expect(error).toBeInstanceOf(DeadlineError);
     expect((error as Error).message).toBe('decoding: no answer within 5 s');
   });
-
-  it('a postponed deadline gives the step the time waited on top of what was left', async () => {
-    let now = 1_000;
-    const deadline = new Deadline(5_000, () => now);
-    now += 6_000;
-    expect(await deadline.postponed(2_000).run(Promise.resolve('pixels'), 'decoding')).toBe('pixels');
-    const error = await deadline.postponed(500).run(new Promise(() => undefined), 'decoding').catch((e: unknown) => e);
-    expect((error as Error).message).toBe('decoding: no answer within 5 s');
-  });
 });

@@ -34,14 +34,8 @@ export class Deadline {
   constructor(
     readonly ms: number,
     private readonly now: () => number = Date.now,
-    at?: number,
   ) {
-    this.at = at ?? now() + ms;
-  }
-
-  /** The same budget, its end moved `ms` later (time spent waiting on the caller's own account). */
-  postponed(ms: number): Deadline {
-    return ms > 0 ? new Deadline(this.ms, this.now, this.at + ms) : this;
+    this.at = now() + ms;
   }
 
   /** `work` within what remains; the error names the whole budget, which is what ran out. */

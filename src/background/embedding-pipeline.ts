@@ -21,7 +21,6 @@ import type { ImageRequest } from './image-source';
 import type { LoadedModel } from './engine-host';
 import { LruMap } from './lru';
 import { mark } from './timeline';
-import { DecodeTurns, modelTakesEveryCore } from './decode-turns';
 import { Deadline, DeadlineError } from './deadline';
 import { NeedsVisibleTabError } from './page-bytes';
 import type { ImageFailure, TabState } from './tabs';
@@ -37,8 +36,6 @@ export const BATCH = 8;
 export const FIRST_BATCH = 4;
 /** Longest wait for images still being prepared before a run starts with what is there. */
 const GATHER_MS = 50;
-/** How often a run waiting for decodes looks again without being told (decodes tell when they end). */
-const DECODE_RECHECK_MS = 500;
 /**
  * Longest an image may take from its first request to decoded pixels, whichever way its bytes
  * come (background fetch, the page's copy, a screenshot): past it the image fails with reason
@@ -82,8 +79,6 @@ export interface PipelineDeps {
   revalidate?(record: StoredUrlRecord, request: ImageRequest): Promise<Revalidation>;
   /** See IMAGE_DEADLINE_MS (the default). */
   imageDeadlineMs?: number;
-  /** Cores of this machine (default: navigator.hardwareConcurrency); see decode-turns.ts. */
-  cores?: number;
 }
 
 export interface EmbedRequest {
@@ -117,8 +112,6 @@ class InferenceBatcher {
     private readonly model: LoadedModel,
     /** Whether more images are being prepared for the pipeline. */
     private readonly moreComing: () => boolean,
-    private readonly turns: DecodeTurns,
-    private readonly cores: number,
   ) {}
 
   /** The embedding, and which run of this model's it came from (0 first). */
@@ -135,20 +128,12 @@ class InferenceBatcher {
     this.wake?.();
   }
 
-  /**
-   * Waits until `size` images are queued, or no more are about to be: briefly for images still
-   * being prepared, and, when a run takes every core, for as long as images are decoding (they
-   * cannot decode during the run).
-   */
-  private async gather(size: number, exclusive: boolean): Promise<void> {
+  private async gather(size: number): Promise<void> {
     const deadline = Date.now() + GATHER_MS;
-    while (this.queue.length < size) {
-      const decodes = exclusive && this.turns.pending > 0;
-      if (!decodes && !(this.moreComing() && Date.now() < deadline)) break;
+    while (this.queue.length < size && this.moreComing() && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        // Decodes end with a poke; the timer only re-checks.
-        setTimeout(resolve, decodes ? DECODE_RECHECK_MS : deadline - Date.now());
+        setTimeout(resolve, deadline - Date.now());
       });
       this.wake = null;
     }
@@ -160,14 +145,12 @@ class InferenceBatcher {
     const plane = 3 * spec.imageSize * spec.imageSize;
     while (this.queue.length > 0) {
       const size = this.runs === 0 ? FIRST_BATCH : BATCH;
-      const exclusive = modelTakesEveryCore(engine, this.cores);
-      await this.gather(size, exclusive);
+      await this.gather(size);
       const batch = this.queue.splice(0, size);
       const input = new Float32Array(batch.length * plane);
       batch.forEach((item, i) => input.set(item.pixels, i * plane));
       const run = this.runs++;
       mark('batch-start', { run, size: batch.length });
-      this.turns.runStarts(exclusive);
       try {
         const rows = await engine.embedImages(input, batch.length);
         mark('batch-end', { run, size: batch.length });
@@ -176,8 +159,6 @@ class InferenceBatcher {
       } catch (error) {
         const failure = new EmbedError({ reason: 'inference', detail: `inference failed: ${describe(error)}` }, { cause: error });
         for (const item of batch) item.reject(failure);
-      } finally {
-        this.turns.runEnds();
       }
     }
     this.running = false;
@@ -194,8 +175,6 @@ export class EmbeddingPipeline {
   private currentModel: LoadedModel | null = null;
   /** Requests between having the model and reaching the batcher (or an answer without it). */
   private preparing = 0;
-  /** Decoding takes turns with inference where the model takes every core. */
-  private readonly turns = new DecodeTurns(() => this.current?.poke());
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -303,18 +282,13 @@ export class EmbeddingPipeline {
     let image: PreparedImage;
     // Read now: the bytes may be transferred to the decoder.
     const type = fetched.blob.type;
-    const waitStarted = Date.now();
-    const endTurn = await this.turns.take();
     try {
-      // Waiting for a turn is the pipeline's doing, not the image's: its deadline moves by that wait.
-      image = await deadline.postponed(Date.now() - waitStarted).run(this.deps.prepare(fetched, spec), 'decoding the image');
+      image = await deadline.run(this.deps.prepare(fetched, spec), 'decoding the image');
     } catch (error) {
       if (error instanceof DeadlineError) throw timeoutError(error);
       // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
       const why = error instanceof ImageDecodeError ? `: ${error.message}` : '';
       throw new EmbedError({ reason: 'decode', detail: `cannot decode ${type || 'this file'} as an image${why}` }, { cause: error });
-    } finally {
-      endTurn();
     }
     mark('image-prepared', { url: request.url });
     if (image.preview) request.onPreview?.(image.preview);
@@ -373,8 +347,7 @@ export class EmbeddingPipeline {
 
   private batcher(model: LoadedModel): InferenceBatcher {
     if (this.currentModel !== model || !this.current) {
-      const cores = this.deps.cores ?? globalThis.navigator?.hardwareConcurrency ?? 1;
-      this.current = new InferenceBatcher(model, () => this.preparing > 0, this.turns, cores);
+      this.current = new InferenceBatcher(model, () => this.preparing > 0);
       this.currentModel = model;
     }
     return this.current;
