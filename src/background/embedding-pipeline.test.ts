@@ -284,6 +284,19 @@ describe('embedding pipeline while the model loads', () => {
     expect(runs).toEqual([3]);
   });
 
+  it('decodes only the first run\'s images while the sessions open; the rest decode once it has opened', async () => {
+    const { pipeline, runs, fetched, decodedFor, finish } = loading({ local: true });
+    const urls = Array.from({ length: FIRST_BATCH + 3 }, (_, i) => `https://early.test/more-${i}.png`);
+    const results = Promise.all(urls.map((url) => pipeline.embed({ url })));
+    await tick();
+    expect(fetched).toEqual(urls);
+    expect(decodedFor).toHaveLength(FIRST_BATCH);
+    finish();
+    expect((await results).every((r) => r.kind === 'embedding' && r.source === 'model')).toBe(true);
+    expect(decodedFor).toHaveLength(urls.length);
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(urls.length);
+  });
+
   it('fetches nothing while a model that is not on this device is downloaded (or asked about)', async () => {
     const { pipeline, fetched, finish } = loading({ local: false });
     const result = pipeline.embed({ url: 'https://later.test/0.png' });

@@ -175,6 +175,8 @@ export class EmbeddingPipeline {
   private currentModel: LoadedModel | null = null;
   /** Requests between having the model and reaching the batcher (or an answer without it). */
   private preparing = 0;
+  /** Images that began decoding before the first run (see compute()). */
+  private decodedEarly = 0;
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -282,6 +284,10 @@ export class EmbeddingPipeline {
     let image: PreparedImage;
     // Read now: the bytes may be transferred to the decoder.
     const type = fetched.blob.type;
+    // While the sessions open, only the first run's images decode: more would take the cores the
+    // opening needs, and the rest decode beside the first run.
+    if (!this.current && this.decodedEarly >= FIRST_BATCH) await model().catch(() => undefined);
+    else if (!this.current) this.decodedEarly++;
     try {
       image = await deadline.run(this.deps.prepare(fetched, spec), 'decoding the image');
     } catch (error) {
