@@ -123,6 +123,46 @@ function decodesStartedDuringRuns(events: string[]): number {
 }
 
 describe('embedding pipeline', () => {
+  it("frees each image's model input once copied into a batch, and the batch's once run; the embeddings stay", async () => {
+    const handed: Float32Array[] = [];
+    const inputs: Float32Array[] = [];
+    const seen: number[] = [];
+    const engine = {
+      backend: 'wasm' as const,
+      threads: 1,
+      async embedImages(pixels: Float32Array, count: number) {
+        inputs.push(pixels);
+        for (let i = 0; i < count; i++) seen.push(pixels[i * plane]);
+        return Array.from({ length: count }, (_, i) => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d === 0 ? pixels[i * plane] : 0.1))));
+      },
+      async embedTexts() {
+        return [];
+      },
+      async dispose() {},
+    };
+    const model = { spec, engine, tokenizer: {} } as unknown as LoadedModel;
+    const pipeline = new EmbeddingPipeline({
+      model: async () => model,
+      loadBytes: async ({ url }) => {
+        const bytes = new TextEncoder().encode(url);
+        return { blob: new Blob([bytes]), bytes, etag: null, lastModified: null };
+      },
+      prepare: async () => {
+        const pixels = new Float32Array(plane).fill(handed.length + 1);
+        handed.push(pixels);
+        return { pixels, preview: null };
+      },
+    });
+    const results = await Promise.all([1, 2, 3].map((n) => pipeline.embed({ url: `https://frees.test/${n}.png` })));
+    expect(results.map((r) => r.kind)).toEqual(['embedding', 'embedding', 'embedding']);
+    // Every image reached the model with its own pixels before anything was freed.
+    expect(seen.sort()).toEqual([1, 2, 3]);
+    expect(handed.map((p) => p.buffer.byteLength)).toEqual([0, 0, 0]);
+    expect(inputs.length).toBeGreaterThan(0);
+    expect(inputs.map((p) => p.buffer.byteLength)).toEqual(inputs.map(() => 0));
+    for (const r of results) if (r.kind === 'embedding') expect(r.embedding.length).toBe(spec.embedDim);
+  });
+
   it('classify of an indexed image runs no image inference, and the tab counts where answers came from', async () => {
     const url = 'https://a.test/red.png';
     const { pipeline, runs, fetched } = harness({ [url]: [200, 10, 10, 1] });
