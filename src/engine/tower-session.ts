@@ -79,7 +79,7 @@ export class TowerSession {
       // WASM: the weights go from these bytes straight into the session's tensors rather than
       // through a copy of the whole model, and a model proto holding them, in the WASM heap
       // (which never shrinks); see outlineInitializers.
-      const { model: graph, externalData } = mode === 'wasm' ? outlineInitializers(bytes) : bytes;
+      const { model: graph, externalData } = mode === 'wasm' ? outlined(bytes) : bytes;
       model = graph;
       if (externalData?.length) options.externalData = externalData;
     }
@@ -116,6 +116,15 @@ export class TowerSession {
 
   release(): Promise<void> {
     return this.lock.run(() => this.session.release());
+  }
+}
+
+/** The graph with its weights outlined, or as it came when it is no protobuf this walker reads (ORT's own error then says what is wrong). */
+function outlined(bytes: ModelBytes): ModelBytes {
+  try {
+    return outlineInitializers(bytes);
+  } catch {
+    return bytes;
   }
 }
 
