@@ -9,7 +9,7 @@ import { describe } from '../errors';
 import { ImageDecodeError } from '../engine/decode';
 import { prepareImage, type PreparedImage } from '../engine/prepare-image';
 import type { PreprocessSpec } from '../engine/preprocess';
-import { OffscreenPreparer, releaseWhole, type ImageFile, type ImagePreparer } from '../offscreen/decode-client';
+import { OffscreenPreparer, type ImageFile, type ImagePreparer } from '../offscreen/decode-client';
 import { offscreenAvailable } from '../offscreen/document';
 import type { EngineReply, EngineRequest } from '../offscreen/protocol';
 
@@ -29,12 +29,13 @@ class PagePreparer implements ImagePreparer {
     const port = this.failed ? null : this.start();
     if (!port) return this.fallback.prepare(file, spec);
     const id = this.nextId++;
-    // The worker reads the Blob itself; this page's copy of the bytes goes now.
-    releaseWhole(file.bytes);
+    const { bytes } = file;
+    // Transferred, not copied (a view of part of a buffer is copied out first).
+    const sent = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     const reply = await new Promise<EngineReply>((resolve) => {
       this.pending.set(id, { resolve });
-      const request: EngineRequest = { id, op: 'prepare', file: file.blob, spec };
-      port.postMessage(request);
+      const request: EngineRequest = { id, op: 'prepare', bytes: sent, type: file.blob.type, spec };
+      port.postMessage(request, [sent.buffer]);
     });
     if (!reply.ok) throw reply.refused ? new ImageDecodeError(reply.error) : new Error(reply.error);
     if (!('prepared' in reply)) throw new Error('the decode worker answered without pixels');

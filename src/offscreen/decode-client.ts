@@ -1,5 +1,5 @@
 // The service worker's end of the channel to the offscreen document's decode worker
-// (decode-worker.ts): each image file goes there as a Blob, and its model input and
+// (decode-worker.ts): each image file's bytes go there, transferred, and its model input and
 // preview come back, so the service worker only fetches, hashes and routes. The document is the
 // engine's (created here if the engine has not yet); one that closes is created again on the
 // next image, and where none can be had the caller's own decoding takes over.
@@ -9,9 +9,8 @@ import type { PreprocessSpec } from '../engine/preprocess';
 import { Connection, DocumentGone, WorkerUnavailable } from './client';
 import { ensureDocument } from './document';
 import { CONNECT_DECODE } from './protocol';
-import { releaseBuffer } from '../bytes';
 
-/** An image file as fetched: the Blob stays readable; the bytes' buffer may be freed once it is handed on. */
+/** An image file as fetched: the Blob stays readable; the bytes' buffer may be transferred away. */
 export interface ImageFile {
   blob: Blob;
   bytes: Uint8Array;
@@ -20,11 +19,6 @@ export interface ImageFile {
 export interface ImagePreparer {
   /** Decodes one image file once: model input for `spec` and a preview. */
   prepare(file: ImageFile, spec: PreprocessSpec): Promise<PreparedImage>;
-}
-
-/** Frees the bytes' buffer unless the view is only part of it (the rest may be someone else's). */
-export function releaseWhole(bytes: Uint8Array): void {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) releaseBuffer(bytes.buffer);
 }
 
 export class OffscreenPreparer implements ImagePreparer {
@@ -46,10 +40,11 @@ export class OffscreenPreparer implements ImagePreparer {
         this.unavailable = true;
         continue;
       }
-      // The decoder reads the Blob itself; this context's copy of the bytes goes now.
-      releaseWhole(file.bytes);
+      // Transferred, not copied; a retry reads the Blob again. A view of part of a buffer is copied out first.
+      const { bytes } = file;
+      const sent = attempt === 0 && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(await file.blob.arrayBuffer());
       try {
-        const reply = await connection.request((id) => ({ id, op: 'prepare', file: file.blob, spec }));
+        const reply = await connection.request((id) => ({ id, op: 'prepare', bytes: sent, type: file.blob.type, spec }), [sent.buffer]);
         if (!('prepared' in reply)) throw new Error('the decode worker answered without pixels');
         return reply.prepared;
       } catch (error) {

@@ -1,6 +1,6 @@
 // Image decoding and preprocessing, in a dedicated Worker of the offscreen document (Chrome
 // only), so that neither the service worker's event loop nor the engine worker's thread spends
-// time on them. The service worker fetches and hashes; it hands each file here as a Blob and
+// time on them. The service worker fetches and hashes; it transfers each file's bytes here and
 // gets back the model input and the preview (prepare-image.ts), the pixels' buffer transferred.
 //
 // One image at a time: a full-size decode holds the whole picture several times over (bitmap,
@@ -9,6 +9,7 @@
 
 import { ImageDecodeError } from '../engine/decode';
 import { prepareImage } from '../engine/prepare-image';
+import { releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import type { EngineReply, EngineRequest } from './protocol';
 
@@ -29,7 +30,12 @@ function inTurn<T>(task: () => Promise<T>): Promise<T> {
 async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfer: Transferable[] }> {
   if (req.op !== 'prepare') return { reply: { id: req.id, ok: false, error: `the decode worker does not do '${req.op}'` }, transfer: [] };
   try {
-    const prepared = await inTurn(() => prepareImage(req.file, req.spec));
+    const prepared = await inTurn(() => {
+      const file = new Blob([req.bytes as Uint8Array<ArrayBuffer>], { type: req.type });
+      // The Blob holds a copy: the bytes (an image file, up to tens of megabytes) go now, not at some later collection.
+      releaseBuffer(req.bytes.buffer);
+      return prepareImage(file, req.spec);
+    });
     return { reply: { id: req.id, ok: true, prepared }, transfer: [prepared.pixels.buffer] };
   } catch (error) {
     return { reply: { id: req.id, ok: false, error: error instanceof ImageDecodeError ? error.message : describe(error), refused: error instanceof ImageDecodeError }, transfer: [] };

@@ -46,12 +46,8 @@ export type EngineRequest =
   /** CHW float32 [count, 3, size, size]; the buffer is transferred. */
   | { id: number; op: 'images'; pixels: Float32Array; count: number }
   | { id: number; op: 'texts'; texts: string[] }
-  /**
-   * To the decode worker: an image file → model input and preview (prepare-image.ts). As a Blob,
-   * whose bytes stay in the browser's blob storage and cross no process in a message: a
-   * message's buffers stay mapped in the receiving process until its next garbage collection.
-   */
-  | { id: number; op: 'prepare'; file: Blob; spec: PreprocessSpec };
+  /** To the decode worker: an image file's bytes (transferred) → model input and preview (prepare-image.ts). */
+  | { id: number; op: 'prepare'; bytes: Uint8Array; type: string; spec: PreprocessSpec };
 
 export interface OpenedEngine {
   /** ORT's WASM thread count in the document (1 when it is not cross-origin isolated). */
