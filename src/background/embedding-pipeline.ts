@@ -14,7 +14,7 @@ import { URL_FRESH_MS } from '../store/db';
 import { storeFor } from '../store/stores';
 import type { LensStore } from '../store/lens-store';
 import type { Revalidation } from './revalidate';
-import { releaseBuffer, sha256Hex } from '../bytes';
+import { sha256Hex } from '../bytes';
 import { describe } from '../errors';
 import type { FetchedImage } from './image-bytes';
 import type { ImageRequest } from './image-source';
@@ -164,12 +164,7 @@ class InferenceBatcher {
       await this.gather(size, exclusive);
       const batch = this.queue.splice(0, size);
       const input = new Float32Array(batch.length * plane);
-      batch.forEach((item, i) => {
-        input.set(item.pixels, i * plane);
-        // Copied: each image's array (and, after the run, the batch's) goes now, not at a
-        // collection that a service worker allocating little else on its heap may put off.
-        if (item.pixels.byteLength === item.pixels.buffer.byteLength) releaseBuffer(item.pixels.buffer);
-      });
+      batch.forEach((item, i) => input.set(item.pixels, i * plane));
       const run = this.runs++;
       mark('batch-start', { run, size: batch.length });
       this.turns.runStarts(exclusive);
@@ -183,7 +178,6 @@ class InferenceBatcher {
         for (const item of batch) item.reject(failure);
       } finally {
         this.turns.runEnds();
-        releaseBuffer(input.buffer);
       }
     }
     this.running = false;

@@ -5,7 +5,6 @@
 // (Chrome), the event page (Firefox) and the service worker (fallback).
 import { decodeBitmap, readPixels, type DecodeOptions } from './decode';
 import { preprocess, sourceWindow, type PreprocessSpec } from './preprocess';
-import { releaseBuffer } from '../bytes';
 
 /** The popup's grid tiles: previews at most this many pixels a side. */
 export const PREVIEW_MAX_SIDE = 192;
@@ -32,8 +31,6 @@ export async function prepareImage(blob: Blob, spec: PreprocessSpec, options: De
     bitmap.close();
   }
   const pixels = preprocess(image, spec);
-  // The read-back window (up to the whole picture) goes now, not at the worker's next collection.
-  releaseBuffer(image.data.buffer);
   return { pixels, preview: await preview };
 }
 
