@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureArchModels, readArchModel } from '../../scripts/archmodels.ts';
-import { externalDataLocations, inlineExternalData } from './onnx-external.ts';
+import { externalDataLocations, inlineExternalData, outlineInitializers } from './onnx-external.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -47,6 +48,32 @@ describe('external data', () => {
       /lies outside 'mci0.bin'/,
     );
   });
+
+  it('outlines the initializers of an inline model into its own bytes, with the same outputs in onnxruntime-web', async () => {
+    const inline = inlineExternalData(readArchModel('mci0'));
+    const outlined = outlineInitializers({ model: inline });
+    // The weights stay where they are: the side file is the model's own bytes, not a copy.
+    expect(outlined.externalData).toHaveLength(1);
+    expect(outlined.externalData![0].data).toBe(inline);
+    expect(externalDataLocations(outlined.model)).toEqual([outlined.externalData![0].path]);
+    expect(outlined.model.length).toBeLessThan(inline.length / 20);
+    // Inlined again, every tensor's bytes are back: the same model, up to field order.
+    expect(inlineExternalData(outlined).length).toBe(inline.length);
+    // Nothing inline left to outline; tensors already external keep their files.
+    expect(outlineInitializers(outlined)).toBe(outlined);
+    const external = readArchModel('mci0');
+    expect(outlineInitializers(external)).toBe(external);
+
+    ortWeb.env.wasm.numThreads = 1;
+    const x = new Float32Array(2 * 3 * 256 * 256).map((_, i) => ((i * 7919) % 1000) / 1000);
+    const embed = async (model: Uint8Array, externalData?: { path: string; data: Uint8Array }[]) => {
+      const session = await ortWeb.InferenceSession.create(model, externalData ? { externalData } : {});
+      const out = await session.run({ pixel_values: new ortWeb.Tensor('float32', x, [2, 3, 256, 256]) });
+      await session.release();
+      return Array.from(out.image_embeds.data as Float32Array);
+    };
+    expect(await embed(outlined.model, outlined.externalData)).toEqual(await embed(inline));
+  }, 60_000);
 
   it('rejects corrupt protobuf instead of misreading it', () => {
     expect(() => externalDataLocations(Uint8Array.of(0x0b))).toThrow(/wire type 3/); // groups are not used by ONNX

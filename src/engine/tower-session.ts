@@ -15,7 +15,7 @@
 
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import type { Backend, ModelBytes } from './types.ts';
-import { inlineExternalData } from './onnx-external.ts';
+import { inlineExternalData, outlineInitializers } from './onnx-external.ts';
 import { decodeEmbedding } from './similarity.ts';
 import { Mutex } from '../concurrency.ts';
 
@@ -76,7 +76,12 @@ export class TowerSession {
       // ORT requests 'shader-f16' on the device itself when the adapter has it (both the
       // JSEP build's backend-webgpu.ts and the native WebGPU EP do); see prepareWebGpu().
       options.executionProviders = [mode === 'webgpu' ? { name: 'webgpu' } : 'wasm'];
-      if (bytes.externalData?.length) options.externalData = bytes.externalData;
+      // WASM: the weights go from these bytes straight into the session's tensors rather than
+      // through a copy of the whole model, and a model proto holding them, in the WASM heap
+      // (which never shrinks); see outlineInitializers.
+      const { model: graph, externalData } = mode === 'wasm' ? outlined(bytes) : bytes;
+      model = graph;
+      if (externalData?.length) options.externalData = externalData;
     }
     const session = await lock.run(() => ort.InferenceSession.create(model, options));
     // Prefer the contract names, but accept exports that call them something else.
@@ -111,6 +116,15 @@ export class TowerSession {
 
   release(): Promise<void> {
     return this.lock.run(() => this.session.release());
+  }
+}
+
+/** The graph with its weights outlined, or as it came when it is no protobuf this walker reads (ORT's own error then says what is wrong). */
+function outlined(bytes: ModelBytes): ModelBytes {
+  try {
+    return outlineInitializers(bytes);
+  } catch {
+    return bytes;
   }
 }
 
