@@ -91,6 +91,8 @@ export interface WarmPageRun extends Omit<Milestones, 'readyMs'> {
   page: number;
   images: number;
   failed: number;
+  /** The service worker's marks from this popup's opening on (ms since it opened), for the JSON record. */
+  timeline: TimelineMark[];
 }
 
 interface PopupSession {
@@ -182,7 +184,10 @@ async function warmPage(harness: ChromiumHarness, origin: string, page: TestPage
   try {
     await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[0] });
     const m = await milestones(popup, page.images.length, page.visible.map((p) => `${origin}${p}`), log);
+    const worker = await harness.serviceWorker();
+    const timeline = (await readTimeline(worker, popup.openedAt).catch(() => [])).filter((mark) => mark.ms >= -1000);
     return {
+      timeline,
       firstResultsMs: m.firstResultsMs,
       visibleRankedMs: m.visibleRankedMs,
       pageIndexedMs: m.pageIndexedMs,

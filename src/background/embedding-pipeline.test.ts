@@ -148,7 +148,7 @@ describe('embedding pipeline', () => {
       async embedImages(_pixels: Float32Array, count: number) {
         runs.push(count);
         events.push('run-start');
-        await sleep(120);
+        await sleep(300);
         events.push('run-end');
         return Array.from({ length: count }, () => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d === 0 ? 1 : 0.1))));
       },
@@ -347,4 +347,46 @@ describe('embedding pipeline while the model loads', () => {
     expect(FIRST_BATCH).toBeLessThan(BATCH_SIZE);
     expect(runs).toEqual([FIRST_BATCH, BATCH_SIZE, BATCH_SIZE]);
   });
+
+  it('a burst after the pipeline went idle (a new page) starts with a small run again, and waits for its images to be decoded', async () => {
+    const { pipeline, runs } = slowDecodes();
+    await Promise.all(Array.from({ length: FIRST_BATCH + BATCH_SIZE }, (_, i) => pipeline.embed({ url: `https://burst.test/a${i}.png` })));
+    expect(runs[0]).toBe(FIRST_BATCH);
+    // The pipeline is idle. Decoded one after another, 40 ms each: the next page's first run still waits for all of its images.
+    const before = runs.length;
+    await Promise.all(Array.from({ length: FIRST_BATCH + 1 }, (_, i) => pipeline.embed({ url: `https://burst.test/b${i}.png` })));
+    expect(runs[before]).toBe(FIRST_BATCH);
+  });
 });
+
+/** A pipeline with a ready model whose decoder takes 40 ms an image, one after another. */
+function slowDecodes() {
+  const runs: number[] = [];
+  const engine = {
+    backend: 'wasm' as const,
+    threads: 1,
+    async embedImages(_pixels: Float32Array, count: number) {
+      runs.push(count);
+      return Array.from({ length: count }, () => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d === 0 ? 1 : 0.1))));
+    },
+    async embedTexts() {
+      return [];
+    },
+    async dispose() {},
+  };
+  const model = { spec, engine, tokenizer: {} } as unknown as LoadedModel;
+  let decoder = Promise.resolve();
+  const pipeline = new EmbeddingPipeline({
+    model: async () => model,
+    loadBytes: async ({ url }) => {
+      const bytes = new TextEncoder().encode(url);
+      return { blob: new Blob([bytes]), bytes, etag: null, lastModified: null };
+    },
+    prepare: () => {
+      const done = decoder.then(() => new Promise((r) => setTimeout(r, 40))).then(() => ({ pixels: new Float32Array(plane), preview: null }));
+      decoder = done.then(() => undefined);
+      return done;
+    },
+  });
+  return { pipeline, runs };
+}

@@ -29,13 +29,20 @@ import type { StoredUrlRecord } from '../store/schema';
 /** Images per inference call: big enough to amortise a run, small enough for steady progress. */
 export const BATCH = 8;
 /**
- * Images in a model's first run. The first run also pays for whatever the engine still does on
+ * Images in the first run of a burst (the model's first, or the first after the pipeline went idle,
+ * as on a newly opened page). The model's first run also pays for whatever the engine still does on
  * first use (the vision session opening, in Chrome's offscreen document), so a small one shows the
  * first results sooner; with BATCH after it, the visible images of a page land in two runs.
  */
 export const FIRST_BATCH = 4;
 /** Longest wait for images still being prepared before a run starts with what is there. */
 const GATHER_MS = 50;
+/**
+ * The same for the first run of a burst, which waits for FIRST_BATCH images: about the time the
+ * decode worker takes for them one after another, so that a page's first images share one run
+ * instead of a run of one or two holding back the rest.
+ */
+const FIRST_GATHER_MS = 300;
 /**
  * Longest an image may take from its first request to decoded pixels, whichever way its bytes
  * come (background fetch, the page's copy, a screenshot): past it the image fails with reason
@@ -107,11 +114,15 @@ class InferenceBatcher {
   private wake: (() => void) | null = null;
   /** Runs started so far. */
   private runs = 0;
+  /** The next run opens a burst: the model's first, or the first after the pipeline went idle (a new page, say). */
+  private burst = true;
 
   constructor(
     private readonly model: LoadedModel,
     /** Whether more images are being prepared for the pipeline. */
     private readonly moreComing: () => boolean,
+    /** Whether images are being decoded now (their bytes are here: they come soon). */
+    private readonly decoding: () => boolean,
   ) {}
 
   /** The embedding, and which run of this model's it came from (0 first). */
@@ -128,12 +139,19 @@ class InferenceBatcher {
     this.wake?.();
   }
 
-  private async gather(size: number): Promise<void> {
-    const deadline = Date.now() + GATHER_MS;
-    while (this.queue.length < size && this.moreComing() && Date.now() < deadline) {
+  /**
+   * Waits until `size` images are queued, or none is about to be: GATHER_MS for images still being
+   * prepared; the first run of a burst, FIRST_GATHER_MS for images being decoded.
+   */
+  private async gather(size: number, first: boolean): Promise<void> {
+    const started = Date.now();
+    while (this.queue.length < size) {
+      const wait = first && this.decoding() ? FIRST_GATHER_MS : this.moreComing() ? GATHER_MS : 0;
+      const left = started + wait - Date.now();
+      if (left <= 0) break;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        setTimeout(resolve, deadline - Date.now());
+        setTimeout(resolve, left);
       });
       this.wake = null;
     }
@@ -144,8 +162,10 @@ class InferenceBatcher {
     const { spec, engine } = this.model;
     const plane = 3 * spec.imageSize * spec.imageSize;
     while (this.queue.length > 0) {
-      const size = this.runs === 0 ? FIRST_BATCH : BATCH;
-      await this.gather(size);
+      const first = this.burst;
+      this.burst = false;
+      const size = first ? FIRST_BATCH : BATCH;
+      await this.gather(size, first);
       const batch = this.queue.splice(0, size);
       const input = new Float32Array(batch.length * plane);
       batch.forEach((item, i) => input.set(item.pixels, i * plane));
@@ -161,6 +181,8 @@ class InferenceBatcher {
         for (const item of batch) item.reject(failure);
       }
     }
+    // Idle with nothing on its way: whatever comes next (a new page, say) opens a burst.
+    this.burst = !this.moreComing();
     this.running = false;
   }
 }
@@ -177,6 +199,8 @@ export class EmbeddingPipeline {
   private preparing = 0;
   /** Images that began decoding before the first run (see compute()). */
   private decodedEarly = 0;
+  /** Images being decoded now. */
+  private decoding = 0;
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -288,6 +312,7 @@ export class EmbeddingPipeline {
     // opening needs, and the rest decode beside the first run.
     if (!this.current && this.decodedEarly >= FIRST_BATCH) await model().catch(() => undefined);
     else if (!this.current) this.decodedEarly++;
+    this.decoding++;
     try {
       image = await deadline.run(this.deps.prepare(fetched, spec), 'decoding the image');
     } catch (error) {
@@ -295,6 +320,8 @@ export class EmbeddingPipeline {
       // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
       const why = error instanceof ImageDecodeError ? `: ${error.message}` : '';
       throw new EmbedError({ reason: 'decode', detail: `cannot decode ${type || 'this file'} as an image${why}` }, { cause: error });
+    } finally {
+      this.decoding--;
     }
     mark('image-prepared', { url: request.url });
     if (image.preview) request.onPreview?.(image.preview);
@@ -353,7 +380,11 @@ export class EmbeddingPipeline {
 
   private batcher(model: LoadedModel): InferenceBatcher {
     if (this.currentModel !== model || !this.current) {
-      this.current = new InferenceBatcher(model, () => this.preparing > 0);
+      this.current = new InferenceBatcher(
+        model,
+        () => this.preparing > 0,
+        () => this.decoding > 0,
+      );
       this.currentModel = model;
     }
     return this.current;

@@ -87,4 +87,30 @@ describe('find similar', () => {
     search.tabAppeared(other);
     expect(other.query).toBe('');
   });
+
+  it('refreshes results at once after a quiet spell, and at most once per interval while images keep coming', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
+    try {
+      const tab = ensureTab(41, 'https://d.test/', false);
+      tab.query = 'red';
+      let runs = 0;
+      const search = new TabSearch({} as never, () => undefined);
+      search.run = async () => void runs++;
+      search.refreshSoon(tab);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(runs).toBe(1);
+      search.refreshSoon(tab);
+      search.refreshSoon(tab);
+      await vi.advanceTimersByTimeAsync(299);
+      expect(runs).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(runs).toBe(2);
+      await vi.advanceTimersByTimeAsync(5_000);
+      search.refreshSoon(tab);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(runs).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -53,6 +53,8 @@ export class TabSearch {
    * page loads, or before its content script started): they run once it has, instead of being lost.
    */
   private readonly waiting = new Map<number, string>();
+  /** When each tab's results were last recomputed by refreshSoon. */
+  private readonly lastRefresh = new Map<number, number>();
 
   constructor(
     private readonly pipeline: EmbeddingPipeline,
@@ -111,18 +113,25 @@ export class TabSearch {
 
   tabClosed(tabId: number): void {
     this.waiting.delete(tabId);
+    this.lastRefresh.delete(tabId);
   }
 
-  /** Results cover whatever is indexed so far: recompute them soon after the tab changed. */
+  /**
+   * Results cover whatever is indexed so far: recompute them after the tab changed, at once when
+   * the last refresh is REFRESH_MS old (a run's new embeddings show without waiting), else when
+   * it will be (a burst of changes makes one refresh).
+   */
   refreshSoon(tab: TabState): void {
     if ((!tab.query && !tab.similarTo) || this.refreshTimers.has(tab.tabId)) return;
+    const wait = Math.max(0, (this.lastRefresh.get(tab.tabId) ?? -Infinity) + REFRESH_MS - Date.now());
     this.refreshTimers.set(
       tab.tabId,
       setTimeout(() => {
         this.refreshTimers.delete(tab.tabId);
+        this.lastRefresh.set(tab.tabId, Date.now());
         const again = tab.similarTo ? this.similar(tab.tabId, tab.similarTo) : this.run(tab.tabId, tab.query);
         again.catch(() => undefined);
-      }, REFRESH_MS),
+      }, wait),
     );
   }
 
