@@ -213,7 +213,9 @@ function pageTests(name: string, launch: () => Promise<Harness>) {
       // Reopened, the popup shows its results and the page its highlights; pinned, they outlive the popup.
       popup = await openPopup(harness(), tabId);
       await popup.fill('[data-testid=search-input]', 'red');
-      await waitUntil('reds lit up again', () => page.evaluate(overlayState), (s) => s.highlights.length > 0 && s.nav !== null);
+      // Reopened, the popup first shows (and the page lights up) the last results, the blues: wait for the reds.
+      const reds = new Set(lit.highlights.map((h) => h.colour));
+      await waitUntil('reds lit up again', () => page.evaluate(overlayState), (s) => s.nav === `1 of ${n}` && s.highlights.length > 0 && s.highlights.every((h) => reds.has(h.colour)));
       await clickInOverlay(harness(), page, 'page-nav-pin');
       await waitUntil('pinned', () => page.evaluate(overlayState), (s) => s.pinned === 'true');
       await popup.close();
