@@ -92,6 +92,7 @@ describe('find similar', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
     try {
       const tab = ensureTab(41, 'https://d.test/', false);
+      tab.updateFrame(0, 'https://d.test/', [img('https://d.test/0.png', 0), img('https://d.test/1.png', 1)], 0);
       tab.query = 'red';
       let runs = 0;
       const search = new TabSearch({} as never, () => undefined);
@@ -109,6 +110,14 @@ describe('find similar', () => {
       search.refreshSoon(tab);
       await vi.advanceTimersByTimeAsync(0);
       expect(runs).toBe(3);
+      // Within the interval, but nothing is left to index: the last answers show at once.
+      search.refreshSoon(tab);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(runs).toBe(3);
+      tab.claim(2).forEach((entry) => tab.markIndexed(entry, Float32Array.from([1, 0]), 'm'));
+      search.refreshSoon(tab);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(runs).toBe(4);
     } finally {
       vi.useRealTimers();
     }

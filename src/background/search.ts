@@ -118,12 +118,17 @@ export class TabSearch {
 
   /**
    * Results cover whatever is indexed so far: recompute them after the tab changed, at once when
-   * the last refresh is REFRESH_MS old (a run's new embeddings show without waiting), else when
-   * it will be (a burst of changes makes one refresh).
+   * the last refresh is REFRESH_MS old (a run's new embeddings show without waiting) or when no
+   * image of the tab is left to index (the last answers of a burst show without waiting), else
+   * when the interval is over (a burst of changes makes one refresh).
    */
   refreshSoon(tab: TabState): void {
-    if ((!tab.query && !tab.similarTo) || this.refreshTimers.has(tab.tabId)) return;
-    const wait = Math.max(0, (this.lastRefresh.get(tab.tabId) ?? -Infinity) + REFRESH_MS - Date.now());
+    if (!tab.query && !tab.similarTo) return;
+    const settled = tab.counts().pending === 0;
+    const scheduled = this.refreshTimers.get(tab.tabId);
+    if (scheduled !== undefined && !settled) return;
+    clearTimeout(scheduled);
+    const wait = settled ? 0 : Math.max(0, (this.lastRefresh.get(tab.tabId) ?? -Infinity) + REFRESH_MS - Date.now());
     this.refreshTimers.set(
       tab.tabId,
       setTimeout(() => {
