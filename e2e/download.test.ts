@@ -83,6 +83,8 @@ interface Ranked {
 
 async function searchRanking(popup: HPage, query: string): Promise<Ranked[]> {
   await popup.fill('[data-testid=search-input]', query);
+  // The results shown until this query's arrive answer the one before it.
+  await waitUntil(`results for "${query}"`, () => popup.evaluate(() => document.getElementById('results')?.dataset.query ?? ''), (q) => q === query);
   return waitUntil(`6 ranked results for "${query}"`, () =>
     popup.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('[data-testid=result]')].map((el) => ({ src: el.dataset.src ?? '', score: Number(el.dataset.score) })),

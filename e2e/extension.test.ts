@@ -35,6 +35,8 @@ async function openColoursWithPopup(harness: Harness, server: TestServer): Promi
 
 async function searchRanking(popup: HPage, query: string): Promise<Ranked[]> {
   await popup.fill('[data-testid=search-input]', query);
+  // The results shown until this query's arrive answer the one before it.
+  await waitUntil(`results for "${query}"`, () => popup.evaluate(() => document.getElementById('results')?.dataset.query ?? ''), (q) => q === query);
   return waitUntil(`6 ranked results for "${query}"`, () => results(popup), (r) => r.length === 6);
 }
 

@@ -45,6 +45,12 @@ let searchTimer: ReturnType<typeof setTimeout> | undefined;
 let lastQuery = '';
 /** Until the first view, the box takes the tab's query (reopening the popup restores it). */
 let restored = false;
+/**
+ * The text query this popup asked for last, until the background answers it. Views pushed before
+ * then still carry the query before it (the background has not heard of this one yet): shown,
+ * they would put that query's results under this one.
+ */
+let asked: string | null = null;
 
 async function resolveTabId(): Promise<number> {
   const param = new URLSearchParams(location.search).get('tab');
@@ -80,6 +86,8 @@ function render(v: TabView): void {
   announcer.say(v.model.phase === 'ready' || v.model.phase === 'idle' ? progressSentence(v) : modelMessage.textContent ?? '');
   search.disabled = v.unavailable !== null;
   grid.render(v);
+  // Which query the results shown answer (tests wait on it; a new query's results come later).
+  $('results').dataset.query = v.similarTo === null ? v.query : '';
   scope.render(v); // visual memory
   decorateResults($('results'), v.results); // visual memory: results of other pages
   renderAround(v);
@@ -118,10 +126,13 @@ function renderAround(v: TabView): void {
 }
 
 async function runSearch(query = search.value): Promise<void> {
+  asked = query.trim();
   try {
     const response = await sendRequest({ type: 'search', tabId, query, scope: scope.value() });
+    if (asked === query.trim()) asked = null;
     if (response.view.query === search.value.trim()) render(response.view);
   } catch (error) {
+    if (asked === query.trim()) asked = null;
     modelMessage.hidden = false;
     modelMessage.classList.add('error');
     modelMessage.textContent = t('popupSearchFailed', describe(error));
@@ -130,6 +141,7 @@ async function runSearch(query = search.value): Promise<void> {
 
 async function findSimilar(url: string): Promise<void> {
   clearTimeout(searchTimer);
+  asked = null;
   try {
     render((await sendRequest({ type: 'similar', tabId, url, scope: scope.value() })).view);
   } catch (error) {
@@ -167,7 +179,10 @@ function connect(): void {
   const port = browser.runtime.connect({ name: POPUP_PORT });
   port.onMessage.addListener((raw: unknown) => {
     const message = parseBackgroundPortMessage(raw);
-    if (message && message.view.tabId === tabId) render(message.view);
+    if (!message || message.view.tabId !== tabId) return;
+    const v = message.view;
+    if (asked !== null && v.similarTo === null && v.query !== asked) return; // see `asked`
+    render(v);
   });
   // A Firefox event page or Chrome worker that restarts drops the port and forgets the query:
   // reconnect, get the current view, and ask again for what the search box holds.
