@@ -139,42 +139,7 @@ describe('embedding pipeline', () => {
   });
 
   it('overlaps: images prepared one at a time keep coming while a batch runs; the first run starts small, later ones are fuller', async () => {
-    const events: string[] = [];
-    const runs: number[] = [];
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const engine = {
-      backend: 'wasm' as const,
-      threads: 1,
-      async embedImages(_pixels: Float32Array, count: number) {
-        runs.push(count);
-        events.push('run-start');
-        await sleep(300);
-        events.push('run-end');
-        return Array.from({ length: count }, () => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d === 0 ? 1 : 0.1))));
-      },
-      async embedTexts() {
-        return [];
-      },
-      async dispose() {},
-    };
-    const model = { spec, engine, tokenizer: {} } as unknown as LoadedModel;
-    // One decoder, as the decode worker is: 40 ms per image, one after another.
-    let decoder = Promise.resolve();
-    const pipeline = new EmbeddingPipeline({
-      model: async () => model,
-      loadBytes: async ({ url }) => {
-        const bytes = new TextEncoder().encode(url);
-        return { blob: new Blob([bytes]), bytes, etag: null, lastModified: null };
-      },
-      prepare: () => {
-        const done = decoder.then(() => sleep(40)).then(() => {
-          events.push('prepared');
-          return { pixels: new Float32Array(plane), preview: null };
-        });
-        decoder = done.then(() => undefined);
-        return done;
-      },
-    });
+    const { pipeline, runs, events } = slowDecodes(300);
     const urls = Array.from({ length: 12 }, (_, i) => `https://overlap.test/${i}.png`);
     await Promise.all(urls.map((url) => pipeline.embed({ url })));
     expect(runs.reduce((a, b) => a + b, 0)).toBe(12);
@@ -359,14 +324,22 @@ describe('embedding pipeline while the model loads', () => {
   });
 });
 
-/** A pipeline with a ready model whose decoder takes 40 ms an image, one after another. */
-function slowDecodes() {
+/**
+ * A pipeline with a ready model and one decoder, as the decode worker is: 40 ms an image, one
+ * after another; each run takes `runMs`. `events` records runs starting and ending and images prepared, in order.
+ */
+function slowDecodes(runMs = 0) {
   const runs: number[] = [];
+  const events: string[] = [];
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const engine = {
     backend: 'wasm' as const,
     threads: 1,
     async embedImages(_pixels: Float32Array, count: number) {
       runs.push(count);
+      events.push('run-start');
+      if (runMs > 0) await sleep(runMs);
+      events.push('run-end');
       return Array.from({ length: count }, () => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d === 0 ? 1 : 0.1))));
     },
     async embedTexts() {
@@ -383,10 +356,13 @@ function slowDecodes() {
       return { blob: new Blob([bytes]), bytes, etag: null, lastModified: null };
     },
     prepare: () => {
-      const done = decoder.then(() => new Promise((r) => setTimeout(r, 40))).then(() => ({ pixels: new Float32Array(plane), preview: null }));
+      const done = decoder.then(() => sleep(40)).then(() => {
+        events.push('prepared');
+        return { pixels: new Float32Array(plane), preview: null };
+      });
       decoder = done.then(() => undefined);
       return done;
     },
   });
-  return { pipeline, runs };
+  return { pipeline, runs, events };
 }
