@@ -231,7 +231,6 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     const frameId = sender.frameId ?? 0;
     const report = reportParts.add(contentTab, frameId, content);
     if (!report) return undefined; // more parts to come
-    const known = getTab(contentTab);
     const tab = ensureTab(contentTab, frameId === 0 ? report.pageUrl : (sender.tab.url ?? report.pageUrl), !!sender.tab.incognito);
     // A frame's own URL (from the browser, not the page) is the referrer for its images.
     const added = tab.updateFrame(frameId, frameId === 0 ? report.pageUrl : (sender.url ?? report.pageUrl), report.images, report.hidden, report.omitted);
@@ -239,7 +238,7 @@ browser.runtime.onMessage.addListener((raw: unknown, sender: Runtime.MessageSend
     if (indexer.isFocused(tab.tabId)) askedTabs.add(tab.tabId);
     if (sender.tab.active && sender.tab.windowId !== undefined) backgroundIndexing.shown(contentTab, sender.tab.windowId);
     onTabChanged(tab);
-    if (!known) search.tabAppeared(tab);
+    search.tabAppeared(tab);
     if (added.length > 0) indexer.kick();
     return undefined;
   }

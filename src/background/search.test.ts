@@ -122,4 +122,24 @@ describe('find similar', () => {
       vi.useRealTimers();
     }
   });
+
+  it('a closed tab\'s pending refresh does not run', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const tab = ensureTab(42, 'https://e.test/', false);
+      tab.updateFrame(0, 'https://e.test/', [img('https://e.test/0.png', 0)], 0);
+      tab.query = 'red';
+      let runs = 0;
+      const search = new TabSearch({} as never, () => undefined);
+      search.run = async () => void runs++;
+      search.refreshSoon(tab);
+      await vi.advanceTimersByTimeAsync(0);
+      search.refreshSoon(tab);
+      search.tabClosed(42);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(runs).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -102,7 +102,7 @@ export class TabSearch {
     this.publish(tab, rank(tab, embedding, model.spec, 'image'));
   }
 
-  /** The tab's page reported its images: a query asked before then runs now (a newer one asked since wins). */
+  /** The tab's page reported images: a query asked before it had any runs now (a newer one asked since wins). */
   tabAppeared(tab: TabState): void {
     const query = this.waiting.get(tab.tabId);
     if (query === undefined) return;
@@ -112,6 +112,8 @@ export class TabSearch {
   }
 
   tabClosed(tabId: number): void {
+    clearTimeout(this.refreshTimers.get(tabId));
+    this.refreshTimers.delete(tabId);
     this.waiting.delete(tabId);
     this.lastRefresh.delete(tabId);
   }
@@ -124,7 +126,7 @@ export class TabSearch {
    */
   refreshSoon(tab: TabState): void {
     if (!tab.query && !tab.similarTo) return;
-    const settled = tab.counts().pending === 0;
+    const settled = tab.settled();
     const scheduled = this.refreshTimers.get(tab.tabId);
     if (scheduled !== undefined && !settled) return;
     clearTimeout(scheduled);

@@ -205,7 +205,16 @@ export class TabState {
   }
 
   hasPending(): boolean {
-    for (const entry of this.entries.values()) if (entry.status === 'pending') return true;
+    return this.some((entry) => entry.status === 'pending');
+  }
+
+  /** No image is left to index: none waits, none is being worked on. */
+  settled(): boolean {
+    return !this.some((entry) => entry.status === 'pending' || entry.status === 'working');
+  }
+
+  private some(test: (entry: ImageEntry) => boolean): boolean {
+    for (const entry of this.entries.values()) if (test(entry)) return true;
     return false;
   }
 
