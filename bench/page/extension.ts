@@ -147,8 +147,9 @@ const engineReady = (s: PopupState) => s.backend !== '' && s.backend !== '–' &
 const allRanked = (count: number) => (s: PopupState) => s.results.length >= count;
 
 /**
- * Results refresh every 300 ms while images index (src/background/search.ts): a query that has
- * ranked nothing this long after the page is indexed was never answered.
+ * Results refresh at least every 300 ms while images index, and at once when the page is done
+ * (src/background/search.ts): a query that has ranked nothing this long after the page is indexed
+ * was never answered.
  */
 const SETTLE_MS = 10_000;
 

@@ -126,16 +126,17 @@ function renderAround(v: TabView): void {
 }
 
 async function runSearch(query = search.value): Promise<void> {
-  asked = query.trim();
+  const asking = (asked = query.trim());
   try {
     const response = await sendRequest({ type: 'search', tabId, query, scope: scope.value() });
-    if (asked === query.trim()) asked = null;
     if (response.view.query === search.value.trim()) render(response.view);
   } catch (error) {
-    if (asked === query.trim()) asked = null;
     modelMessage.hidden = false;
     modelMessage.classList.add('error');
     modelMessage.textContent = t('popupSearchFailed', describe(error));
+  } finally {
+    // Answered (or failed): pushed views carry this query now, unless a newer one is asked meanwhile.
+    if (asked === asking) asked = null;
   }
 }
 
