@@ -322,13 +322,24 @@ describe('embedding pipeline while the model loads', () => {
     await Promise.all(Array.from({ length: FIRST_BATCH + 1 }, (_, i) => pipeline.embed({ url: `https://burst.test/b${i}.png` })));
     expect(runs[before]).toBe(FIRST_BATCH);
   });
+
+  it('a first run short of an image (its decode outlasts the wait) leaves it to the second run, so the two still hold FIRST_BATCH + BATCH', async () => {
+    const urls = Array.from({ length: FIRST_BATCH + 2 * BATCH_SIZE }, (_, i) => `https://shortfall.test/${i}.png`);
+    const late = urls[FIRST_BATCH - 1];
+    // The late image takes longer than the first run's wait; the rest are decoded while the first run runs.
+    const { pipeline, runs } = slowDecodes(600, (url) => (url === late ? 400 : 40));
+    await Promise.all(urls.map((url) => pipeline.embed({ url })));
+    // The debt is paid once: the third run is BATCH again.
+    expect(runs).toEqual([FIRST_BATCH - 1, BATCH_SIZE + 1, BATCH_SIZE]);
+  });
 });
 
 /**
- * A pipeline with a ready model and one decoder, as the decode worker is: 40 ms an image, one
- * after another; each run takes `runMs`. `events` records runs starting and ending and images prepared, in order.
+ * A pipeline with a ready model and one decoder, as the decode worker is: `decodeMs` an image (40
+ * unless told), one after another; each run takes `runMs`. `events` records runs starting and
+ * ending and images prepared, in order.
  */
-function slowDecodes(runMs = 0) {
+function slowDecodes(runMs = 0, decodeMs: (url: string) => number = () => 40) {
   const runs: number[] = [];
   const events: string[] = [];
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -355,8 +366,9 @@ function slowDecodes(runMs = 0) {
       const bytes = new TextEncoder().encode(url);
       return { blob: new Blob([bytes]), bytes, etag: null, lastModified: null };
     },
-    prepare: () => {
-      const done = decoder.then(() => sleep(40)).then(() => {
+    prepare: ({ bytes }) => {
+      const url = new TextDecoder().decode(bytes);
+      const done = decoder.then(() => sleep(decodeMs(url))).then(() => {
         events.push('prepared');
         return { pixels: new Float32Array(plane), preview: null };
       });

@@ -32,15 +32,18 @@ export const BATCH = 8;
  * Images in the first run of a burst (the model's first, or the first after the pipeline went idle,
  * as on a newly opened page). The model's first run also pays for whatever the engine still does on
  * first use (the vision session opening, in Chrome's offscreen document), so a small one shows the
- * first results sooner; with BATCH after it, the visible images of a page land in two runs.
+ * first results sooner; with BATCH after it, the visible images of a page land in two runs. A first
+ * run that started with fewer (an image still on its way) leaves the difference to the second, so
+ * that the two runs still hold FIRST_BATCH + BATCH images.
  */
 export const FIRST_BATCH = 4;
 /** Longest wait for images still being prepared before a run starts with what is there. */
 const GATHER_MS = 50;
 /**
- * The same for the first run of a burst, which waits for FIRST_BATCH images: about the time the
- * decode worker takes for them one after another, so that a page's first images share one run
- * instead of a run of one or two holding back the rest.
+ * The same for the first run of a burst, which waits for FIRST_BATCH images whose bytes are here
+ * (being hashed, looked up or decoded; not those still being fetched): about the time the decode
+ * worker takes for them one after another, so that a page's first images share one run instead of
+ * a run of one or two holding back the rest.
  */
 const FIRST_GATHER_MS = 300;
 /**
@@ -116,13 +119,15 @@ class InferenceBatcher {
   private runs = 0;
   /** The next run opens a burst: the model's first, or the first after the pipeline went idle (a new page, say). */
   private burst = true;
+  /** Images the burst's first run was short of FIRST_BATCH, added to the run after it. */
+  private owed = 0;
 
   constructor(
     private readonly model: LoadedModel,
     /** Whether more images are being prepared for the pipeline. */
     private readonly moreComing: () => boolean,
-    /** Whether images are being decoded now (their bytes are here: they come soon). */
-    private readonly decoding: () => boolean,
+    /** Whether images whose bytes are here are on their way (being hashed, looked up, decoded: they come soon). */
+    private readonly inHand: () => boolean,
   ) {}
 
   /** The embedding, and which run of this model's it came from (0 first). */
@@ -141,12 +146,12 @@ class InferenceBatcher {
 
   /**
    * Waits until `size` images are queued, or none is about to be: GATHER_MS for images still being
-   * prepared; the first run of a burst, FIRST_GATHER_MS for images being decoded.
+   * prepared; the first run of a burst, FIRST_GATHER_MS for images whose bytes are here.
    */
   private async gather(size: number, first: boolean): Promise<void> {
     const started = Date.now();
     while (this.queue.length < size) {
-      const wait = first && this.decoding() ? FIRST_GATHER_MS : this.moreComing() ? GATHER_MS : 0;
+      const wait = first && this.inHand() ? FIRST_GATHER_MS : this.moreComing() ? GATHER_MS : 0;
       const left = started + wait - Date.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {
@@ -164,9 +169,10 @@ class InferenceBatcher {
     while (this.queue.length > 0) {
       const first = this.burst;
       this.burst = false;
-      const size = first ? FIRST_BATCH : BATCH;
+      const size = first ? FIRST_BATCH : BATCH + this.owed;
       await this.gather(size, first);
       const batch = this.queue.splice(0, size);
+      this.owed = first ? size - batch.length : 0;
       const input = new Float32Array(batch.length * plane);
       batch.forEach((item, i) => input.set(item.pixels, i * plane));
       const run = this.runs++;
@@ -199,8 +205,8 @@ export class EmbeddingPipeline {
   private preparing = 0;
   /** Images that began decoding before the first run (see compute()). */
   private decodedEarly = 0;
-  /** Images being decoded now. */
-  private decoding = 0;
+  /** Images whose bytes are here, not yet queued for a run nor answered otherwise. */
+  private inHand = 0;
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -225,11 +231,20 @@ export class EmbeddingPipeline {
   async embed(request: EmbedRequest): Promise<EmbedResult> {
     this.preparing++;
     let preparing = true;
-    const prepared = () => {
-      if (!preparing) return;
-      preparing = false;
-      this.preparing--;
-      this.current?.poke();
+    let inHand = false;
+    const progress: Progress = {
+      holding: () => {
+        if (!preparing || inHand) return;
+        inHand = true;
+        this.inHand++;
+      },
+      prepared: () => {
+        if (!preparing) return;
+        preparing = false;
+        this.preparing--;
+        if (inHand) this.inHand--;
+        this.current?.poke();
+      },
     };
     try {
       const early = await this.localUpcoming();
@@ -239,7 +254,7 @@ export class EmbeddingPipeline {
         loading.catch(() => undefined);
         try {
           // The files are on this device: the image's own steps start now, next to the sessions opening.
-          return await this.embedWith(early, () => loading, request, prepared, this.deadline());
+          return await this.embedWith(early, () => loading, request, progress, this.deadline());
         } catch (error) {
           // The settings named another model meanwhile: its own spec decides the decode and the cache.
           if (!(error instanceof ModelChanged)) throw error;
@@ -247,9 +262,9 @@ export class EmbeddingPipeline {
       }
       const model = await this.model();
       // The clock starts once the model is there: a first download is not the image's fault.
-      return await this.embedWith(model.spec, async () => model, request, prepared, this.deadline());
+      return await this.embedWith(model.spec, async () => model, request, progress, this.deadline());
     } finally {
-      prepared();
+      progress.prepared();
     }
   }
 
@@ -264,7 +279,7 @@ export class EmbeddingPipeline {
     return upcoming?.local ? upcoming.spec : null;
   }
 
-  private async embedWith(spec: ModelSpec, model: () => Promise<LoadedModel>, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<EmbedResult> {
+  private async embedWith(spec: ModelSpec, model: () => Promise<LoadedModel>, request: EmbedRequest, progress: Progress, deadline: Deadline): Promise<EmbedResult> {
     const modelId = spec.id;
     const store = storeFor(!!request.tab?.incognito);
     const { sha256: known, fetched: refetched } = await this.knownHash(request, store);
@@ -275,6 +290,7 @@ export class EmbeddingPipeline {
     }
 
     const fetched = refetched ?? (await this.fetch(request, deadline));
+    progress.holding();
     mark('image-fetched', { url: request.url });
     const sha256 = await sha256Hex(fetched.bytes);
     // Only web addresses name the same bytes next time (blob: and page-local names do not).
@@ -289,10 +305,10 @@ export class EmbeddingPipeline {
     const key = cacheKey(modelId, sha256);
     const pending = this.inFlight.get(key);
     if (pending) {
-      prepared();
+      progress.prepared();
       return this.answer(request, await pending, modelId, 'cache');
     }
-    const computing = this.compute(spec, model, fetched, request, prepared, deadline);
+    const computing = this.compute(spec, model, fetched, request, progress, deadline);
     this.inFlight.set(key, computing);
     try {
       const embedding = await computing;
@@ -304,7 +320,7 @@ export class EmbeddingPipeline {
     }
   }
 
-  private async compute(spec: ModelSpec, model: () => Promise<LoadedModel>, fetched: FetchedImage, request: EmbedRequest, prepared: () => void, deadline: Deadline): Promise<Float32Array> {
+  private async compute(spec: ModelSpec, model: () => Promise<LoadedModel>, fetched: FetchedImage, request: EmbedRequest, progress: Progress, deadline: Deadline): Promise<Float32Array> {
     let image: PreparedImage;
     // Read now: the bytes may be transferred to the decoder.
     const type = fetched.blob.type;
@@ -312,7 +328,6 @@ export class EmbeddingPipeline {
     // opening needs, and the rest decode beside the first run.
     if (!this.current && this.decodedEarly >= FIRST_BATCH) await model().catch(() => undefined);
     else if (!this.current) this.decodedEarly++;
-    this.decoding++;
     try {
       image = await deadline.run(this.deps.prepare(fetched, spec), 'decoding the image');
     } catch (error) {
@@ -320,15 +335,13 @@ export class EmbeddingPipeline {
       // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
       const why = error instanceof ImageDecodeError ? `: ${error.message}` : '';
       throw new EmbedError({ reason: 'decode', detail: `cannot decode ${type || 'this file'} as an image${why}` }, { cause: error });
-    } finally {
-      this.decoding--;
     }
     mark('image-prepared', { url: request.url });
     if (image.preview) request.onPreview?.(image.preview);
     const loaded = await model();
     if (loaded.spec.id !== spec.id) throw new ModelChanged();
     const batcher = this.batcher(loaded);
-    prepared();
+    progress.prepared();
     const { embedding, run } = await batcher.embed(image.pixels);
     mark('image-embedded', { url: request.url, run });
     return embedding;
@@ -383,12 +396,20 @@ export class EmbeddingPipeline {
       this.current = new InferenceBatcher(
         model,
         () => this.preparing > 0,
-        () => this.decoding > 0,
+        () => this.inHand > 0,
       );
       this.currentModel = model;
     }
     return this.current;
   }
+}
+
+/** An image's way to the batcher, as the batcher's waits need to know it. */
+interface Progress {
+  /** Its bytes are here (fetched, or refetched by a revalidation). */
+  holding(): void;
+  /** It is queued for a run, or answered without one; called once, and the first call counts. */
+  prepared(): void;
 }
 
 /** The model that loaded is not the one an image was prepared for (a switch while it loaded). */
