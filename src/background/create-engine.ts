@@ -28,7 +28,8 @@ export interface EngineOptions {
   ort: OrtModule;
   /** A separate ORT module for WASM in the worker, so it answers while WebGPU compiles (see ClipEngine). */
   wasmOrt?: OrtModule;
-  tokenizer: { tokenizeBatch(texts: string[], contextLength?: number): BigInt64Array };
+  /** For the sessions opened in this worker (see EngineInit.tokenizer). */
+  tokenizer: EngineInit['tokenizer'];
   prefer: 'auto' | 'webgpu' | 'wasm';
   /** Model files for a backend that runs here, downloaded into the model store first if need be. */
   loadFiles(backend: Backend): Promise<{ vision: ModelBytes; text: ModelBytes }>;

@@ -27,7 +27,6 @@ export interface LoadedModel {
   spec: ModelSpec;
   /** In Chrome, WASM runs in an offscreen document with threads (create-engine.ts). */
   engine: Embedder;
-  tokenizer: ClipTokenizer;
 }
 
 type Listener = (status: ModelStatus) => void;
@@ -308,19 +307,18 @@ class EngineHost {
       step('starting-sessions');
     };
 
-    // Only the tokenizer is read here up front: the graphs are read by whichever context runs
-    // them (in Chrome the offscreen document reads the WASM files itself), so this worker never
-    // holds model bytes it does not run.
-    const tokenizerBytes = bundled
-      ? await loadBundledFile(spec, browser.runtime.getURL('models'), spec.files.tokenizer)
-      : await store(prefer === 'webgpu' ? 'webgpu' : 'wasm').then((stored) => readTokenizer(stored, settings.modelBaseUrl));
-    step('reading-files');
-    const tokenizer = await ClipTokenizer.load(tokenizerBytes);
+    // The graphs are read by whichever context runs them (in Chrome the offscreen document reads
+    // the WASM files itself), so this worker never holds model bytes it does not run; the
+    // tokenizer only once a text runs here (in Chrome, only when the document cannot).
+    if (!bundled) await store(prefer === 'webgpu' ? 'webgpu' : 'wasm');
+    let tokenizer: Promise<ClipTokenizer> | null = null;
+    const loadTokenizer = () =>
+      (tokenizer ??= (bundled ? loadBundledFile(spec, browser.runtime.getURL('models'), spec.files.tokenizer) : readTokenizer(spec, settings.modelBaseUrl)).then((bytes) => ClipTokenizer.load(bytes)));
     const engine = await createEngine({
       spec,
       ort,
       wasmOrt: ortWasm,
-      tokenizer,
+      tokenizer: loadTokenizer,
       prefer,
       loadFiles: fetchFiles,
       ensureStored,
@@ -332,7 +330,7 @@ class EngineHost {
     ready = true;
     mark('engine-ready');
     setStatus({ phase: 'ready', backend: engine.backend, threads: engine.threads, progress: null, downloaded: null, error: null, errorDetail: null, step: null, stepSince: null });
-    return { spec, engine, tokenizer };
+    return { spec, engine };
   }
 }
 

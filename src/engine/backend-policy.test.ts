@@ -244,6 +244,15 @@ describe.each(setups)('BackendPolicy, %s', (_name, setup) => {
 });
 
 describe('BackendPolicy, split only', () => {
+  it('texts answered by the offscreen WASM never load the tokenizer of this context', async () => {
+    const offscreen = fakeOffscreenWasm({ threads: 2 });
+    let loads = 0;
+    const engine = await ClipEngine.create({ spec, ort: fakeOrt().ort, loadFiles: files, wasmBackend: offscreen.provider, tokenizer: async () => (loads++, tokenizer), prefer: 'wasm' });
+    expect(await engine.embedTexts(['a'])).toHaveLength(1);
+    expect(loads).toBe(0);
+    await engine.dispose();
+  });
+
   it("reports the thread count of the answering WASM when it changes (the document's fallback)", async () => {
     const offscreen = fakeOffscreenWasm({ threads: 2 });
     const changes: Change[] = [];

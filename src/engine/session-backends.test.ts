@@ -5,6 +5,7 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClipEngine } from './session.ts';
+import type { ModelBytes } from './types.ts';
 import { adapter, BACKEND_CODE, decode, deferred, fakeOrt, files, images, spec, TEXT, tokenizer, VISION, withGpu } from './testing/fakes.ts';
 
 afterEach(() => {
@@ -126,6 +127,35 @@ describe('batching and lifecycle', () => {
     expect(fake.runs.filter((r) => r.tower === 'vision').map((r) => r.batch)).toEqual([1, 1]);
     await engine.dispose();
     expect([...fake.released].sort()).toEqual(['wasm:text', 'wasm:vision']);
+  });
+
+  it('textFirst with the vision graph given as its reader: read with the first images; a failed read is read again', async () => {
+    const fake = fakeOrt();
+    const read = await files();
+    const reads: string[] = [];
+    const vision = async (): Promise<ModelBytes> => {
+      reads.push('vision');
+      if (reads.length === 1) throw new Error('the vision graph is not in the model cache');
+      return read.vision;
+    };
+    const engine = await ClipEngine.create({ spec, ort: fake.ort, loadFiles: async () => ({ text: read.text, vision }), tokenizer, prefer: 'wasm', textFirst: true });
+    expect(decode((await engine.embedTexts(['abc']))[0])[1]).toBe(3);
+    expect(reads).toEqual([]);
+    await expect(engine.embedImages(images(5), 1)).rejects.toThrow('not in the model cache');
+    expect(fake.created).toEqual(['wasm:text']);
+    expect(decode((await engine.embedImages(images(6), 1))[0])[1]).toBe(6);
+    expect(reads).toEqual(['vision', 'vision']);
+    expect(fake.created).toEqual(['wasm:text', 'wasm:vision']);
+    await engine.dispose();
+  });
+
+  it('a tokenizer given as a loader is asked for when a text first runs here (the warm-up), not before', async () => {
+    const fake = fakeOrt();
+    let loads = 0;
+    const engine = await ClipEngine.create({ spec, ort: fake.ort, loadFiles: files, tokenizer: async () => (loads++, tokenizer), prefer: 'wasm', textFirst: true });
+    expect(loads).toBe(1);
+    expect(decode((await engine.embedTexts(['abc']))[0])[1]).toBe(3);
+    await engine.dispose();
   });
 
   it('releaseFiles: each graph is freed once its session is open, the vision graph only when it opens', async () => {

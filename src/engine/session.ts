@@ -15,7 +15,7 @@
 
 import type { Backend, ModelBytes, ModelSpec } from './types.ts';
 import { BackendPolicy, type BackendProvider } from './backend-policy.ts';
-import { TowerBackends, type EmbeddingBackend, type Tokenizer, type TowerOptions } from './towers.ts';
+import { TowerBackends, type EmbeddingBackend, type Tokenizer, type TowerFiles, type TowerOptions } from './towers.ts';
 import type { OrtModule } from './tower-session.ts';
 
 export { TowerSession, type OpenMode, type OrtModule } from './tower-session.ts';
@@ -30,8 +30,13 @@ export interface EngineInit {
    */
   wasmOrt?: OrtModule;
   /** The caller downloads or reads the bytes. 'cpu' asks for the 'wasm' files. */
-  loadFiles(backend: Backend): Promise<{ vision: ModelBytes; text: ModelBytes }>;
-  tokenizer: Tokenizer;
+  loadFiles(backend: Backend): Promise<TowerFiles>;
+  /**
+   * Needed first by a text run here (the warm-up's included): a loader is called then, so a
+   * context whose texts run elsewhere never parses one, and one started earlier overlaps the
+   * session opening instead of coming before it. Called once per text run: memoise it.
+   */
+  tokenizer: Tokenizer | (() => Promise<Tokenizer>);
   /** 'auto': onnxruntime-node -> cpu; a browser with navigator.gpu -> WASM now, WebGPU when warm; else WASM. */
   prefer?: 'auto' | 'webgpu' | 'wasm' | 'cpu';
   /** ort.env.wasm.numThreads; only takes effect before the WASM module is first initialised. */

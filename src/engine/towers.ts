@@ -20,6 +20,19 @@ export interface Tokenizer {
   tokenizeBatch(texts: string[], contextLength?: number): BigInt64Array;
 }
 
+const tokenizerOf = ({ tokenizer }: TowerOptions): Tokenizer | Promise<Tokenizer> => (typeof tokenizer === 'function' ? tokenizer() : tokenizer);
+
+/**
+ * Both towers' graphs. The vision graph may be given as its reader, called where its session
+ * opens (with textFirst, at the first images): a text-first engine opens without it.
+ */
+export interface TowerFiles {
+  text: ModelBytes;
+  vision: ModelBytes | (() => Promise<ModelBytes>);
+}
+
+const visionGraph = (vision: TowerFiles['vision']): ModelBytes | Promise<ModelBytes> => (typeof vision === 'function' ? vision() : vision);
+
 export interface TowerOptions {
   spec: ModelSpec;
   /** The ORT module for WebGPU sessions (and, without wasmOrt, for WASM). */
@@ -27,8 +40,8 @@ export interface TowerOptions {
   /** ORT module for the WASM sessions; defaults to `ort`. */
   wasmOrt?: OrtModule;
   /** The caller downloads or reads the bytes. 'cpu' asks for the 'wasm' files. */
-  loadFiles(backend: Backend): Promise<{ vision: ModelBytes; text: ModelBytes }>;
-  tokenizer: Tokenizer;
+  loadFiles(backend: Backend): Promise<TowerFiles>;
+  tokenizer: Tokenizer | (() => Promise<Tokenizer>);
   /** ort.env.wasm.numThreads; only takes effect before the WASM module is first initialised. */
   wasmThreads?: number;
   /** Largest batch per inference run; bigger requests are split. */
@@ -45,8 +58,11 @@ export interface TowerOptions {
   onStep?(backend: Backend, step: StartupStep): void;
 }
 
-/** What opening a backend is busy with: each session, then one warm-up run of each tower. */
-export type StartupStep = 'vision-session' | 'text-session' | 'warming-up';
+/**
+ * What opening a backend is busy with: reading the graphs (reported by a host that reads its own,
+ * as the offscreen document does), each session, then one warm-up run of each tower.
+ */
+export type StartupStep = 'reading-files' | 'vision-session' | 'text-session' | 'warming-up';
 
 const WARMUP_TEXT = 'a photo of a cat';
 const VISION_NAMES = { input: 'pixel_values', output: 'image_embeds' };
@@ -114,7 +130,7 @@ class TowerPair implements EmbeddingBackend {
     const rows: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += this.o.maxBatch) {
       const chunk = texts.slice(start, start + this.o.maxBatch);
-      const ids = this.o.tokenizer.tokenizeBatch(chunk, ctx);
+      const ids = (await tokenizerOf(this.o)).tokenizeBatch(chunk, ctx);
       if (ids.length !== chunk.length * ctx)
         throw new Error(`Tokenizer returned ${ids.length} ids for ${chunk.length} texts of context ${ctx}`);
       rows.push(...this.unit(await this.text.run(ids, chunk.length, [ctx])));
@@ -222,7 +238,7 @@ export class TowerBackends {
     const t0 = performance.now();
     const textFirst = !!this.o.textFirst && mode !== 'webgpu';
     if (!textFirst) this.o.onStep?.(backend, 'vision-session');
-    const vision = textFirst ? this.visionOnFirstUse(ort, mode, files.vision, stillWanted) : await this.openSession(ort, mode, files.vision, VISION_NAMES);
+    const vision = textFirst ? this.visionOnFirstUse(ort, mode, files.vision, stillWanted) : await this.openSession(ort, mode, await visionGraph(files.vision), VISION_NAMES);
     let text: TowerSession;
     try {
       this.o.onStep?.(backend, 'text-session');
@@ -256,15 +272,18 @@ export class TowerBackends {
   }
 
   /**
-   * Opens the vision session when called; only its graph's bytes are kept until then. No warm-up
-   * run: the images that asked for it are its first run (a dummy run first would delay them by
-   * about its own length, and the first real run would still be the first of its shape).
+   * Opens the vision session when called, reading its graph then if it was given as a reader;
+   * only the graph's bytes (or reader) are kept until then. No warm-up run: the images that asked for it are its first run (a dummy run
+   * first would delay them by about its own length, and the first real run would still be the
+   * first of its shape).
    */
-  private visionOnFirstUse(ort: OrtModule, mode: OpenMode, bytes: ModelBytes, stillWanted: () => void): () => Promise<TowerSession> {
-    let kept: ModelBytes | null = bytes;
+  private visionOnFirstUse(ort: OrtModule, mode: OpenMode, bytes: TowerFiles['vision'], stillWanted: () => void): () => Promise<TowerSession> {
+    let kept: TowerFiles['vision'] | null = bytes;
     return async () => {
+      // Read bytes are kept for a retry of a failed opening; a failed read is read again.
+      const graph = (kept = await visionGraph(kept!));
       stillWanted();
-      const vision = await this.openSession(ort, mode, kept!, VISION_NAMES);
+      const vision = await this.openSession(ort, mode, graph, VISION_NAMES);
       kept = null;
       return vision;
     };

@@ -12,7 +12,7 @@ import { ClipEngine } from '../engine/session';
 import { releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import { ClipTokenizer } from '../engine/tokenizer';
-import { loadBundledModel, readStoredModel, type ModelFiles } from '../engine/hub/model-files';
+import { loadBundledTextFirst, readStoredTextFirst, type TextFirstFiles } from '../engine/hub/model-files';
 import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { StartupStep } from '../engine/towers';
 import type { ModelSpec } from '../engine/types';
@@ -31,11 +31,12 @@ let current: Open | null = null;
 /** open() calls run one after another: two workers' ports (an old and a restarted one) may both ask. */
 let queue: Promise<unknown> = Promise.resolve();
 
-function readFiles(spec: ModelSpec, source: ModelSource): Promise<ModelFiles> {
-  if (source.kind === 'bundled') return loadBundledModel(spec, source.baseUrl, 'wasm');
+/** The text tower's files (the vision graph is read with the first images); see assemble for `onTokenizer`. */
+function readFiles(spec: ModelSpec, source: ModelSource, onTokenizer?: (bytes: Uint8Array) => void): Promise<TextFirstFiles> {
+  if (source.kind === 'bundled') return loadBundledTextFirst(spec, source.baseUrl, 'wasm', onTokenizer);
   // The service worker downloads (with progress in the popup) before it asks; downloading here
   // as well could race it on the same partial entries, so this only reads.
-  return readStoredModel(spec, 'wasm', { store: new CacheStorageModelStore() });
+  return readStoredTextFirst(spec, 'wasm', { store: new CacheStorageModelStore() }, onTokenizer);
 }
 
 async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: StartupStep) => void): Promise<OpenedEngine> {
@@ -50,8 +51,12 @@ async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: St
   if (previous) await previous.engine.then((e) => e.dispose()).catch(() => undefined);
   const start = performance.now();
   const engine = (async () => {
-    let files: ModelFiles | null = await readFiles(spec, source);
-    const tokenizer = await ClipTokenizer.load(files.tokenizer);
+    onStep('reading-files');
+    // Parsed while the text graph is being read.
+    let parsing: Promise<ClipTokenizer> | undefined;
+    let files: TextFirstFiles | null = await readFiles(spec, source, (bytes) => (parsing = ClipTokenizer.load(bytes)));
+    const tokenizer = parsing ?? ClipTokenizer.load(files.tokenizer);
+    tokenizer.catch(() => undefined);
     // The engine keeps loadFiles for reopening; a closure over the bytes would keep both graphs
     // alive next to the sessions made from them. They are handed over once, read again if asked
     // again, and freed as each session opens (releaseFiles).
@@ -61,7 +66,7 @@ async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: St
       return once;
     };
     // Text first: a waiting query, or a page whose images are all cached, needs nothing else.
-    return ClipEngine.create({ spec, ort, tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, releaseFiles: true, onStep: (_backend, step) => onStep(step) });
+    return ClipEngine.create({ spec, ort, tokenizer: () => tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, releaseFiles: true, onStep: (_backend, step) => onStep(step) });
   })();
   const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
   current = opened;

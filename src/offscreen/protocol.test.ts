@@ -5,12 +5,13 @@ describe('isEngineProgress', () => {
   it('accepts a start-up step for a request id', () => {
     expect(isEngineProgress({ id: 3, step: 'text-session' })).toBe(true);
     expect(isEngineProgress({ id: 3, step: 'warming-up' })).toBe(true);
+    expect(isEngineProgress({ id: 3, step: 'reading-files' })).toBe(true);
   });
 
   it('never takes a reply for progress, nor an unknown step or a missing id', () => {
     expect(isEngineProgress({ id: 3, ok: true, opened: { threads: 2, openMs: 5 } })).toBe(false);
     expect(isEngineProgress({ id: 3, ok: false, error: 'x', step: 'text-session' })).toBe(false);
-    expect(isEngineProgress({ id: 3, step: 'reading-files' })).toBe(false);
+    expect(isEngineProgress({ id: 3, step: 'checking' })).toBe(false);
     expect(isEngineProgress({ step: 'text-session' })).toBe(false);
     expect(isEngineProgress(null)).toBe(false);
   });

@@ -72,7 +72,7 @@ export interface EngineProgress {
   step: StartupStep;
 }
 
-const STARTUP_STEPS: readonly string[] = ['vision-session', 'text-session', 'warming-up'] satisfies StartupStep[];
+const STARTUP_STEPS: readonly string[] = ['reading-files', 'vision-session', 'text-session', 'warming-up'] satisfies StartupStep[];
 
 /** Whether a message on the port is a progress note (anything else there is a reply). */
 export function isEngineProgress(data: unknown): data is EngineProgress {

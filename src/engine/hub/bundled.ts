@@ -4,7 +4,7 @@
 import { describeWithCause } from '../../errors.ts';
 import type { Backend, ModelSpec } from '../types.ts';
 import { ModelDownloadError } from './errors.ts';
-import { assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, parseManifest } from './manifest.ts';
+import { allFiles, assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, parseManifest, type TextFirstFiles } from './manifest.ts';
 import { trimSlash } from './paths.ts';
 
 function missingFile(spec: ModelSpec, path: string, where: string): ModelDownloadError {
@@ -23,16 +23,21 @@ export async function readModelFiles(
   read: (path: string) => Promise<Uint8Array | undefined>,
   where: string,
 ): Promise<ModelFiles> {
+  return allFiles(await readModelFilesTextFirst(spec, backend, read, where));
+}
+
+/** As readModelFiles, answering once the text tower's files are read (see TextFirstFiles and assemble). */
+async function readModelFilesTextFirst(
+  spec: ModelSpec,
+  backend: Backend,
+  read: (path: string) => Promise<Uint8Array | undefined>,
+  where: string,
+  onTokenizer?: (bytes: Uint8Array) => void,
+): Promise<TextFirstFiles> {
   const manifestBytes = await read(MANIFEST_FILE).catch(() => undefined);
   let manifest: ModelManifest | undefined;
   if (manifestBytes) manifest = parseManifest(manifestBytes, `${where}/${MANIFEST_FILE}`);
-  const need = async (path: string): Promise<Uint8Array> => {
-    const bytes = await read(path);
-    if (!bytes) throw missingFile(spec, path, where);
-    return bytes;
-  };
-  // `need` throws for a missing file, so assemble always has every file.
-  return (await assemble(spec, backend, manifest?.externalData ?? {}, need))!;
+  return assemble(spec, backend, manifest?.externalData ?? {}, read, (path) => missingFile(spec, path, where), onTokenizer);
 }
 
 /** Reads files of a model shipped inside the extension build; undefined for a missing one. */
@@ -69,6 +74,12 @@ export async function loadBundledModel(
 ): Promise<ModelFiles> {
   const dir = bundledDir(spec, baseUrl);
   return readModelFiles(spec, backend, bundledReader(dir, fetchImpl), dir);
+}
+
+/** As loadBundledModel, answering once the text tower's files are read (see TextFirstFiles and assemble). */
+export function loadBundledTextFirst(spec: ModelSpec, baseUrl: string, backend: Backend, onTokenizer?: (bytes: Uint8Array) => void): Promise<TextFirstFiles> {
+  const dir = bundledDir(spec, baseUrl);
+  return readModelFilesTextFirst(spec, backend, bundledReader(dir, globalThis.fetch.bind(globalThis)), dir, onTokenizer);
 }
 
 /** One file (repo path) of a model shipped inside the extension build, e.g. its tokenizer. */

@@ -16,6 +16,23 @@ export interface ModelFiles {
   tokenizer: Uint8Array;
 }
 
+/**
+ * A model's files with the vision graph read only when asked for: the text tower's files are all
+ * an engine that opens its text tower first needs to start (and all a query or a page of cached
+ * images ever needs).
+ */
+export interface TextFirstFiles {
+  text: ModelBytes;
+  tokenizer: Uint8Array;
+  /** Reads the vision graph (again at each call); rejects as a missing file does for the others. */
+  vision(): Promise<ModelBytes>;
+}
+
+/** All of them, the vision graph read now. */
+export async function allFiles(files: TextFirstFiles): Promise<ModelFiles> {
+  return { text: files.text, tokenizer: files.tokenizer, vision: await files.vision() };
+}
+
 /** What we know about a file before downloading it (from the tree listing). */
 export interface ExpectedFile {
   size?: number;
@@ -77,33 +94,45 @@ export function neededPaths(spec: ModelSpec, backend: Backend, manifest: ModelMa
 
 /**
  * The engine's bytes for a backend, read with `get` (repo-relative path → bytes, or undefined when
- * missing). External data comes from `externalData` (a manifest's); a graph without an entry there
- * is taken as self-contained. Undefined as soon as a file is missing.
+ * missing; `missing` says why for such a path): the tokenizer, then the text graph, the vision
+ * graph when asked for. `onTokenizer` has the tokenizer's bytes while the text graph is read (its
+ * parse need not wait for the graph). External data comes from `externalData` (a manifest's); a
+ * graph without an entry there is taken as self-contained.
  */
 export async function assemble(
   spec: ModelSpec,
   backend: Backend,
   externalData: Record<string, string[]>,
   get: (path: string) => Promise<Uint8Array | undefined>,
-): Promise<ModelFiles | undefined> {
+  missing: (path: string) => Error,
+  onTokenizer?: (bytes: Uint8Array) => void,
+): Promise<TextFirstFiles> {
   const f = filesForBackend(spec, backend);
-  const graph = async (path: string): Promise<ModelBytes | undefined> => {
-    const model = await get(path);
-    if (!model) return undefined;
-    const extra = externalData[path] ?? [];
-    if (extra.length === 0) return { model };
-    const data: { path: string; data: Uint8Array }[] = [];
-    for (const e of extra) {
-      const bytes = await get(e);
-      if (!bytes) return undefined;
-      // onnxruntime matches external data by the location string in the graph, which is
-      // relative to the .onnx file: the bare file name.
-      data.push({ path: basename(e), data: bytes });
-    }
-    return { model, externalData: data };
-  };
-  const vision = await graph(f.vision);
-  const text = vision && (await graph(f.text));
-  const tokenizer = text && (await get(f.tokenizer));
-  return vision && text && tokenizer ? { vision, text, tokenizer } : undefined;
+  const tokenizer = await need(f.tokenizer, get, missing);
+  const text = readGraph(f.text, externalData, get, missing);
+  onTokenizer?.(tokenizer);
+  return { text: await text, tokenizer, vision: () => readGraph(f.vision, externalData, get, missing) };
+}
+
+/** One graph with its external data (see assemble). */
+export async function readGraph(
+  path: string,
+  externalData: Record<string, string[]>,
+  get: (path: string) => Promise<Uint8Array | undefined>,
+  missing: (path: string) => Error,
+): Promise<ModelBytes> {
+  const model = await need(path, get, missing);
+  const extra = externalData[path] ?? [];
+  if (extra.length === 0) return { model };
+  const data: { path: string; data: Uint8Array }[] = [];
+  // onnxruntime matches external data by the location string in the graph, which is
+  // relative to the .onnx file: the bare file name.
+  for (const e of extra) data.push({ path: basename(e), data: await need(e, get, missing) });
+  return { model, externalData: data };
+}
+
+async function need(path: string, get: (path: string) => Promise<Uint8Array | undefined>, missing: (path: string) => Error): Promise<Uint8Array> {
+  const bytes = await get(path);
+  if (!bytes) throw missing(path);
+  return bytes;
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import { collect, ensureAndRead, expectBytes, expectMonotonic, fast, rejection, sha256, testSpec, useFakeHub } from './fake-hub.ts';
-import { deleteModel, ensureModelStored, isModelStored, readStoredFile, readStoredModel } from './model-files.ts';
+import { deleteModel, ensureModelStored, isModelStored, readStoredFile, readStoredModel, readStoredTextFirst } from './model-files.ts';
 import { MemoryModelStore } from './store.ts';
 import { TRUST_FILE } from './trust.ts';
 
@@ -64,6 +64,34 @@ describe('ensureModelStored and readStoredModel', () => {
     await ensureModelStored(spec, { backend: 'wasm', baseUrl: hub.base, store, ...fast });
     expectBytes((await readStoredModel(spec, 'wasm', { store })).text.model, served.text);
     expect(hub.requestsFor('onnx/text_model_quantized.onnx')).toHaveLength(2);
+  });
+
+  it('text first: reads the text tower\'s files, the vision graph only when asked for, each under the lock', async () => {
+    const served = hub.serveModel('t/text-first');
+    const spec = testSpec('t/text-first');
+    const store = new GatedStore();
+    await ensureModelStored(spec, { backend: 'wasm', baseUrl: hub.base, store, ...fast });
+    let release!: () => void;
+    store.gate = { path: spec.files.vision.wasm, open: new Promise<void>((r) => (release = r)) };
+    store.asked.length = 0;
+    const files = await readStoredTextFirst(spec, 'wasm', { store });
+    expectBytes(files.text.model, served.text);
+    expectBytes(files.tokenizer, served.tokenizer);
+    expect(store.asked.some((key) => key.endsWith(spec.files.vision.wasm))).toBe(false);
+    // Another read of the model waits while the vision graph is read: a download could otherwise replace it.
+    const vision = files.vision();
+    await new Promise((r) => setTimeout(r, 10));
+    let otherDone = false;
+    const other = readStoredModel(spec, 'wasm', { store }).then(() => (otherDone = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(otherDone).toBe(false);
+    store.gate = null;
+    release();
+    expectBytes((await vision).model, served.vision);
+    await other;
+    // A model deleted meanwhile is missing, as for the other files.
+    await deleteModel(spec, { store });
+    expect((await rejection(files.vision())).code).toBe('missing');
   });
 
   it('runs concurrent calls for one model one after the other, downloading once', async () => {
@@ -157,3 +185,16 @@ describe('ensureModelStored and readStoredModel', () => {
     expect(await store.keys()).toEqual([]);
   });
 });
+
+/** A store whose read of one file waits until `gate.open` resolves. */
+class GatedStore extends MemoryModelStore {
+  gate: { path: string; open: Promise<void> } | null = null;
+  readonly asked: string[] = [];
+
+  override async get(key: string): Promise<Uint8Array | undefined> {
+    this.asked.push(key);
+    const gate = this.gate;
+    if (gate && key.endsWith(`/${gate.path}`)) await gate.open;
+    return super.get(key);
+  }
+}

@@ -13,17 +13,17 @@
 // - Progress events never go backwards and the last one reports loaded === total.
 
 import { KeyedMutex } from '../../concurrency.ts';
-import { requiredFiles } from '../registry.ts';
+import { filesForBackend, requiredFiles } from '../registry.ts';
 import type { Backend, ModelSpec } from '../types.ts';
 import { downloadModelFiles } from './download-model.ts';
 import { ModelDownloadError } from './errors.ts';
-import { assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, neededPaths, readManifest, sameSource } from './manifest.ts';
+import { allFiles, assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, neededPaths, readGraph, readManifest, sameSource, type TextFirstFiles } from './manifest.ts';
 import { type DownloadOptions, type Resolved, resolve, storeKey, type StoredModelOptions } from './options.ts';
 import type { ModelStore } from './store.ts';
 
-export { loadBundledFile, loadBundledModel } from './bundled.ts';
+export { loadBundledFile, loadBundledModel, loadBundledTextFirst } from './bundled.ts';
 export { type DownloadErrorCode, ModelDownloadError } from './errors.ts';
-export { MANIFEST_FILE, type ModelFiles, type ModelManifest } from './manifest.ts';
+export { MANIFEST_FILE, type ModelFiles, type ModelManifest, type TextFirstFiles } from './manifest.ts';
 export type { DownloadOptions, DownloadProgress, StoredModelOptions } from './options.ts';
 export { DEFAULT_BASE_URL, DEFAULT_REVISION, fileUrl } from './paths.ts';
 export type { ModelStore, PartialDownload } from './store.ts';
@@ -69,14 +69,28 @@ export function downloadModel(spec: ModelSpec, backends: readonly Backend[], opt
 }
 
 /** The stored bytes of a model for a backend, without network; throws if they are not all stored. */
-export function readStoredModel(spec: ModelSpec, backend: Backend, options: StoredModelOptions): Promise<ModelFiles> {
+export async function readStoredModel(spec: ModelSpec, backend: Backend, options: StoredModelOptions): Promise<ModelFiles> {
+  return allFiles(await readStoredTextFirst(spec, backend, options));
+}
+
+/** As readStoredModel, answering once the text tower's files are read (see TextFirstFiles and assemble). */
+export function readStoredTextFirst(spec: ModelSpec, backend: Backend, options: StoredModelOptions, onTokenizer?: (bytes: Uint8Array) => void): Promise<TextFirstFiles> {
   const r = resolve(spec, options);
-  // Under the lock: a download in progress may be replacing a file.
-  return exclusive(options.store, r, async () => {
+  const missing = (path?: string) => new ModelDownloadError('missing', `${spec.label} is not in the model cache`, undefined, path);
+  // Each read under the lock: a download in progress may be replacing a file.
+  const covering = async () => {
     const covered = await coveringManifest(spec, backend, options.store, r);
-    const files = covered && (await assemble(spec, backend, covered.manifest.externalData, storedReader(options.store, r, covered.manifest)));
-    if (!files) throw new ModelDownloadError('missing', `${spec.label} is not in the model cache`);
-    return files;
+    if (!covered) throw missing();
+    return { externalData: covered.manifest.externalData, get: storedReader(options.store, r, covered.manifest) };
+  };
+  const vision = () =>
+    exclusive(options.store, r, async () => {
+      const { externalData, get } = await covering();
+      return readGraph(filesForBackend(spec, backend).vision, externalData, get, missing);
+    });
+  return exclusive(options.store, r, async () => {
+    const { externalData, get } = await covering();
+    return { ...(await assemble(spec, backend, externalData, get, missing, onTokenizer)), vision };
   });
 }
 

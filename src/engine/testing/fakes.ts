@@ -13,7 +13,7 @@ import { vi } from 'vitest';
 import type { BackendProvider, OpenContext } from '../backend-policy.ts';
 import type { EngineInit, OrtModule } from '../session.ts';
 import type { EmbeddingBackend } from '../towers.ts';
-import type { Backend, ModelSpec } from '../types.ts';
+import type { Backend, ModelBytes, ModelSpec } from '../types.ts';
 import { l2normalize } from '../similarity.ts';
 
 export const spec: ModelSpec = {
@@ -115,7 +115,7 @@ export function fakeOrt(control: FakeControl = { gpuRun: async () => undefined, 
 }
 
 /** Model files whose first byte tells the fake which tower it is. */
-export const files: EngineInit['loadFiles'] = async () => ({
+export const files = async (_backend?: Backend): Promise<{ vision: ModelBytes; text: ModelBytes }> => ({
   vision: { model: Uint8Array.of(VISION) },
   text: { model: Uint8Array.of(TEXT) },
 });
