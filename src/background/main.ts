@@ -28,6 +28,7 @@ import { cancelModelDownload, deleteModel, modelInventory, useModel } from './mo
 import { EmbeddingPipeline } from './embedding-pipeline';
 import { forgetTabLimits, loadImageBytes } from './image-source';
 import { Indexer } from './indexer';
+import { mark } from './timeline';
 import { TabSearch } from './search';
 import { Classifier } from './classification';
 import { LabelVectors } from './label-vectors';
@@ -251,6 +252,7 @@ browser.runtime.onConnect.addListener((port) => {
   if (port.name !== POPUP_PORT || port.sender?.id !== browser.runtime.id) return;
   servePopup(port, {
     opened(tabId, unavailable) {
+      mark('popup-opened');
       indexer.focus(tabId, true);
       if (!unavailable) askFor(tabId);
       // The popup shows the tab's results again: so does the page.

@@ -5,6 +5,7 @@
 // they are for.
 
 export type TimelineStep =
+  | 'popup-opened'
   | 'model-requested'
   | 'engine-step'
   | 'engine-ready'
