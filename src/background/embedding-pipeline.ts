@@ -31,7 +31,7 @@ export const BATCH = 8;
 /**
  * Images in the first run of a burst (the model's first, or the first after the pipeline went idle,
  * as on a newly opened page). The model's first run also pays for whatever the engine still does on
- * first use (the vision session opening, in Chrome's offscreen document), so a small one shows the
+ * first use (reading the vision graph and opening its session), so a small one shows the
  * first results sooner; with BATCH after it, the visible images of a page land in two runs. A first
  * run that started with fewer (an image still on its way) leaves the difference to the second, so
  * that the two runs still hold FIRST_BATCH + BATCH images.

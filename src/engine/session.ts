@@ -13,7 +13,7 @@
 //   WASM at once, warms WebGPU up in the background and switches when it is ready; a lost
 //   device or a failing WebGPU run falls back to WASM for good.
 
-import type { Backend, ModelBytes, ModelSpec } from './types.ts';
+import type { Backend, ModelSpec } from './types.ts';
 import { BackendPolicy, type BackendProvider } from './backend-policy.ts';
 import { TowerBackends, type EmbeddingBackend, type Tokenizer, type TowerFiles, type TowerOptions } from './towers.ts';
 import type { OrtModule } from './tower-session.ts';
@@ -33,8 +33,8 @@ export interface EngineInit {
   loadFiles(backend: Backend): Promise<TowerFiles>;
   /**
    * Needed first by a text run here (the warm-up's included): a loader is called then, so a
-   * context whose texts run elsewhere never parses one, and one started earlier overlaps the
-   * session opening instead of coming before it. Called once per text run: memoise it.
+   * context whose texts run elsewhere never parses one, and one still being parsed need not be
+   * waited for before the sessions open. Called once per text run: memoise it.
    */
   tokenizer: Tokenizer | (() => Promise<Tokenizer>);
   /** 'auto': onnxruntime-node -> cpu; a browser with navigator.gpu -> WASM now, WebGPU when warm; else WASM. */
