@@ -91,33 +91,28 @@ describe('find similar', () => {
   it('refreshes results at once after a quiet spell, and at most once per interval while images keep coming', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
     try {
-      const tab = ensureTab(41, 'https://d.test/', false);
-      tab.updateFrame(0, 'https://d.test/', [img('https://d.test/0.png', 0), img('https://d.test/1.png', 1)], 0);
-      tab.query = 'red';
-      let runs = 0;
-      const search = new TabSearch({} as never, () => undefined);
-      search.run = async () => void runs++;
+      const { tab, search, runs } = askedTabCountingRuns(41, 2);
       search.refreshSoon(tab);
       await vi.advanceTimersByTimeAsync(0);
-      expect(runs).toBe(1);
+      expect(runs()).toBe(1);
       search.refreshSoon(tab);
       search.refreshSoon(tab);
       await vi.advanceTimersByTimeAsync(299);
-      expect(runs).toBe(1);
+      expect(runs()).toBe(1);
       await vi.advanceTimersByTimeAsync(1);
-      expect(runs).toBe(2);
+      expect(runs()).toBe(2);
       await vi.advanceTimersByTimeAsync(5_000);
       search.refreshSoon(tab);
       await vi.advanceTimersByTimeAsync(0);
-      expect(runs).toBe(3);
+      expect(runs()).toBe(3);
       // Within the interval, but nothing is left to index: the last answers show at once.
       search.refreshSoon(tab);
       await vi.advanceTimersByTimeAsync(10);
-      expect(runs).toBe(3);
+      expect(runs()).toBe(3);
       tab.claim(2).forEach((entry) => tab.markIndexed(entry, Float32Array.from([1, 0]), 'm'));
       search.refreshSoon(tab);
       await vi.advanceTimersByTimeAsync(0);
-      expect(runs).toBe(4);
+      expect(runs()).toBe(4);
     } finally {
       vi.useRealTimers();
     }
@@ -126,20 +121,27 @@ describe('find similar', () => {
   it('a closed tab\'s pending refresh does not run', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     try {
-      const tab = ensureTab(42, 'https://e.test/', false);
-      tab.updateFrame(0, 'https://e.test/', [img('https://e.test/0.png', 0)], 0);
-      tab.query = 'red';
-      let runs = 0;
-      const search = new TabSearch({} as never, () => undefined);
-      search.run = async () => void runs++;
+      const { tab, search, runs } = askedTabCountingRuns(42, 1);
       search.refreshSoon(tab);
       await vi.advanceTimersByTimeAsync(0);
       search.refreshSoon(tab);
       search.tabClosed(42);
       await vi.advanceTimersByTimeAsync(1_000);
-      expect(runs).toBe(1);
+      expect(runs()).toBe(1);
     } finally {
       vi.useRealTimers();
     }
   });
 });
+
+/** A tab showing `images` images and asked 'red', and a TabSearch whose runs are only counted. */
+function askedTabCountingRuns(tabId: number, images: number) {
+  const page = `https://t${tabId}.test/`;
+  const tab = ensureTab(tabId, page, false);
+  tab.updateFrame(0, page, Array.from({ length: images }, (_, i) => img(`${page}${i}.png`, i)), 0);
+  tab.query = 'red';
+  let runs = 0;
+  const search = new TabSearch({} as never, () => undefined);
+  search.run = async () => void runs++;
+  return { tab, search, runs: () => runs };
+}
