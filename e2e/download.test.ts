@@ -24,7 +24,7 @@ import { restartChromiumWorker, restartFirefoxBackground } from './background-re
 import { modelMessage } from './model-message';
 import { startServer } from './server';
 import { startHfServer, type HfServer } from './hf-server';
-import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, waitUntil } from './test-build';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, resultsAnswer, waitUntil } from './test-build';
 import { requireModel } from '../src/engine/registry';
 
 const FIREFOX_UUID = '0d3c6a51-7e2b-4f8a-9c1d-2b5e8f4a6c70';
@@ -83,8 +83,7 @@ interface Ranked {
 
 async function searchRanking(popup: HPage, query: string): Promise<Ranked[]> {
   await popup.fill('[data-testid=search-input]', query);
-  // The results shown until this query's arrive answer the one before it.
-  await waitUntil(`results for "${query}"`, () => popup.evaluate(() => document.getElementById('results')?.dataset.query ?? ''), (q) => q === query);
+  await resultsAnswer(popup, query);
   return waitUntil(`6 ranked results for "${query}"`, () =>
     popup.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('[data-testid=result]')].map((el) => ({ src: el.dataset.src ?? '', score: Number(el.dataset.score) })),

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { launchChromium, launchFirefox, popupPath, type Harness, type HPage } from './browsers';
 import type { TestServer } from './server';
-import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, useServer, useServerAndBrowser, waitUntil } from './test-build';
+import { CHROME_DIR, FIREFOX_DIR, FIREFOX_ID, POPUP, requireTestBuild, resultsAnswer, useServer, useServerAndBrowser, waitUntil } from './test-build';
 
 const FIREFOX_UUID = '6b0f3e2a-1c4d-4e5f-9a7b-8c9d0e1f2a3b';
 
@@ -35,8 +35,7 @@ async function openColoursWithPopup(harness: Harness, server: TestServer): Promi
 
 async function searchRanking(popup: HPage, query: string): Promise<Ranked[]> {
   await popup.fill('[data-testid=search-input]', query);
-  // The results shown until this query's arrive answer the one before it.
-  await waitUntil(`results for "${query}"`, () => popup.evaluate(() => document.getElementById('results')?.dataset.query ?? ''), (q) => q === query);
+  await resultsAnswer(popup, query);
   return waitUntil(`6 ranked results for "${query}"`, () => results(popup), (r) => r.length === 6);
 }
 

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import type { HPage } from './browsers';
 import { startServer, type TestServer } from './server';
 
 export const CHROME_DIR = process.env.E2E_CHROME_DIR ?? resolve('dist-test/chrome');
@@ -21,6 +22,14 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T>, ok: (v
     last = await probe();
   }
   return last;
+}
+
+/**
+ * Waits until the popup's results answer `query` (the results list's data-query): until the
+ * background has answered it, the popup still shows the results of the query before.
+ */
+export function resultsAnswer(popup: HPage, query: string): Promise<string> {
+  return waitUntil(`results for "${query}"`, () => popup.evaluate(() => document.getElementById('results')?.dataset.query ?? ''), (q) => q === query);
 }
 
 /** Fails the test file at once, with the fix, when the test build is missing. */
