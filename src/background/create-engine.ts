@@ -4,7 +4,7 @@
 // the offscreen API is missing, WASM runs here on one thread.
 
 import { ClipEngine, type EngineInit, type OrtModule } from '../engine/session';
-import type { Backend, ModelBytes, ModelSpec } from '../engine/types';
+import type { Backend, ModelSpec } from '../engine/types';
 import { offscreenWasm } from '../offscreen/client';
 import { offscreenAvailable } from '../offscreen/document';
 import type { ModelSource } from '../offscreen/protocol';
@@ -32,7 +32,7 @@ export interface EngineOptions {
   tokenizer: EngineInit['tokenizer'];
   prefer: 'auto' | 'webgpu' | 'wasm';
   /** Model files for a backend that runs here, downloaded into the model store first if need be. */
-  loadFiles(backend: Backend): Promise<{ vision: ModelBytes; text: ModelBytes }>;
+  loadFiles: EngineInit['loadFiles'];
   /** Makes sure a backend's files are stored (downloading with progress) without reading them: the offscreen document reads its own. */
   ensureStored(backend: Backend): Promise<void>;
   /** Where the offscreen document reads the WASM files from, once ensureStored('wasm') has made sure of them. */

@@ -326,8 +326,10 @@ export class EmbeddingPipeline {
     const type = fetched.blob.type;
     // While the sessions open, only the first run's images decode: more would take the cores the
     // opening needs, and the rest decode beside the first run.
-    if (!this.current && this.decodedEarly >= FIRST_BATCH) await model().catch(() => undefined);
-    else if (!this.current) this.decodedEarly++;
+    if (!this.current) {
+      if (this.decodedEarly < FIRST_BATCH) this.decodedEarly++;
+      else await model().catch(() => undefined);
+    }
     try {
       image = await deadline.run(this.deps.prepare(fetched, spec), 'decoding the image');
     } catch (error) {
