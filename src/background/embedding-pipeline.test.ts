@@ -36,7 +36,7 @@ function harness(files: Record<string, number[]>, options: { failInference?: boo
     },
     async dispose() {},
   };
-  const model = { spec, engine, tokenizer: {} } as unknown as LoadedModel;
+  const model = { spec, engine } as unknown as LoadedModel;
   const pipeline = new EmbeddingPipeline({
     model: async () => {
       if (options.failModel) throw new Error('offline');
@@ -217,7 +217,7 @@ function loading(options: { local: boolean; loads?: string }) {
   const loaded = getModel(options.loads ?? spec.id)!;
   let finish!: (error?: Error) => void;
   const model = new Promise<LoadedModel>((resolve, reject) => {
-    finish = (error) => (error ? reject(error) : resolve({ spec: loaded, engine, tokenizer: {} } as unknown as LoadedModel));
+    finish = (error) => (error ? reject(error) : resolve({ spec: loaded, engine } as unknown as LoadedModel));
   });
   const pipeline = new EmbeddingPipeline({
     model: () => model,
@@ -358,7 +358,7 @@ function slowDecodes(runMs = 0, decodeMs: (url: string) => number = () => 40) {
     },
     async dispose() {},
   };
-  const model = { spec, engine, tokenizer: {} } as unknown as LoadedModel;
+  const model = { spec, engine } as unknown as LoadedModel;
   let decoder = Promise.resolve();
   const pipeline = new EmbeddingPipeline({
     model: async () => model,
