@@ -329,8 +329,11 @@ describe('embedding pipeline while the model loads', () => {
     // The late image takes longer than the first run's wait; the rest are decoded while the first run runs.
     const { pipeline, runs } = slowDecodes(600, (url) => (url === late ? 400 : 40));
     await Promise.all(urls.map((url) => pipeline.embed({ url })));
+    // Short of the late image at least (of more when timers lag under load), the first run's shortfall goes to the second.
+    expect(runs[0]).toBeLessThan(FIRST_BATCH);
+    expect(runs[1]).toBe(BATCH_SIZE + FIRST_BATCH - runs[0]);
     // The debt is paid once: the third run is BATCH again.
-    expect(runs).toEqual([FIRST_BATCH - 1, BATCH_SIZE + 1, BATCH_SIZE]);
+    expect(runs.slice(2)).toEqual([BATCH_SIZE]);
   });
 });
 
