@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Limiter } from './concurrency';
+import { Limiter, PriorityLimiter } from './concurrency';
 
 describe('Limiter', () => {
   it('never runs more than its limit at once and runs every task in order of arrival', async () => {
@@ -32,6 +32,40 @@ describe('Limiter', () => {
     const limiter = new Limiter(1);
     await expect(limiter.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await limiter.run(async () => 'next')).toBe('next');
+  });
+});
+
+describe('PriorityLimiter', () => {
+  it('never runs more than its limit at once; waiting tasks start lowest priority first, equals in arrival order', async () => {
+    const limiter = new PriorityLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const started: string[] = [];
+    const releases: (() => void)[] = [];
+    const task = (name: string) => async () => {
+      started.push(name);
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running--;
+      return name;
+    };
+    const priorities: [string, number][] = [['a', 5], ['b', 9], ['c', 7], ['d', 1], ['e', 7], ['f', 3]];
+    const tasks = priorities.map(([name, priority]) => limiter.run(priority, task(name)));
+    for (let released = 0; released < priorities.length; released++) {
+      await new Promise((r) => setTimeout(r, 0));
+      releases.shift()!();
+    }
+    expect(await Promise.all(tasks)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(peak).toBe(2);
+    // a and b took the two places at once; the rest waited and went by priority.
+    expect(started).toEqual(['a', 'b', 'd', 'f', 'c', 'e']);
+  });
+
+  it('frees its place when a task fails', async () => {
+    const limiter = new PriorityLimiter(1);
+    await expect(limiter.run(0, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await limiter.run(0, async () => 'next')).toBe('next');
   });
 });
 

@@ -18,6 +18,29 @@ export class Limiter {
   }
 }
 
+/** A Limiter whose waiting tasks start lowest `priority` first (arrival order among equals). */
+export class PriorityLimiter {
+  private running = 0;
+  private readonly waiting: { priority: number; start(): void }[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(priority: number, task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit)
+      await new Promise<void>((start) => {
+        const after = this.waiting.findLastIndex((w) => w.priority <= priority);
+        this.waiting.splice(after + 1, 0, { priority, start });
+      });
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.start();
+    }
+  }
+}
+
 /**
  * Runs tasks one at a time in arrival order; a failed task does not stop the ones after it.
  * The same as a Limiter of 1, without the counting.
