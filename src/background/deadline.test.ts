@@ -19,4 +19,17 @@ describe('deadlines', () => {
     expect(error).toBeInstanceOf(DeadlineError);
     expect((error as Error).message).toBe('decoding: no answer within 5 s');
   });
+
+  it('work that waited past the deadline is not started at all', async () => {
+    let now = 1_000;
+    const deadline = new Deadline(5_000, () => now);
+    let started = 0;
+    const work = async () => ++started;
+    expect(await deadline.start(work, 'decoding')).toBe(1);
+    now += 6_000;
+    const error = await deadline.start(work, 'decoding').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineError);
+    expect((error as Error).message).toBe('decoding: no answer within 5 s');
+    expect(started).toBe(1);
+  });
 });

@@ -44,6 +44,12 @@ export class Deadline {
       throw error instanceof DeadlineError ? new DeadlineError(what, this.ms) : error;
     });
   }
+
+  /** As run, for work that waited for its turn: none is started once the time is out. */
+  start<T>(work: () => Promise<T>, what: string): Promise<T> {
+    if (this.at <= this.now()) return Promise.reject(new DeadlineError(what, this.ms));
+    return this.run(work(), what);
+  }
 }
 
 function formatSeconds(ms: number): string {
