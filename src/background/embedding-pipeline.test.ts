@@ -242,7 +242,8 @@ describe('embedding pipeline while the model loads', () => {
     const { pipeline, runs, fetched, decodedFor, finish } = loading({ local: true });
     const urls = Array.from({ length: 3 }, (_, i) => `https://early.test/${i}.png`);
     const results = Promise.all(urls.map((url) => pipeline.embed({ url })));
-    await tick();
+    // However long fetching, hashing and the cache lookups take on a loaded machine.
+    await vi.waitFor(() => expect(decodedFor).toHaveLength(urls.length));
     expect({ fetched, decodedFor, runs }).toEqual({ fetched: urls, decodedFor: [spec.id, spec.id, spec.id], runs: [] });
     finish();
     expect((await results).map((r) => r.kind === 'embedding' && r.source)).toEqual(['model', 'model', 'model']);
@@ -253,6 +254,7 @@ describe('embedding pipeline while the model loads', () => {
     const { pipeline, runs, fetched, decodedFor, finish } = loading({ local: true });
     const urls = Array.from({ length: FIRST_BATCH + 3 }, (_, i) => `https://early.test/more-${i}.png`);
     const results = Promise.all(urls.map((url) => pipeline.embed({ url })));
+    await vi.waitFor(() => expect(decodedFor).toHaveLength(FIRST_BATCH));
     await tick();
     expect(fetched).toEqual(urls);
     expect(decodedFor).toHaveLength(FIRST_BATCH);
