@@ -337,22 +337,54 @@ describe('embedding pipeline while the model loads', () => {
     // The debt is paid once: the third run is BATCH again.
     expect(runs.slice(2)).toEqual([BATCH_SIZE]);
   });
+
+  it('a run takes the images asked for first, not those whose decode ended first', async () => {
+    const urls = Array.from({ length: FIRST_BATCH + BATCH_SIZE + 4 }, (_, i) => `https://order.test/${i}.png`);
+    // The second run's last image comes late (a slow server, say): the four asked for after it are decoded before it.
+    const late = FIRST_BATCH + BATCH_SIZE - 1;
+    const { pipeline, batches } = slowDecodes(600, () => 10, (url) => (url === urls[late] ? 150 : 0));
+    await Promise.all(urls.map((url) => pipeline.embed({ url })));
+    const asked = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+    expect(batches).toEqual([asked(0, FIRST_BATCH), asked(FIRST_BATCH, BATCH_SIZE), asked(FIRST_BATCH + BATCH_SIZE, 4)]);
+  });
+
+  it('images are decoded in the order they were asked for, not in the order their bytes arrived', async () => {
+    const urls = Array.from({ length: 6 }, (_, i) => `https://decode-order.test/${i}.png`);
+    // 2 and 3 come from a slower server: 4 and 5 are here first, and wait while 0 is decoded.
+    const { pipeline, decoded } = slowDecodes(0, (url) => (url === urls[0] ? 500 : 40), (url) => (url === urls[2] || url === urls[3] ? 100 : 0));
+    await Promise.all(urls.map((url) => pipeline.embed({ url })));
+    expect(decoded).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('the second run of a burst waits for an image being decoded, so the first FIRST_BATCH + BATCH share two runs', async () => {
+    const urls = Array.from({ length: FIRST_BATCH + 2 * BATCH_SIZE }, (_, i) => `https://second.test/${i}.png`);
+    const last = urls[FIRST_BATCH + BATCH_SIZE - 1];
+    // The first run ends while the second run's last image is still in the decoder, for longer than a later run would wait.
+    const { pipeline, runs } = slowDecodes(100, (url) => (url === last ? 150 : 20));
+    await Promise.all(urls.map((url) => pipeline.embed({ url })));
+    expect(runs.slice(0, 2)).toEqual([FIRST_BATCH, BATCH_SIZE]);
+  });
 });
 
 /**
  * A pipeline with a ready model and one decoder, as the decode worker is: `decodeMs` an image (40
- * unless told), one after another; each run takes `runMs`. `events` records runs starting and
- * ending and images prepared, in order.
+ * unless told), one after another; each run takes `runMs`; an image's bytes come after
+ * `fetchMs` (at once unless told). `events` records runs starting and ending and images prepared,
+ * in order; `batches` the images of each run and `decoded` the order of decodes, by the number
+ * that ends their address.
  */
-function slowDecodes(runMs = 0, decodeMs: (url: string) => number = () => 40) {
+function slowDecodes(runMs = 0, decodeMs: (url: string) => number = () => 40, fetchMs: (url: string) => number = () => 0) {
   const runs: number[] = [];
+  const batches: number[][] = [];
+  const decoded: number[] = [];
   const events: string[] = [];
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const engine = {
     backend: 'wasm' as const,
     threads: 1,
-    async embedImages(_pixels: Float32Array, count: number) {
+    async embedImages(pixels: Float32Array, count: number) {
       runs.push(count);
+      batches.push(Array.from({ length: count }, (_, i) => pixels[i * plane]));
       events.push('run-start');
       if (runMs > 0) await sleep(runMs);
       events.push('run-end');
@@ -368,6 +400,7 @@ function slowDecodes(runMs = 0, decodeMs: (url: string) => number = () => 40) {
   const pipeline = new EmbeddingPipeline({
     model: async () => model,
     loadBytes: async ({ url }) => {
+      if (fetchMs(url) > 0) await sleep(fetchMs(url));
       const bytes = new TextEncoder().encode(url);
       return { blob: new Blob([bytes]), bytes, etag: null, lastModified: null };
     },
@@ -375,11 +408,14 @@ function slowDecodes(runMs = 0, decodeMs: (url: string) => number = () => 40) {
       const url = new TextDecoder().decode(bytes);
       const done = decoder.then(() => sleep(decodeMs(url))).then(() => {
         events.push('prepared');
-        return { pixels: new Float32Array(plane), preview: null };
+        const pixels = new Float32Array(plane);
+        pixels[0] = Number(/(\d+)\.png$/.exec(url)?.[1] ?? NaN);
+        decoded.push(pixels[0]);
+        return { pixels, preview: null };
       });
       decoder = done.then(() => undefined);
       return done;
     },
   });
-  return { pipeline, runs, events };
+  return { pipeline, runs, batches, decoded, events };
 }

@@ -21,6 +21,7 @@ import type { ImageRequest } from './image-source';
 import type { LoadedModel } from './engine-host';
 import { LruMap } from './lru';
 import { mark } from './timeline';
+import { PriorityLimiter } from '../concurrency';
 import { Deadline, DeadlineError } from './deadline';
 import { NeedsVisibleTabError } from './page-bytes';
 import type { ImageFailure, TabState } from './tabs';
@@ -40,12 +41,13 @@ export const FIRST_BATCH = 4;
 /** Longest wait for images still being prepared before a run starts with what is there. */
 const GATHER_MS = 50;
 /**
- * The same for the first run of a burst, which waits for FIRST_BATCH images whose bytes are here
+ * The same for the first two runs of a burst, which wait for their images whose bytes are here
  * (being hashed, looked up or decoded; not those still being fetched): about the time the decode
- * worker takes for them one after another, so that a page's first images share one run instead of
- * a run of one or two holding back the rest.
+ * worker takes for a few of them one after another. The first run's images then share one run
+ * instead of a run of one or two holding back the rest, and the second run does not leave one of
+ * the page's first FIRST_BATCH + BATCH images (those in view) to a third run.
  */
-const FIRST_GATHER_MS = 300;
+const OPENING_GATHER_MS = 300;
 /**
  * Longest an image may take from its first request to decoded pixels, whichever way its bytes
  * come (background fetch, the page's copy, a screenshot): past it the image fails with reason
@@ -53,6 +55,12 @@ const FIRST_GATHER_MS = 300;
  * timeout (image-bytes.ts), so the page fallback still gets its turn.
  */
 export const IMAGE_DEADLINE_MS = 30_000;
+/**
+ * Images handed to the decoder at a time: one decoding and the next waiting in its queue, so it
+ * never idles for a message's way. The rest wait here, to go in the order they were asked for
+ * (a page's images in view first), not in the order their bytes arrived.
+ */
+const DECODES_HANDED_ON = 2;
 /** Recent image embeddings of this background's lifetime (512 floats each). */
 const MEMORY_LIMIT = 2_000;
 
@@ -112,13 +120,16 @@ export type EmbedResult =
  * images asked for together share a run; images that come later gather while it runs.
  */
 class InferenceBatcher {
-  private readonly queue: { pixels: Float32Array; resolve(v: { embedding: Float32Array; run: number }): void; reject(e: unknown): void }[] = [];
+  /** Images waiting for a run, in the order they were asked for (see EmbeddingPipeline.asked). */
+  private readonly queue: { pixels: Float32Array; order: number; resolve(v: { embedding: Float32Array; run: number }): void; reject(e: unknown): void }[] = [];
   private running = false;
   private wake: (() => void) | null = null;
   /** Runs started so far. */
   private runs = 0;
   /** The next run opens a burst: the model's first, or the first after the pipeline went idle (a new page, say). */
   private burst = true;
+  /** Runs of the current burst started so far. */
+  private burstRuns = 0;
   /** Images the burst's first run was short of FIRST_BATCH, added to the run after it. */
   private owed = 0;
 
@@ -130,10 +141,15 @@ class InferenceBatcher {
     private readonly inHand: () => boolean,
   ) {}
 
-  /** The embedding, and which run of this model's it came from (0 first). */
-  embed(pixels: Float32Array): Promise<{ embedding: Float32Array; run: number }> {
+  /**
+   * The embedding, and which run of this model's it came from (0 first). A run takes the images
+   * asked for first (lowest `order`), not those whose decode happened to end first: the
+   * indexer asks for a page's images in view first.
+   */
+  embed(pixels: Float32Array, order: number): Promise<{ embedding: Float32Array; run: number }> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ pixels, resolve, reject });
+      const after = this.queue.findLastIndex((item) => item.order < order);
+      this.queue.splice(after + 1, 0, { pixels, order, resolve, reject });
       this.poke();
       if (!this.running) void this.drain();
     });
@@ -146,12 +162,12 @@ class InferenceBatcher {
 
   /**
    * Waits until `size` images are queued, or none is about to be: GATHER_MS for images still being
-   * prepared; the first run of a burst, FIRST_GATHER_MS for images whose bytes are here.
+   * prepared; the opening runs of a burst, OPENING_GATHER_MS for images whose bytes are here.
    */
-  private async gather(size: number, first: boolean): Promise<void> {
+  private async gather(size: number, opening: boolean): Promise<void> {
     const started = Date.now();
     while (this.queue.length < size) {
-      const wait = first && this.inHand() ? FIRST_GATHER_MS : this.moreComing() ? GATHER_MS : 0;
+      const wait = opening && this.inHand() ? OPENING_GATHER_MS : this.moreComing() ? GATHER_MS : 0;
       const left = started + wait - Date.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {
@@ -169,8 +185,9 @@ class InferenceBatcher {
     while (this.queue.length > 0) {
       const first = this.burst;
       this.burst = false;
+      this.burstRuns = first ? 1 : this.burstRuns + 1;
       const size = first ? FIRST_BATCH : BATCH + this.owed;
-      await this.gather(size, first);
+      await this.gather(size, this.burstRuns <= 2);
       const batch = this.queue.splice(0, size);
       this.owed = first ? size - batch.length : 0;
       const input = new Float32Array(batch.length * plane);
@@ -207,6 +224,9 @@ export class EmbeddingPipeline {
   private decodedEarly = 0;
   /** Images whose bytes are here, not yet queued for a run nor answered otherwise. */
   private inHand = 0;
+  /** Requests so far: each one's number is its place in the order of decodes and runs. */
+  private asked = 0;
+  private readonly decodes = new PriorityLimiter(DECODES_HANDED_ON);
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -233,6 +253,7 @@ export class EmbeddingPipeline {
     let preparing = true;
     let inHand = false;
     const progress: Progress = {
+      order: this.asked++,
       holding: () => {
         if (!preparing || inHand) return;
         inHand = true;
@@ -331,7 +352,10 @@ export class EmbeddingPipeline {
       else await model().catch(() => undefined);
     }
     try {
-      image = await deadline.run(this.deps.prepare(fetched, spec), 'decoding the image');
+      // The outer deadline fails the image in time while it waits for its turn; the inner one
+      // frees its turn from a decode that never ends.
+      const decode = () => deadline.start(() => this.deps.prepare(fetched, spec), 'decoding the image');
+      image = await deadline.run(this.decodes.run(progress.order, decode), 'decoding the image');
     } catch (error) {
       if (error instanceof DeadlineError) throw timeoutError(error);
       // Our own refusals say why (too many pixels, unreadable pixels); the browser's say little.
@@ -344,7 +368,7 @@ export class EmbeddingPipeline {
     if (loaded.spec.id !== spec.id) throw new ModelChanged();
     const batcher = this.batcher(loaded);
     progress.prepared();
-    const { embedding, run } = await batcher.embed(image.pixels);
+    const { embedding, run } = await batcher.embed(image.pixels, progress.order);
     mark('image-embedded', { url: request.url, run });
     return embedding;
   }
@@ -406,8 +430,10 @@ export class EmbeddingPipeline {
   }
 }
 
-/** An image's way to the batcher, as the batcher's waits need to know it. */
+/** An image's way to the batcher, as the batcher's order and waits need to know it. */
 interface Progress {
+  /** Its request's number: requests are numbered as they come (the order the indexer claims in). */
+  readonly order: number;
   /** Its bytes are here (fetched, or refetched by a revalidation). */
   holding(): void;
   /** It is queued for a run, or answered without one; called once, and the first call counts. */
