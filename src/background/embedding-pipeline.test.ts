@@ -350,8 +350,10 @@ describe('embedding pipeline while the model loads', () => {
 
   it('images are decoded in the order they were asked for, not in the order their bytes arrived', async () => {
     const urls = Array.from({ length: 6 }, (_, i) => `https://decode-order.test/${i}.png`);
-    // 2 and 3 come from a slower server: 4 and 5 are here first, and wait while 0 is decoded.
-    const { pipeline, decoded } = slowDecodes(0, (url) => (url === urls[0] ? 500 : 40), (url) => (url === urls[2] || url === urls[3] ? 100 : 0));
+    // 0 and 1 go to the decoder at once, and 0 takes long. 2 and 3 come from a slower server
+    // than 4 and 5: all four wait for their turn, 4 and 5 since before 2 and 3 came.
+    const fetchMs = [0, 0, 250, 250, 150, 150];
+    const { pipeline, decoded } = slowDecodes(0, (url) => (url === urls[0] ? 600 : 20), (url) => fetchMs[urls.indexOf(url)]);
     await Promise.all(urls.map((url) => pipeline.embed({ url })));
     expect(decoded).toEqual([0, 1, 2, 3, 4, 5]);
   });
