@@ -26,7 +26,7 @@ export class Classifier {
 
   /** Probabilities over the set's labels, most probable first. The image's embedding comes from the pipeline (cached when indexed). */
   async classify(url: string, set: LabelSet, tab?: TabState, frameId?: number): Promise<LabelProbability[]> {
-    const image = await this.pipeline.embed({ url, tab, frameId });
+    const image = await this.pipeline.embed({ url, tab, frameId, urgent: true });
     if (image.kind !== 'embedding') throw new Error('no embedding for this image');
     const model = await this.pipeline.model();
     const vectors = await this.vectorsFor(model, set);

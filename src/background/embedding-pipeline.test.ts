@@ -84,7 +84,10 @@ describe('embedding pipeline', () => {
     expect(runs).toEqual([1]);
 
     const set = { id: 'user-rgb', name: 'RGB', labels: ['red', 'green', 'blue'], templates: ['{}'], builtIn: false };
+    const asked = vi.spyOn(pipeline, 'embed');
     const labels = await classifierFor(pipeline).classify(url, set, tab);
+    // Someone waits for this one image: it goes before the pages' images.
+    expect(asked).toHaveBeenCalledWith(expect.objectContaining({ url, urgent: true }));
     expect(labels.map((l) => l.label).sort()).toEqual(['blue', 'green', 'red']);
     expect(labels.reduce((s, l) => s + l.probability, 0)).toBeCloseTo(1, 5);
     expect(runs).toEqual([1]); // no second inference
@@ -356,6 +359,20 @@ describe('embedding pipeline while the model loads', () => {
     const { pipeline, decoded } = slowDecodes(0, (url) => (url === urls[0] ? 600 : 20), (url) => fetchMs[urls.indexOf(url)]);
     await Promise.all(urls.map((url) => pipeline.embed({ url })));
     expect(decoded).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('an urgent image (a right-click while the page is indexed) is decoded before the pages\' images waiting for their turn', async () => {
+    const page = Array.from({ length: 6 }, (_, i) => `https://urgent.test/${i}.png`);
+    const clicked = 'https://urgent.test/9.png';
+    // 0 and 1 are with the decoder when the click comes, and 0 takes long; 2 to 5 wait for their turn.
+    const fetchMs = (url: string) => (url === clicked ? 250 : page.indexOf(url) >= 2 ? 100 : 0);
+    const { pipeline, decoded, batches } = slowDecodes(0, (url) => (url === page[0] ? 600 : 20), fetchMs);
+    const indexing = Promise.all(page.map((url) => pipeline.embed({ url })));
+    const right = pipeline.embed({ url: clicked, urgent: true });
+    await Promise.all([indexing, right]);
+    expect(decoded).toEqual([0, 1, 9, 2, 3, 4, 5]);
+    // And it runs in the first run its decode reaches.
+    expect(batches.flat().indexOf(9)).toBeLessThan(batches.flat().indexOf(2));
   });
 
   it('the second run of a burst waits for an image being decoded, so the first FIRST_BATCH + BATCH share two runs', async () => {

@@ -61,6 +61,8 @@ export const IMAGE_DEADLINE_MS = 30_000;
  * (a page's images in view first), not in the order their bytes arrived.
  */
 const DECODES_HANDED_ON = 2;
+/** How far ahead of every other request an urgent one is numbered (far more than a lifetime's requests). */
+const URGENT_AHEAD = 2 ** 40;
 /** Recent image embeddings of this background's lifetime (512 floats each). */
 const MEMORY_LIMIT = 2_000;
 
@@ -108,6 +110,8 @@ export interface EmbedRequest {
   isDuplicate?(sha256: string): boolean;
   /** Called with the preview of an image about to be embedded (made from the same decode). */
   onPreview?(preview: Blob): void;
+  /** Someone waits for this one image (a right-click, a find-similar): it goes before the pages' images. */
+  urgent?: boolean;
 }
 
 export type EmbedResult =
@@ -253,7 +257,7 @@ export class EmbeddingPipeline {
     let preparing = true;
     let inHand = false;
     const progress: Progress = {
-      order: this.asked++,
+      order: this.asked++ - (request.urgent ? URGENT_AHEAD : 0),
       holding: () => {
         if (!preparing || inHand) return;
         inHand = true;

@@ -156,7 +156,7 @@ export class MemorySearch {
     const model = await this.deps.pipeline.model();
     const vector = picture
       ? await this.deps.storeFor(picture.incognito).getEmbedding(model.spec.id, picture.sha256)
-      : await this.deps.pipeline.embed({ url, tab }).then((r) => (r.kind === 'embedding' ? r.embedding : tab.embeddingEntry(url)?.embedding));
+      : await this.deps.pipeline.embed({ url, tab, urgent: true }).then((r) => (r.kind === 'embedding' ? r.embedding : tab.embeddingEntry(url)?.embedding));
     if (!vector) throw new Error(t('bgNoEmbeddingYet'));
     state.scale = relevanceOf(model.spec).image;
     await this.rankOthers(tab, state, model, vector);

@@ -40,8 +40,10 @@ describe('find similar', () => {
     let embedCalls = 0;
     const pipeline = {
       model: async () => ({ spec: { id: 'm', relevance: { text: { unrelated: 0, floor: 0.15, clear: 0.3 }, image: { unrelated: 0.5, floor: 0.7, clear: 0.78 } } } }),
-      embed: async ({ url }: { url: string }) => {
+      embed: async ({ url, urgent }: { url: string; urgent?: boolean }) => {
         embedCalls++;
+        // The person waits for this one image: it goes before the page's images still to index.
+        expect(urgent).toBe(true);
         const entry = tab.embeddingEntry(url)!;
         return { kind: 'embedding', embedding: entry.embedding!, modelId: 'm', source: 'cache' };
       },

@@ -94,7 +94,7 @@ export class TabSearch {
     if (!tab) throw new Error(t('bgNoImagesIndexedYet'));
     tab.query = '';
     tab.similarTo = url;
-    const source = await this.pipeline.embed({ url, tab, frameId });
+    const source = await this.pipeline.embed({ url, tab, frameId, urgent: true });
     if (tab.similarTo !== url || tab.query) return; // a newer request arrived meanwhile
     const embedding = source.kind === 'embedding' ? source.embedding : tab.embeddingEntry(url)?.embedding;
     if (!embedding) throw new Error(t('bgNoEmbeddingYet'));
