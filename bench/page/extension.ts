@@ -10,7 +10,7 @@ import { launchChromium, popupPath, type ChromiumHarness, type HPage } from '../
 import type { TestPage } from './images.ts';
 import { NAME_SHIM, POPUP, readPopup, readStalls, SELECTORS, STALL_PROBE, submitQuery, timeQuery, type PopupState } from './popup-contract.ts';
 import { startProcSampler, type ExtensionProcess } from './proc-sampler.ts';
-import { readTimeline, startupTimes, type StartupTimes, type TimelineMark } from './timeline.ts';
+import { engineStartMs, readTimeline, startupTimes, type StartupTimes, type TimelineMark } from './timeline.ts';
 
 const POLL_MS = 50;
 const TIMEOUT_MS = 15 * 60_000;
@@ -21,8 +21,13 @@ export const QUERIES = ['a dog playing in the snow', 'red sneakers on a wooden f
 export interface ExtensionRun {
   /** Chromium start until the extension's service worker runs. */
   launchMs: number;
-  /** First popup open (fresh profile) until the popup shows a ready engine. */
+  /**
+   * The engine's start until the popup shows it ready, on a fresh profile: from the first popup
+   * open, or from the model's request if the page asked for it before (see engineStartMs).
+   */
   coldStartMs: number;
+  /** First popup open until the popup shows a ready engine (less than coldStartMs when the page started the engine first). */
+  popupReadyMs: number;
   /** Popup open until the query (submitted at once) shows any result. */
   firstResultsMs: number;
   /** Popup open until a query's results hold all the first-viewport images. */
@@ -251,9 +256,11 @@ export async function measureExtension(extensionDir: string, origin: string, pag
       const newQueryMs = await popup.page.evaluate(timeQuery, { sel: SELECTORS, query: QUERIES[1] });
       const repeatQueryMs = await popup.page.evaluate(timeQuery, { sel: SELECTORS, query: QUERIES[0] });
       const threads = /(\d+) thread/.exec(final.threads)?.[1];
+      const startup = startupTimes(timeline, visible);
       run = {
         launchMs,
-        coldStartMs: readyMs,
+        coldStartMs: readyMs - engineStartMs(startup),
+        popupReadyMs: readyMs,
         firstResultsMs,
         visibleRankedMs,
         pageIndexedMs,
@@ -278,7 +285,7 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         stallTimerIndexingMs: stalls.timerAfter,
         newQueryMs,
         repeatQueryMs,
-        startup: startupTimes(timeline, visible),
+        startup,
         timeline,
       };
       log(`  indexed ${count} images in ${(pageIndexedMs / 1000).toFixed(1)} s (${final.backend}${final.threads}), ${final.failed} failed`);

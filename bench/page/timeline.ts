@@ -78,3 +78,11 @@ export function startupTimes(marks: TimelineMark[], visible: string[]): StartupT
     runsForVisible: visibleRuns.some((r) => r === undefined) ? NaN : 1 + Math.max(...(visibleRuns as number[])),
   };
 }
+
+/**
+ * When the engine started, ms on the popup's clock: the model's request if it came before the
+ * popup opened (the page's images asked for it), else the popup's opening (0).
+ */
+export function engineStartMs(startup: Pick<StartupTimes, 'modelRequestedMs'>): number {
+  return Number.isFinite(startup.modelRequestedMs) ? Math.min(0, startup.modelRequestedMs) : 0;
+}
