@@ -2,10 +2,10 @@
 // (src/engine/prepare-image.ts) timed per image in a dedicated Worker, as the extension's decode
 // worker runs it, on bench:page's generated pictures (JPEG/PNG/WebP, 200-3000 px; run
 // `npm run bench:page` once to generate them). Stages: decode (createImageBitmap, full size),
-// preview draw ('high', from the full bitmap) and encode (JPEG), read-back (canvas +
+// preview draw (halving steps from the full bitmap) and encode (JPEG), read-back (canvas +
 // getImageData) of the crop's source window, preprocess (the Pillow-exact resize + crop). Then
 // the alternatives: the whole picture read back, the window through a VideoFrame, the preview
-// drawn again on a fresh bitmap with each smoothing quality, and decoding at reduced size
+// drawn in one step on a fresh bitmap with each smoothing quality, and decoding at reduced size
 // (createImageBitmap's resizeWidth/resizeHeight, 'high' and 'medium') to an intermediate of
 // k × the model input's side, then the exact resize: its time and its fidelity (max |Δ| in uint8
 // levels, share of bytes that differ) against the full-decode path on the pictures and against
@@ -105,7 +105,7 @@ const ms = (x: number) => x.toFixed(1).padStart(8);
 function stageTable(records: StageRecord[]): void {
   const rows: [string, (r: StageRecord) => number][] = [
     ['decode (full size)', (r) => r.decodeMs],
-    ['preview draw, high (deferred)', (r) => r.previewDrawMs],
+    ['preview draw, halving (deferred)', (r) => r.previewDrawMs],
     ['preview encode (+ the draw)', (r) => r.previewEncodeMs],
     ['read-back, crop window', (r) => r.readBackMs],
     ['preprocess, crop window', (r) => r.preprocessMs],
@@ -113,14 +113,14 @@ function stageTable(records: StageRecord[]): void {
     ['(alt) read-back, whole', (r) => r.fullReadBackMs],
     ['(alt) preprocess, whole', (r) => r.fullPreprocessMs],
     ['(alt) read-back, VideoFrame', (r) => r.videoFrameMs],
-    ['(alt) preview, high, +encode', (r) => r.previewHighMs],
-    ['(alt) preview, medium, +encode', (r) => r.previewMediumMs],
-    ['(alt) preview, low, +encode', (r) => r.previewLowMs],
+    ['(alt) preview, one step, high, +encode', (r) => r.previewHighMs],
+    ['(alt) preview, one step, medium, +encode', (r) => r.previewMediumMs],
+    ['(alt) preview, one step, low, +encode', (r) => r.previewLowMs],
   ];
-  console.log(`${'stage'.padEnd(32)}${'median'.padStart(8)}${'p90'.padStart(8)}${'max'.padStart(8)}${'sum'.padStart(9)}   (ms, ${records.length} images)`);
+  console.log(`${'stage'.padEnd(42)}${'median'.padStart(8)}${'p90'.padStart(8)}${'max'.padStart(8)}${'sum'.padStart(9)}   (ms, ${records.length} images)`);
   for (const [name, of] of rows) {
     const xs = records.map(of).sort((a, b) => a - b);
-    console.log(`${name.padEnd(32)}${ms(median(xs))}${ms(xs[Math.floor(xs.length * 0.9)])}${ms(xs[xs.length - 1])}${ms(sum(xs)).padStart(9)}`);
+    console.log(`${name.padEnd(42)}${ms(median(xs))}${ms(xs[Math.floor(xs.length * 0.9)])}${ms(xs[xs.length - 1])}${ms(sum(xs)).padStart(9)}`);
   }
   console.log(`crop window vs whole picture: max|Δ| ${Math.max(...records.map((r) => r.windowMaxDelta))} (must be 0)`);
   console.log(`VideoFrame read-back vs canvas: max|Δ| ${Math.max(...records.map((r) => r.videoFrameMaxDelta))} (NaN: not supported)`);

@@ -77,6 +77,41 @@ describe('browser decoding in the background (Chromium)', () => {
     expect(Math.abs(pixel[3] - 128)).toBeLessThan(2);
   });
 
+  it('draws the preview from every pixel: a fine black-and-white pattern comes out an even grey, at most 192 a side, transparency on white', async () => {
+    const previews = await harness.evalInExtension(async () => {
+      type Prepare = (b: Blob, spec: { imageSize: number }) => Promise<{ preview: Blob | null }>;
+      const prepare = (globalThis as any).__lensTest.prepareImage as Prepare;
+      const read = async (blob: Blob) => {
+        const bitmap = await createImageBitmap(blob);
+        const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+        ctx.drawImage(bitmap, 0, 0);
+        const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+        const levels = Array.from({ length: data.length / 4 }, (_, i) => data[i * 4 + 1]);
+        const centre = levels[Math.floor(bitmap.height / 2) * bitmap.width + Math.floor(bitmap.width / 2)];
+        return { width: bitmap.width, height: bitmap.height, min: Math.min(...levels), max: Math.max(...levels), centre, corner: levels[0] };
+      };
+      // One-pixel stripes, 2400x1600: a preview sampling a pixel here and there would be black or white in places.
+      const canvas = new OffscreenCanvas(2400, 1600);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, 2400, 1600);
+      ctx.fillStyle = '#000';
+      for (let x = 0; x < 2400; x += 2) ctx.fillRect(x, 0, 1, 1600);
+      const stripes = await prepare(await canvas.convertToBlob({ type: 'image/png' }), { imageSize: 256 });
+      // Transparent but for a dark square in the middle: the preview shows the rest on white.
+      const sparse = new OffscreenCanvas(900, 300);
+      sparse.getContext('2d')!.fillRect(420, 120, 60, 60);
+      const clear = await prepare(await sparse.convertToBlob({ type: 'image/png' }), { imageSize: 256 });
+      return { stripes: await read(stripes.preview!), clear: await read(clear.preview!) };
+    });
+    expect([previews.stripes.width, previews.stripes.height]).toEqual([192, 128]);
+    expect(previews.stripes.min, JSON.stringify(previews.stripes)).toBeGreaterThan(100);
+    expect(previews.stripes.max, JSON.stringify(previews.stripes)).toBeLessThan(156);
+    expect([previews.clear.width, previews.clear.height]).toEqual([192, 64]);
+    expect(previews.clear.corner).toBeGreaterThan(250);
+    expect(previews.clear.centre).toBeLessThan(60);
+  });
+
   it('bounds decoding: a 20000x20000 PNG is refused from its header, an over-budget image is shrunk, empty pixels fail', async () => {
     const outcome = await harness.evalInExtension(async () => {
       type Decode = (b: Blob, o?: { maxPixels?: number; targetSize?: number }) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>;

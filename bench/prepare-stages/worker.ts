@@ -2,7 +2,7 @@
 // worker: times each stage of prepareImage (src/engine/prepare-image.ts) on one image file, and
 // the alternatives measured against it. Bundled by bench/prepare-stages.bench.ts.
 import { decodeBitmap, readPixels } from '../../src/engine/decode';
-import { drawPreview, encodePreview } from '../../src/engine/prepare-image';
+import { drawPreview, encodePreview, PREVIEW_MAX_SIDE } from '../../src/engine/prepare-image';
 import { preprocess, resizeAndCrop, sourceWindow, type RGBAImage } from '../../src/engine/preprocess';
 
 export interface StageRequest {
@@ -161,13 +161,18 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   const fullPreprocessMs = now() - t;
 
   bitmap.close();
-  // Each alternative on a bitmap of its own (Skia keeps a bitmap's mip levels once built), and
-  // timed with its encode: a canvas may defer the drawing until its pixels are needed.
+  // The preview in one step at each smoothing quality (as built: halving steps, above). Each on a
+  // bitmap of its own (Skia keeps a bitmap's mip levels once built), and timed with its encode:
+  // a canvas may defer the drawing until its pixels are needed.
   const previewWith = async (quality: ImageSmoothingQuality) => {
     const fresh = await decodeBitmap(blob);
     const begin = now();
-    const drawn = drawPreview(fresh, quality);
-    if (drawn) await encodePreview(drawn);
+    const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(fresh.width, fresh.height));
+    const drawn = new OffscreenCanvas(Math.max(1, Math.round(fresh.width * scale)), Math.max(1, Math.round(fresh.height * scale)));
+    const context = drawn.getContext('2d')!;
+    context.imageSmoothingQuality = quality;
+    context.drawImage(fresh, 0, 0, drawn.width, drawn.height);
+    await encodePreview(drawn);
     const ms = now() - begin;
     fresh.close();
     return ms;

@@ -47,20 +47,49 @@ export async function previewImage(blob: Blob, options: DecodeOptions = {}): Pro
   return canvas.convertToBlob({ type: 'image/jpeg', quality: PREVIEW_QUALITY });
 }
 
-/** The preview drawn from a decoded bitmap; null when the browser gives no canvas for it. */
-export function drawPreview(bitmap: ImageBitmap, quality: ImageSmoothingQuality = 'high'): OffscreenCanvas | null {
+/**
+ * The preview drawn from a decoded bitmap; null when the browser gives no canvas for it. A large
+ * picture is halved step by step with bilinear filtering ('low' smoothing), each step reading
+ * every pixel of the one before, then drawn at the preview's size. 'medium' and 'high' would
+ * filter as well in one step, but build the whole picture's mip levels, which Chromium keeps in
+ * discardable shared memory long after the bitmap is closed (bench/README.md).
+ */
+export function drawPreview(bitmap: ImageBitmap): OffscreenCanvas | null {
   const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-  const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)));
+  const width = Math.max(1, Math.round(bitmap.width * scale));
+  const height = Math.max(1, Math.round(bitmap.height * scale));
+  let source: ImageBitmap | OffscreenCanvas = bitmap;
+  try {
+    while (source.width > 2 * width || source.height > 2 * height) {
+      const step = drawn(source, Math.max(width, Math.ceil(source.width / 2)), Math.max(height, Math.ceil(source.height / 2)));
+      if (!step) return null;
+      release(source, bitmap);
+      source = step;
+    }
+    // JPEG has no alpha: transparent images get the white the popup shows around them.
+    return drawn(source, width, height, '#fff');
+  } finally {
+    release(source, bitmap);
+  }
+}
+
+/** `source` drawn on a new canvas of this size (on `background` if given); null without a canvas. */
+function drawn(source: ImageBitmap | OffscreenCanvas, width: number, height: number, background?: string): OffscreenCanvas | null {
+  const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext('2d');
   if (!context) return null;
-  // JPEG has no alpha: transparent images get the white the popup shows around them.
-  context.fillStyle = '#fff';
-  context.fillRect(0, 0, canvas.width, canvas.height);
-  // A large downscale in one step: 'high' filters instead of skipping source pixels ('low'), and
-  // costs no more than 'medium' here (bench/prepare-stages.bench.ts).
-  context.imageSmoothingQuality = quality;
-  context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  if (background) {
+    context.fillStyle = background;
+    context.fillRect(0, 0, width, height);
+  }
+  context.imageSmoothingQuality = 'low';
+  context.drawImage(source, 0, 0, width, height);
   return canvas;
+}
+
+/** An intermediate step's backing store goes now, not at the next collection (the caller closes the bitmap). */
+function release(canvas: ImageBitmap | OffscreenCanvas, bitmap: ImageBitmap): void {
+  if (canvas !== bitmap) (canvas as OffscreenCanvas).width = 0;
 }
 
 /** A preview that cannot be encoded does not fail the image: the popup then loads it from its address. */
