@@ -59,17 +59,21 @@ export function drawPreview(bitmap: ImageBitmap): OffscreenCanvas | null {
   const width = Math.max(1, Math.round(bitmap.width * scale));
   const height = Math.max(1, Math.round(bitmap.height * scale));
   let source: ImageBitmap | OffscreenCanvas = bitmap;
+  // A step's backing store goes once the next is drawn, not at a later collection (the caller closes the bitmap).
+  const dropStep = () => {
+    if (source instanceof OffscreenCanvas) source.width = 0;
+  };
   try {
     while (source.width > 2 * width || source.height > 2 * height) {
       const step = drawn(source, Math.max(width, Math.ceil(source.width / 2)), Math.max(height, Math.ceil(source.height / 2)));
       if (!step) return null;
-      release(source, bitmap);
+      dropStep();
       source = step;
     }
     // JPEG has no alpha: transparent images get the white the popup shows around them.
     return drawn(source, width, height, '#fff');
   } finally {
-    release(source, bitmap);
+    dropStep();
   }
 }
 
@@ -85,11 +89,6 @@ function drawn(source: ImageBitmap | OffscreenCanvas, width: number, height: num
   context.imageSmoothingQuality = 'low';
   context.drawImage(source, 0, 0, width, height);
   return canvas;
-}
-
-/** An intermediate step's backing store goes now, not at the next collection (the caller closes the bitmap). */
-function release(canvas: ImageBitmap | OffscreenCanvas, bitmap: ImageBitmap): void {
-  if (canvas !== bitmap) (canvas as OffscreenCanvas).width = 0;
 }
 
 /** A preview that cannot be encoded does not fail the image: the popup then loads it from its address. */
