@@ -1,24 +1,14 @@
-// A counting semaphore: at most `limit` tasks run at once, the rest wait in arrival order.
-// Used to keep image reading from flooding a page (content script) or a site (background).
-export class Limiter {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await task();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
-  }
+/** Inserts `item` after every element of `list` whose `key` is not larger: lowest first, arrival order among equals. */
+export function insertByKey<T>(list: T[], item: T, key: (t: T) => number): void {
+  const k = key(item);
+  list.splice(list.findLastIndex((other) => key(other) <= k) + 1, 0, item);
 }
 
-/** A Limiter whose waiting tasks start lowest `priority` first (arrival order among equals). */
+/**
+ * A counting semaphore whose waiting tasks start lowest `priority` first (arrival order among
+ * equals): at most `limit` tasks run at once. Orders the pipeline's decodes (the images in view
+ * first).
+ */
 export class PriorityLimiter {
   private running = 0;
   private readonly waiting: { priority: number; start(): void }[] = [];
@@ -26,11 +16,7 @@ export class PriorityLimiter {
   constructor(private readonly limit: number) {}
 
   async run<T>(priority: number, task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit)
-      await new Promise<void>((start) => {
-        const after = this.waiting.findLastIndex((w) => w.priority <= priority);
-        this.waiting.splice(after + 1, 0, { priority, start });
-      });
+    if (this.running >= this.limit) await new Promise<void>((start) => insertByKey(this.waiting, { priority, start }, (w) => w.priority));
     this.running++;
     try {
       return await task();
@@ -38,6 +24,22 @@ export class PriorityLimiter {
       this.running--;
       this.waiting.shift()?.start();
     }
+  }
+}
+
+/**
+ * A counting semaphore: at most `limit` tasks run at once, the rest wait in arrival order. Keeps
+ * image reading from flooding a page (content script) or a site (background).
+ */
+export class Limiter {
+  private readonly places: PriorityLimiter;
+
+  constructor(limit: number) {
+    this.places = new PriorityLimiter(limit);
+  }
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    return this.places.run(0, task);
   }
 }
 

@@ -21,7 +21,7 @@ import type { ImageRequest } from './image-source';
 import type { LoadedModel } from './engine-host';
 import { LruMap } from './lru';
 import { mark } from './timeline';
-import { PriorityLimiter } from '../concurrency';
+import { insertByKey, PriorityLimiter } from '../concurrency';
 import { Deadline, DeadlineError } from './deadline';
 import { NeedsVisibleTabError } from './page-bytes';
 import type { ImageFailure, TabState } from './tabs';
@@ -152,8 +152,7 @@ class InferenceBatcher {
    */
   embed(pixels: Float32Array, order: number): Promise<{ embedding: Float32Array; run: number }> {
     return new Promise((resolve, reject) => {
-      const after = this.queue.findLastIndex((item) => item.order < order);
-      this.queue.splice(after + 1, 0, { pixels, order, resolve, reject });
+      insertByKey(this.queue, { pixels, order, resolve, reject }, (item) => item.order);
       this.poke();
       if (!this.running) void this.drain();
     });
