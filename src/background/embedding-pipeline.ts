@@ -130,9 +130,10 @@ class InferenceBatcher {
   private wake: (() => void) | null = null;
   /** Runs started so far. */
   private runs = 0;
-  /** The next run opens a burst: the model's first, or the first after the pipeline went idle (a new page, say). */
-  private burst = true;
-  /** Runs of the current burst started so far. */
+  /**
+   * Runs of the current burst started so far; 0: the next run opens a burst (the model's first,
+   * or the first after the pipeline went idle, as on a new page).
+   */
   private burstRuns = 0;
   /** Images the burst's first run was short of FIRST_BATCH, added to the run after it. */
   private owed = 0;
@@ -186,9 +187,7 @@ class InferenceBatcher {
     const { spec, engine } = this.model;
     const plane = 3 * spec.imageSize * spec.imageSize;
     while (this.queue.length > 0) {
-      const first = this.burst;
-      this.burst = false;
-      this.burstRuns = first ? 1 : this.burstRuns + 1;
+      const first = this.burstRuns++ === 0;
       const size = first ? FIRST_BATCH : BATCH + this.owed;
       await this.gather(size, this.burstRuns <= 2);
       const batch = this.queue.splice(0, size);
@@ -208,7 +207,7 @@ class InferenceBatcher {
       }
     }
     // Idle with nothing on its way: whatever comes next (a new page, say) opens a burst.
-    this.burst = !this.moreComing();
+    if (!this.moreComing()) this.burstRuns = 0;
     this.running = false;
   }
 }
