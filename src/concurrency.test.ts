@@ -1,31 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import { Limiter, PriorityLimiter } from './concurrency';
 
-describe('Limiter', () => {
-  it('never runs more than its limit at once and runs every task in order of arrival', async () => {
-    const limiter = new Limiter(2);
-    let running = 0;
-    let peak = 0;
-    const started: number[] = [];
-    const releases: (() => void)[] = [];
-    const tasks = [0, 1, 2, 3, 4].map((i) =>
-      limiter.run(async () => {
-        started.push(i);
-        running++;
-        peak = Math.max(peak, running);
-        await new Promise<void>((resolve) => releases.push(resolve));
-        running--;
-        return i * 10;
-      }),
-    );
-    // Release tasks one at a time as they start; each release lets exactly one more start.
-    for (let released = 0; released < 5; released++) {
+/**
+ * Tasks that record their start and how many run at once, and each wait until released:
+ * `releaseAll(n)` lets them end one at a time, a tick apart, so each release lets one more start.
+ */
+function heldTasks<N>() {
+  let running = 0;
+  const state = { peak: 0, started: [] as N[] };
+  const releases: (() => void)[] = [];
+  const task =
+    <R>(name: N, result: R) =>
+    async (): Promise<R> => {
+      state.started.push(name);
+      running++;
+      state.peak = Math.max(state.peak, running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running--;
+      return result;
+    };
+  const releaseAll = async (count: number) => {
+    for (let released = 0; released < count; released++) {
       await new Promise((r) => setTimeout(r, 0));
       releases.shift()!();
     }
+  };
+  return { state, task, releaseAll };
+}
+
+describe('Limiter', () => {
+  it('never runs more than its limit at once and runs every task in order of arrival', async () => {
+    const limiter = new Limiter(2);
+    const { state, task, releaseAll } = heldTasks<number>();
+    const tasks = [0, 1, 2, 3, 4].map((i) => limiter.run(task(i, i * 10)));
+    await releaseAll(5);
     expect(await Promise.all(tasks)).toEqual([0, 10, 20, 30, 40]);
-    expect(peak).toBe(2);
-    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(state.peak).toBe(2);
+    expect(state.started).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('frees its slot when a task fails', async () => {
@@ -38,28 +49,14 @@ describe('Limiter', () => {
 describe('PriorityLimiter', () => {
   it('never runs more than its limit at once; waiting tasks start lowest priority first, equals in arrival order', async () => {
     const limiter = new PriorityLimiter(2);
-    let running = 0;
-    let peak = 0;
-    const started: string[] = [];
-    const releases: (() => void)[] = [];
-    const task = (name: string) => async () => {
-      started.push(name);
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise<void>((resolve) => releases.push(resolve));
-      running--;
-      return name;
-    };
+    const { state, task, releaseAll } = heldTasks<string>();
     const priorities: [string, number][] = [['a', 5], ['b', 9], ['c', 7], ['d', 1], ['e', 7], ['f', 3]];
-    const tasks = priorities.map(([name, priority]) => limiter.run(priority, task(name)));
-    for (let released = 0; released < priorities.length; released++) {
-      await new Promise((r) => setTimeout(r, 0));
-      releases.shift()!();
-    }
+    const tasks = priorities.map(([name, priority]) => limiter.run(priority, task(name, name)));
+    await releaseAll(priorities.length);
     expect(await Promise.all(tasks)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
-    expect(peak).toBe(2);
+    expect(state.peak).toBe(2);
     // a and b took the two places at once; the rest waited and went by priority.
-    expect(started).toEqual(['a', 'b', 'd', 'f', 'c', 'e']);
+    expect(state.started).toEqual(['a', 'b', 'd', 'f', 'c', 'e']);
   });
 
   it('frees its place when a task fails', async () => {
