@@ -2,7 +2,7 @@
 // worker: times each stage of prepareImage (src/engine/prepare-image.ts) on one image file, and
 // the alternatives measured against it. Bundled by bench/prepare-stages.bench.ts.
 import { decodeBitmap, readPixels } from '../../src/engine/decode';
-import { drawPreview, encodePreview, PREVIEW_MAX_SIDE } from '../../src/engine/prepare-image';
+import { drawPreview, encodePreview, previewSize } from '../../src/engine/prepare-image';
 import { preprocess, resizeAndCrop, sourceWindow, type RGBAImage } from '../../src/engine/preprocess';
 
 export interface StageRequest {
@@ -167,8 +167,8 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   const previewWith = async (quality: ImageSmoothingQuality) => {
     const fresh = await decodeBitmap(blob);
     const begin = now();
-    const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(fresh.width, fresh.height));
-    const drawn = new OffscreenCanvas(Math.max(1, Math.round(fresh.width * scale)), Math.max(1, Math.round(fresh.height * scale)));
+    const preview = previewSize(fresh);
+    const drawn = new OffscreenCanvas(preview.width, preview.height);
     const context = drawn.getContext('2d')!;
     context.imageSmoothingQuality = quality;
     context.drawImage(fresh, 0, 0, drawn.width, drawn.height);

@@ -55,9 +55,7 @@ export async function previewImage(blob: Blob, options: DecodeOptions = {}): Pro
  * discardable shared memory long after the bitmap is closed (bench/README.md).
  */
 export function drawPreview(bitmap: ImageBitmap): OffscreenCanvas | null {
-  const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-  const width = Math.max(1, Math.round(bitmap.width * scale));
-  const height = Math.max(1, Math.round(bitmap.height * scale));
+  const { width, height } = previewSize(bitmap);
   let source: ImageBitmap | OffscreenCanvas = bitmap;
   // A step's backing store goes once the next is drawn, not at a later collection (the caller closes the bitmap).
   const dropStep = () => {
@@ -75,6 +73,12 @@ export function drawPreview(bitmap: ImageBitmap): OffscreenCanvas | null {
   } finally {
     dropStep();
   }
+}
+
+/** A picture's preview size: at most PREVIEW_MAX_SIDE a side, never enlarged, its proportions kept. */
+export function previewSize(picture: { width: number; height: number }): { width: number; height: number } {
+  const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(picture.width, picture.height));
+  return { width: Math.max(1, Math.round(picture.width * scale)), height: Math.max(1, Math.round(picture.height * scale)) };
 }
 
 /** `source` drawn on a new canvas of this size (on `background` if given); null without a canvas. */
