@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatBytes, gitBlobOid, hex, releaseBuffer, sha256Hex } from './bytes';
+import { collectReleased, concatBytes, gitBlobOid, hex, promptedCollections, RECLAIM_AFTER_BYTES, releaseBuffer, sha256Hex } from './bytes';
 
 describe('bytes', () => {
   it('concatenates parts in order and returns a lone part as is', () => {
@@ -28,5 +28,23 @@ describe('bytes', () => {
     const shared = new SharedArrayBuffer(8);
     releaseBuffer(shared);
     expect(shared.byteLength).toBe(8);
+  });
+
+  it('asks for a collection once enough bytes were released since the last, and only then', () => {
+    collectReleased(); // whatever earlier tests released
+    const before = promptedCollections();
+    const half = () => new ArrayBuffer(RECLAIM_AFTER_BYTES / 2);
+    releaseBuffer(half());
+    collectReleased();
+    expect(promptedCollections()).toBe(before);
+    // Detached or shared buffers free nothing, so they do not count.
+    const gone = half();
+    releaseBuffer(gone);
+    releaseBuffer(gone);
+    releaseBuffer(new SharedArrayBuffer(RECLAIM_AFTER_BYTES));
+    collectReleased();
+    expect(promptedCollections()).toBe(before + 1);
+    collectReleased();
+    expect(promptedCollections()).toBe(before + 1);
   });
 });

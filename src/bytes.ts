@@ -35,15 +35,59 @@ export async function gitBlobOid(bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Frees an ArrayBuffer's memory now rather than at some later garbage collection: for a buffer
- * nothing will read again (a worker's copy of a message's bytes once used, a model file once its
- * session holds the weights), whose collection could otherwise lag by hundreds of megabytes in a
- * worker that allocates little else. Every view of it reads as empty from then on. Where
- * `ArrayBuffer.prototype.transfer` is missing (Node 20) it is only detached, and freed when
- * collected. A SharedArrayBuffer, or a buffer already detached, is left as it is.
+ * Frees an ArrayBuffer's memory for a buffer nothing will read again (a worker's copy of a
+ * message's bytes once used, a model file once its session holds the weights, pixels read back
+ * from a canvas): every view of it reads as empty from then on. A buffer this script allocated
+ * goes at once. One the browser allocated (a fetched body, bytes that arrived in a message, a
+ * canvas read-back) is only detached: the browser's own reference keeps its memory until the
+ * context's next full collection after nothing refers to it any more, which a worker that
+ * allocates little in JS may not run for seconds, holding hundreds of megabytes meanwhile
+ * (bench/README.md). Such a worker calls collectReleased once those references are gone. Where
+ * `ArrayBuffer.prototype.transfer` is missing (Node 20) it is detached by a structured clone. A
+ * SharedArrayBuffer, or a buffer already detached, is left as it is.
  */
 export function releaseBuffer(buffer: ArrayBufferLike): void {
   if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+  releasedSinceCollection += buffer.byteLength;
+  detach(buffer);
+}
+
+/** Released bytes (see releaseBuffer) from which collectReleased asks for a collection. */
+export const RECLAIM_AFTER_BYTES = 16 * 2 ** 20;
+
+/**
+ * V8 collects everything at once, rather than step by step between tasks, when the memory its
+ * heap holds outside itself grows by this much at a time; a busy worker may not run the steps.
+ */
+const EXTERNAL_MEMORY_HARD_LIMIT_BYTES = 256 * 2 ** 20;
+
+let releasedSinceCollection = 0;
+let collectionsPrompted = 0;
+
+/**
+ * Asks the JS engine for a full collection when RECLAIM_AFTER_BYTES or more were released since
+ * the last, which frees the browser-allocated buffers among them. For a moment when nothing
+ * refers to them any more: a worker calls it after the reply to the request that used them. An
+ * ArrayBuffer over V8's external-memory limit is allocated and freed at once: never written, its
+ * pages are only reserved, never made resident, so it costs address space for a moment and no
+ * memory. Where the allocation fails, or an engine starts no collection for it, the memory waits
+ * for the engine's own next collection, as it would without this.
+ */
+export function collectReleased(): void {
+  if (releasedSinceCollection < RECLAIM_AFTER_BYTES) return;
+  releasedSinceCollection = 0;
+  collectionsPrompted++;
+  try {
+    detach(new ArrayBuffer(EXTERNAL_MEMORY_HARD_LIMIT_BYTES));
+  } catch {
+    // No address space for it: the collection comes when the engine decides.
+  }
+}
+
+/** How many collections collectReleased has asked for in this context (tests). */
+export const promptedCollections = (): number => collectionsPrompted;
+
+function detach(buffer: ArrayBuffer): void {
   const transfer = (buffer as ArrayBuffer & { transfer?(length: number): ArrayBuffer }).transfer;
   if (transfer) transfer.call(buffer, 0);
   else structuredClone(buffer, { transfer: [buffer] });

@@ -14,7 +14,7 @@ import { URL_FRESH_MS } from '../store/db';
 import { storeFor } from '../store/stores';
 import type { LensStore } from '../store/lens-store';
 import type { Revalidation } from './revalidate';
-import { sha256Hex } from '../bytes';
+import { collectReleased, releaseBuffer, sha256Hex } from '../bytes';
 import { describe } from '../errors';
 import type { FetchedImage } from './image-bytes';
 import type { ImageRequest } from './image-source';
@@ -193,7 +193,11 @@ class InferenceBatcher {
       const batch = this.queue.splice(0, size);
       this.owed = first ? size - batch.length : 0;
       const input = new Float32Array(batch.length * plane);
-      batch.forEach((item, i) => input.set(item.pixels, i * plane));
+      batch.forEach((item, i) => {
+        input.set(item.pixels, i * plane);
+        // Each image's pixels are read once; the run's input is all the engine needs now.
+        releaseBuffer(item.pixels.buffer);
+      });
       const run = this.runs++;
       mark('batch-start', { run, size: batch.length });
       try {
@@ -204,6 +208,10 @@ class InferenceBatcher {
       } catch (error) {
         const failure = new EmbedError({ reason: 'inference', detail: `inference failed: ${describe(error)}` }, { cause: error });
         for (const item of batch) item.reject(failure);
+      } finally {
+        releaseBuffer(input.buffer);
+        // Once the callers waiting on this run have let go of their images.
+        setTimeout(collectReleased);
       }
     }
     // Idle with nothing on its way: whatever comes next (a new page, say) opens a burst.

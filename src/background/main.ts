@@ -44,6 +44,7 @@ import { Memory } from './memory';
 import { revalidate } from './revalidate';
 import { AskedTabs } from './asked-tabs';
 import { contentSenderTab, isOwnExtensionPage } from './senders';
+import { collectReleased, releaseBuffer } from '../bytes';
 
 declare const __TEST_BUILD__: boolean;
 declare const __TARGET__: 'chrome' | 'firefox';
@@ -390,12 +391,15 @@ onSettingsChanged((settings) => {
 if (__TEST_BUILD__) {
   // Test builds expose the context-menu handler (headless browsers cannot click native menus)
   // and the decoder and preparer, to check the browser's decoding (EXIF orientation, the model
-  // input read from part of a bitmap) where it really runs.
+  // input read from part of a bitmap) where it really runs, and the release of buffers the
+  // browser allocated.
   (globalThis as Record<string, unknown>).__lensTest = {
     onMenuClicked: handleMenuClick,
     classifyImage: (tabId: number | null, url: string, labels?: string[], frameId?: number) => classifier.classifyImage(tabId, url, labels, frameId),
     decodeImageBlob,
     prepareImage,
     preprocess,
+    releaseBuffer,
+    collectReleased,
   };
 }

@@ -5,6 +5,7 @@
 // (Chrome), the event page (Firefox) and the service worker (fallback).
 import { decodeBitmap, readPixels, type DecodeOptions } from './decode';
 import { preprocess, sourceWindow, type PreprocessSpec } from './preprocess';
+import { releaseBuffer } from '../bytes';
 
 /** The popup's grid tiles: previews at most this many pixels a side. */
 export const PREVIEW_MAX_SIDE = 192;
@@ -31,6 +32,8 @@ export async function prepareImage(blob: Blob, spec: PreprocessSpec, options: De
     bitmap.close();
   }
   const pixels = preprocess(image, spec);
+  // The read-back is as large as the crop's source, often tens of megabytes; read once.
+  releaseBuffer(image.data.buffer);
   return { pixels, preview: await preview };
 }
 

@@ -9,7 +9,7 @@
 
 import { ImageDecodeError } from '../engine/decode';
 import { prepareImage } from '../engine/prepare-image';
-import { releaseBuffer } from '../bytes';
+import { collectReleased, releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import type { EngineReply, EngineRequest } from './protocol';
 
@@ -32,7 +32,7 @@ async function handle(req: EngineRequest): Promise<{ reply: EngineReply; transfe
   try {
     const prepared = await inTurn(() => {
       const file = new Blob([req.bytes as Uint8Array<ArrayBuffer>], { type: req.type });
-      // The Blob holds a copy: the bytes (an image file, up to tens of megabytes) go now, not at some later collection.
+      // The Blob holds a copy: the bytes (an image file, up to tens of megabytes) are not kept twice.
       releaseBuffer(req.bytes.buffer);
       return prepareImage(file, req.spec);
     });
@@ -46,6 +46,8 @@ function serve(port: MessagePort): void {
   port.onmessage = async (e: MessageEvent<EngineRequest>) => {
     const { reply, transfer } = await handle(e.data);
     port.postMessage(reply, transfer);
+    // Once this handler's frame, and the request with it, is gone.
+    setTimeout(collectReleased);
   };
 }
 
