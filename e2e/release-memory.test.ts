@@ -41,7 +41,7 @@ describe('releasing browser-allocated buffers (Chromium)', () => {
       const filled = new Uint8Array(size).fill(7);
       // The browser's own copy, as fetch() gives: the memory releaseBuffer cannot free by itself.
       const body = await new Response(filled).arrayBuffer();
-      filled.buffer.transfer(0);
+      (filled.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
       (globalThis as { __held?: ArrayBuffer }).__held = body;
     }, SIZE_MB * MB);
     await settle();
