@@ -5,7 +5,6 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClipEngine } from './session.ts';
-import { collectReleased, promptedCollections, RECLAIM_AFTER_BYTES } from '../bytes.ts';
 import type { ModelBytes } from './types.ts';
 import { adapter, BACKEND_CODE, decode, deferred, fakeOrt, files, images, spec, TEXT, tokenizer, VISION, withGpu } from './testing/fakes.ts';
 
@@ -95,21 +94,6 @@ describe('batching and lifecycle', () => {
     expect(fake.runs.map((r) => r.batch)).toEqual([2, 2, 1]);
     const texts = await engine.embedTexts(['a', 'bb', 'ccc']);
     expect(texts.map((r) => decode(r)[1])).toEqual([1, 2, 3]);
-    await engine.dispose();
-  });
-
-  it('frees the vision graph as its session opens, and asks for a collection before the first run', async () => {
-    const fake = fakeOrt();
-    const vision = new Uint8Array(RECLAIM_AFTER_BYTES);
-    vision[0] = VISION;
-    const loadFiles = async () => ({ vision: { model: vision }, text: { model: Uint8Array.of(TEXT) } });
-    collectReleased(); // whatever earlier tests released
-    const before = promptedCollections();
-    const engine = await ClipEngine.create({ spec, ort: fake.ort, loadFiles, tokenizer, prefer: 'wasm', textFirst: true, releaseFiles: true });
-    expect(vision.length).toBe(RECLAIM_AFTER_BYTES);
-    await engine.embedImages(images(1), 1);
-    expect(vision.length).toBe(0);
-    expect(promptedCollections()).toBe(before + 1);
     await engine.dispose();
   });
 

@@ -6,7 +6,7 @@ import type { Backend, ModelBytes, ModelSpec } from './types.ts';
 import type { BackendProvider, OpenBackend, OpenContext } from './backend-policy.ts';
 import { TowerSession, type OpenMode, type OrtModule } from './tower-session.ts';
 import { l2normalize } from './similarity.ts';
-import { collectReleased, releaseBuffer } from '../bytes.ts';
+import { releaseBuffer } from '../bytes.ts';
 
 /** An opened backend that embeds: what ClipEngine asks of WASM and WebGPU, here or elsewhere. */
 export interface EmbeddingBackend extends OpenBackend {
@@ -105,12 +105,7 @@ class TowerPair implements EmbeddingBackend {
 
   private visionSession(): Promise<TowerSession> {
     if (this.disposed) return Promise.reject(new Error('the engine has been disposed'));
-    const opening = (this.vision ??= this.openVision().then((session) => {
-      // The graph's bytes, released as the session opened, are out of reach from here on:
-      // collected now, not beside the first run's activations (see releaseBuffer).
-      if (this.o.releaseFiles) collectReleased();
-      return session;
-    }));
+    const opening = (this.vision ??= this.openVision());
     opening.catch(() => {
       if (this.vision === opening) this.vision = null;
     });
