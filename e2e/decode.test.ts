@@ -138,6 +138,11 @@ describe('browser decoding in the background (Chromium)', () => {
         shrunk: await attempt(new Blob([png], { type: 'image/png' }), { maxPixels: 200_000, targetSize: 64 }),
         tooNarrow: await attempt(new Blob([png], { type: 'image/png' }), { maxPixels: 200_000, targetSize: 600 }),
         blank: await attempt(blank),
+        // prepareImage reads back only the crop's window (decode.ts, readPixels): an empty one fails as well.
+        blankPrepared: await ((globalThis as any).__lensTest.prepareImage as (b: Blob, s: { imageSize: number }) => Promise<unknown>)(blank, { imageSize: 256 }).then(
+          () => ({}),
+          (error: Error) => ({ error: error.message }),
+        ),
       };
     });
     expect(outcome.bomb).toEqual({ error: 'too many pixels to decode safely: 20000x20000 (400 MP)' });
@@ -145,6 +150,7 @@ describe('browser decoding in the background (Chromium)', () => {
     expect((outcome.shrunk as { pixel: number[] }).pixel).toEqual([0, 170, 0, 255]);
     expect(outcome.tooNarrow).toMatchObject({ error: expect.stringContaining('too narrow to shrink') });
     expect(outcome.blank).toMatchObject({ error: expect.stringContaining('pixels could not be read') });
+    expect(outcome.blankPrepared).toMatchObject({ error: expect.stringContaining('pixels could not be read') });
   });
 });
 
