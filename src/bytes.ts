@@ -56,10 +56,10 @@ export function releaseBuffer(buffer: ArrayBufferLike): void {
 export const RECLAIM_AFTER_BYTES = 16 * 2 ** 20;
 
 /**
- * V8 collects everything at once, rather than step by step between tasks, when the memory its
- * heap holds outside itself grows by this much at a time; a busy worker may not run the steps.
+ * The allocation collectReleased makes: well over the growth of the memory V8's heap holds
+ * outside itself (array buffers) past which V8 starts a collection.
  */
-const EXTERNAL_MEMORY_HARD_LIMIT_BYTES = 256 * 2 ** 20;
+const OVER_EXTERNAL_MEMORY_LIMIT_BYTES = 256 * 2 ** 20;
 
 let releasedSinceCollection = 0;
 let collectionsPrompted = 0;
@@ -78,7 +78,7 @@ export function collectReleased(): void {
   releasedSinceCollection = 0;
   collectionsPrompted++;
   try {
-    detach(new ArrayBuffer(EXTERNAL_MEMORY_HARD_LIMIT_BYTES));
+    detach(new ArrayBuffer(OVER_EXTERNAL_MEMORY_LIMIT_BYTES));
   } catch {
     // No address space for it: the collection comes when the engine decides.
   }
