@@ -42,9 +42,9 @@ export async function gitBlobOid(bytes: Uint8Array): Promise<string> {
  * canvas read-back) is only detached: the browser's own reference keeps its memory until the
  * context's next full collection after nothing refers to it any more, which a worker that
  * allocates little in JS may not run for seconds, holding hundreds of megabytes meanwhile
- * (bench/README.md). Such a worker calls collectReleased once those references are gone. Where
- * `ArrayBuffer.prototype.transfer` is missing (Node 20) it is detached by a structured clone. A
- * SharedArrayBuffer, or a buffer already detached, is left as it is.
+ * (bench/README.md). Such a worker calls collectReleased (or collectReleasedSoon) once those
+ * references are gone. Where `ArrayBuffer.prototype.transfer` is missing (Node 20) it is detached
+ * by a structured clone. A SharedArrayBuffer, or a buffer already detached, is left as it is.
  */
 export function releaseBuffer(buffer: ArrayBufferLike): void {
   if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
@@ -82,6 +82,14 @@ export function collectReleased(): void {
   } catch {
     // No address space for it: the collection comes when the engine decides.
   }
+}
+
+/**
+ * collectReleased in a task of its own: once the current task has ended, and with it the frames
+ * (a message handler's, a run's callers') that still referred to the buffers it released.
+ */
+export function collectReleasedSoon(): void {
+  setTimeout(collectReleased);
 }
 
 /** How many collections collectReleased has asked for in this context (tests). */

@@ -14,7 +14,7 @@ import { URL_FRESH_MS } from '../store/db';
 import { storeFor } from '../store/stores';
 import type { LensStore } from '../store/lens-store';
 import type { Revalidation } from './revalidate';
-import { collectReleased, releaseBuffer, sha256Hex } from '../bytes';
+import { collectReleasedSoon, releaseBuffer, sha256Hex } from '../bytes';
 import { describe } from '../errors';
 import type { FetchedImage } from './image-bytes';
 import type { ImageRequest } from './image-source';
@@ -210,8 +210,7 @@ class InferenceBatcher {
         for (const item of batch) item.reject(failure);
       } finally {
         releaseBuffer(input.buffer);
-        // Once the callers waiting on this run have let go of their images.
-        setTimeout(collectReleased);
+        collectReleasedSoon();
       }
     }
     // Idle with nothing on its way: whatever comes next (a new page, say) opens a burst.

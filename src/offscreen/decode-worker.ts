@@ -9,7 +9,7 @@
 
 import { ImageDecodeError } from '../engine/decode';
 import { prepareImage } from '../engine/prepare-image';
-import { collectReleased, releaseBuffer } from '../bytes';
+import { collectReleasedSoon, releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import type { EngineReply, EngineRequest } from './protocol';
 
@@ -46,8 +46,7 @@ function serve(port: MessagePort): void {
   port.onmessage = async (e: MessageEvent<EngineRequest>) => {
     const { reply, transfer } = await handle(e.data);
     port.postMessage(reply, transfer);
-    // Once this handler's frame, and the request with it, is gone.
-    setTimeout(collectReleased);
+    collectReleasedSoon();
   };
 }
 

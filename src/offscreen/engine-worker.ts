@@ -9,7 +9,7 @@
 
 import * as ort from 'onnxruntime-web/wasm';
 import { ClipEngine } from '../engine/session';
-import { collectReleased, releaseBuffer } from '../bytes';
+import { collectReleasedSoon, releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import { ClipTokenizer } from '../engine/tokenizer';
 import { loadBundledTextFirst, readStoredTextFirst, type TextFirstFiles } from '../engine/hub/model-files';
@@ -134,8 +134,8 @@ function serve(port: MessagePort): void {
     try {
       const { reply, transfer } = await handle(e.data, port);
       port.postMessage(reply, transfer);
-      // A run's inputs and an opened graph's bytes, once this handler's frame is gone.
-      setTimeout(collectReleased);
+      // A run's inputs, an opened graph's bytes.
+      collectReleasedSoon();
     } finally {
       working--;
       idleAgain();
