@@ -3,28 +3,18 @@
 // allocates little in JS otherwise holds such buffers for seconds. Checked where it matters, in
 // Chromium's extension service worker, by the process's proportional set size (Linux /proc).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { launchChromium, type ChromiumHarness } from './browsers';
+import { extensionProcesses } from '../bench/page/proc-sampler';
 
 const MB = 2 ** 20;
 const SIZE_MB = 64;
 
 /** PSS in MB of the extension process running the service worker (its thread names say which). */
 function serviceWorkerPss(userDataDir: string): number {
-  const pids = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        if (!cmd.includes(`--user-data-dir=${userDataDir}`) || !cmd.includes('--extension-process')) return false;
-        return readdirSync(`/proc/${pid}/task`).some((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').startsWith('ServiceWorker'));
-      } catch {
-        return false;
-      }
-    });
-  if (pids.length !== 1) throw new Error(`expected one service-worker process, found ${pids.length}`);
-  return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pids[0]}/smaps_rollup`, 'utf8'))![1]) / 1024;
+  const found = extensionProcesses(userDataDir).filter((p) => Object.keys(p.threads).some((name) => name.startsWith('ServiceWorker')));
+  if (found.length !== 1) throw new Error(`expected one service-worker process, found ${found.length}`);
+  return found[0].pss / MB;
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 1000));

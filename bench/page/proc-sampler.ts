@@ -152,6 +152,13 @@ function tree(userDataDir: string): Proc[] {
   return all.filter((p) => members.has(p.pid));
 }
 
+/** The instance's extension processes as they are now: PSS in bytes and threads by name (see threadNames). */
+export function extensionProcesses(userDataDir: string): { pid: number; pss: number; threads: Record<string, number> }[] {
+  return tree(userDataDir)
+    .filter((p) => cmdline(p.pid).includes('--extension-process'))
+    .map((p) => ({ pid: p.pid, pss: memoryOf(p.pid).pss, threads: threadNames(p.pid) }));
+}
+
 /** One extension process at the sample of a peak, MB. */
 export interface ExtensionProcess {
   pid: number;
