@@ -230,10 +230,10 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
     const parts: ExtensionProcess[] = [];
     const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     for (const p of tree(userDataDir)) {
-      if (!first.has(p.pid)) {
-        first.set(p.pid, p.cpuTicks);
-        if (cmdline(p.pid).includes('--extension-process')) extensionPids.add(p.pid);
-      }
+      if (!first.has(p.pid)) first.set(p.pid, p.cpuTicks);
+      // Looked at again until it says so: a renderer just forked from the zygote still shows the
+      // zygote's command line (one sample missed the offscreen document's process this way).
+      if (!extensionPids.has(p.pid) && cmdline(p.pid).includes('--extension-process')) extensionPids.add(p.pid);
       last.set(p.pid, p.cpuTicks);
       if (extensionPids.has(p.pid)) {
         const m = memoryOf(p.pid);
