@@ -112,6 +112,39 @@ describe('browser decoding in the background (Chromium)', () => {
     expect(previews.clear.centre).toBeLessThan(60);
   });
 
+  it('prepareImage closes the full-size bitmap once the crop is on its canvas, before the read-back allocates as much again', async () => {
+    const calls = await harness.evalInExtension(async () => {
+      type Prepare = (b: Blob, spec: { imageSize: number }) => Promise<unknown>;
+      const prepare = (globalThis as any).__lensTest.prepareImage as Prepare;
+      const canvas = new OffscreenCanvas(1200, 900);
+      canvas.getContext('2d')!.fillRect(100, 100, 300, 300);
+      const picture = await canvas.convertToBlob({ type: 'image/png' });
+      const log: string[] = [];
+      const context = OffscreenCanvasRenderingContext2D.prototype;
+      const { getImageData } = context;
+      const { close } = ImageBitmap.prototype;
+      context.getImageData = function (this: OffscreenCanvasRenderingContext2D, ...args: Parameters<typeof getImageData>) {
+        log.push(`read ${args[2]}x${args[3]}`);
+        return getImageData.apply(this, args);
+      };
+      ImageBitmap.prototype.close = function (this: ImageBitmap) {
+        log.push(`close ${this.width}x${this.height}`);
+        return close.call(this);
+      };
+      try {
+        await prepare(picture, { imageSize: 256 });
+      } finally {
+        context.getImageData = getImageData;
+        ImageBitmap.prototype.close = close;
+      }
+      return log;
+    });
+    // The crop's source window: the centre 900x900 and the columns the resize filter reaches
+    // beyond it (preprocess.ts, sourceWindow). The preview reads nothing back; the last close is
+    // the one every path makes, of a bitmap already closed (0x0).
+    expect(calls).toEqual(['read 1x1', 'close 1200x900', 'read 904x900', 'close 0x0']);
+  });
+
   it('bounds decoding: a 20000x20000 PNG is refused from its header, an over-budget image is shrunk, empty pixels fail', async () => {
     const outcome = await harness.evalInExtension(async () => {
       type Decode = (b: Blob, o?: { maxPixels?: number; targetSize?: number }) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>;

@@ -77,7 +77,7 @@ function bitmapOptions(plan: DecodePlan): ImageBitmapOptions {
  * read back empty. With a window (preprocess.ts's sourceWindow), only those pixels are copied
  * out, marked as lying there: all the model input needs of a picture its crop cuts down.
  */
-export function readPixels(bitmap: ImageBitmap, window?: SourceWindow): RGBAImage {
+export function readPixels(bitmap: ImageBitmap, window?: SourceWindow, drawn?: () => void): RGBAImage {
   const picture = { width: bitmap.width, height: bitmap.height };
   const { left, top, width, height } = window ?? { left: 0, top: 0, ...picture };
   const size: Size = { width, height };
@@ -85,6 +85,12 @@ export function readPixels(bitmap: ImageBitmap, window?: SourceWindow): RGBAImag
   if (!context) throw new ImageDecodeError(`no canvas for ${width}x${height} pixels`);
   // A 1:1 copy at integer offsets: no resampling happens, smoothing or not.
   context.drawImage(bitmap, left, top, width, height, 0, 0, width, height);
+  if (drawn) {
+    // A canvas draws when it is read: one pixel read now puts the pixels on the canvas, so the
+    // caller can free the bitmap before the read-back allocates as much again.
+    context.getImageData(0, 0, 1, 1);
+    drawn();
+  }
   const { data } = context.getImageData(0, 0, width, height);
   // The canvas's backing store is as large as the pixels read: freed now, not at the next GC.
   context.canvas.width = 0;

@@ -26,7 +26,7 @@ export async function prepareImage(blob: Blob, spec: PreprocessSpec, options: De
     const canvas = drawPreview(bitmap);
     preview = canvas ? encodePreview(canvas) : Promise.resolve(null);
     // Only the part the centre crop reads: a wide or tall picture's sides are never copied.
-    image = readPixels(bitmap, sourceWindow(bitmap.width, bitmap.height, spec.imageSize));
+    image = readPixels(bitmap, sourceWindow(bitmap.width, bitmap.height, spec.imageSize), () => bitmap.close());
   } finally {
     // The full-size decoded pixels live outside the JS heap until closed.
     bitmap.close();
