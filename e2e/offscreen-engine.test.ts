@@ -3,14 +3,16 @@
 // - WASM answers from a cross-origin-isolated offscreen document with a thread per core (up to 4),
 //   and the popup's thumbnails of cross-origin images still load under the manifest's COEP;
 // - an idle document stays while a popup is open, a closed one is created again on the next
-//   request, and a restarted service worker finds the model still open in the document it left behind.
+//   request, and a restarted service worker finds the model still open in the document it left behind;
+// - the engine worker announces the vision session's opening, and the decode worker starts no
+//   picture until it has opened.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { launchChromium, popupPath, type ChromiumHarness, type HPage } from './browsers';
 import { startServer } from './server';
 import type { ModelStatus, TabView } from '../src/messages';
-import { IDLE, OFFSCREEN_PATH } from '../src/offscreen/protocol';
+import { IDLE, OFFSCREEN_PATH, VISION_OPENING_CHANNEL } from '../src/offscreen/protocol';
 import { CHROME_DIR, POPUP, waitUntil } from './test-build';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
@@ -87,6 +89,11 @@ describe('Chromium: WASM engine in the offscreen document', () => {
   beforeAll(async () => {
     server = await startServer();
     harness = await launchChromium(CHROME_DIR);
+    // Every note on the channel from now on, in this worker (a listener of the same origin, as the decoder is).
+    await harness.evalInExtension((channel) => {
+      const notes: unknown[] = ((globalThis as Record<string, unknown>).visionNotes = []);
+      new BroadcastChannel(channel).onmessage = (event) => notes.push(event.data);
+    }, VISION_OPENING_CHANNEL);
     page = await harness.openPage(`${server.origin}/colors.html`);
     tabId = await harness.tabIdOf(page);
     popup = await harness.openPage(popupPath(tabId, POPUP));
@@ -110,6 +117,38 @@ describe('Chromium: WASM engine in the offscreen document', () => {
     // The document is isolated (that is what allows the threads); so is every extension page.
     expect(await popup.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await searchRanking(popup, 'red')).toHaveLength(6);
+  });
+
+  it('the vision session opening is announced, and the decoder starts no picture until it has opened', async () => {
+    // The page's first images opened the vision session: once, begun and ended.
+    expect(await harness.evalInExtension(() => (globalThis as Record<string, unknown>).visionNotes)).toEqual([{ opening: true }, { opening: false }]);
+
+    const outcome = await harness.evalInExtension(async (channel) => {
+      type Prepare = (blob: Blob, spec: { imageSize: number }) => Promise<{ pixels: Float32Array }>;
+      const prepare = (globalThis as unknown as { __lensTest: { prepareAsIndexing: Prepare } }).__lensTest.prepareAsIndexing;
+      const canvas = new OffscreenCanvas(64, 48);
+      const context = canvas.getContext('2d')!;
+      context.fillStyle = '#c33';
+      context.fillRect(0, 0, 64, 48);
+      const picture = await canvas.convertToBlob({ type: 'image/png' });
+      const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const announce = new BroadcastChannel(channel);
+      // Prepared at once while nothing opens (this also connects to the decode worker).
+      const before = (await prepare(picture, { imageSize: 256 })).pixels.length;
+      // A note of another shape holds nothing.
+      announce.postMessage({ opening: 'yes' });
+      const strayHeld = await Promise.race([prepare(picture, { imageSize: 256 }).then(() => false), pause(5_000).then(() => true)]);
+      announce.postMessage({ opening: true });
+      let prepared = false;
+      const held = prepare(picture, { imageSize: 256 }).then((r) => ((prepared = true), r.pixels.length));
+      await pause(1_500);
+      const preparedWhileOpening = prepared;
+      announce.postMessage({ opening: false });
+      const after = await held;
+      announce.close();
+      return { before, strayHeld, preparedWhileOpening, after };
+    }, VISION_OPENING_CHANNEL);
+    expect(outcome).toEqual({ before: 3 * 256 * 256, strayHeld: false, preparedWhileOpening: false, after: 3 * 256 * 256 });
   });
 
   it('still shows thumbnails of cross-origin images in the popup (COEP credentialless)', async () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { Limiter, PriorityLimiter } from './concurrency';
+import { describe, expect, it, vi } from 'vitest';
+import { Gate, Limiter, PriorityLimiter } from './concurrency';
 
 /**
  * Tasks that record their start and how many run at once, and each wait until released:
@@ -88,5 +88,53 @@ describe('Mutex and KeyedMutex', () => {
     // x2 waits for x1; y1 runs alongside.
     expect(order.indexOf('start x2')).toBeGreaterThan(order.indexOf('end x1'));
     expect(order.indexOf('start y1')).toBeLessThan(order.indexOf('end x1'));
+  });
+});
+
+describe('Gate', () => {
+  /** Whether `promise` has settled once pending callbacks have run. */
+  async function settled(promise: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    void promise.then(() => (done = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    return done;
+  }
+
+  it('lets through at once while open; holds while shut, and lets every waiter through when opened', async () => {
+    const gate = new Gate();
+    expect(await settled(gate.passed())).toBe(true);
+    gate.shut(60_000);
+    const first = gate.passed();
+    const second = gate.passed();
+    expect(await settled(first)).toBe(false);
+    // Shutting again neither restarts nor replaces the wait.
+    gate.shut(60_000);
+    expect(gate.passed()).toBe(first);
+    gate.open();
+    expect(await settled(first)).toBe(true);
+    expect(await settled(second)).toBe(true);
+    expect(await settled(gate.passed())).toBe(true);
+  });
+
+  it('opens by itself after the longest wait it was shut for', async () => {
+    vi.useFakeTimers();
+    try {
+      const gate = new Gate();
+      gate.shut(1_000);
+      const waiting = gate.passed();
+      await vi.advanceTimersByTimeAsync(999);
+      expect(await settled(waiting)).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await settled(waiting)).toBe(true);
+      // Shut again afterwards, it holds again; an early open cancels the timer.
+      gate.shut(1_000);
+      expect(await settled(gate.passed())).toBe(false);
+      gate.open();
+      expect(await settled(gate.passed())).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

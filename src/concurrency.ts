@@ -73,3 +73,34 @@ export class KeyedMutex<K> {
     }
   }
 }
+
+/**
+ * A gate others wait at while it is shut: shut(ms) closes it until open() or for at most `ms`
+ * (whoever shut it may never say it is done); shutting a shut gate changes nothing.
+ */
+export class Gate {
+  private shutUntil: Promise<void> | null = null;
+  private reopen: () => void = () => undefined;
+
+  /** Settles at once while open, else when the gate opens. */
+  passed(): Promise<void> {
+    return this.shutUntil ?? Promise.resolve();
+  }
+
+  shut(ms: number): void {
+    if (this.shutUntil) return;
+    this.shutUntil = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.open(), ms);
+      this.reopen = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  open(): void {
+    this.shutUntil = null;
+    this.reopen();
+    this.reopen = () => undefined;
+  }
+}

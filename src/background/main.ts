@@ -16,7 +16,7 @@ import { POPUP_PORT, type ErrorResponse, type RequestMessage, type RequestOf, ty
 import { parseContentMessage, parseRequestMessage } from '../message-validators';
 import { decodeImageBlob } from '../engine/decode';
 import { prepareImage } from '../engine/prepare-image';
-import { preprocess } from '../engine/preprocess';
+import { preprocess, type PreprocessSpec } from '../engine/preprocess';
 import { createImagePreparer } from './image-preparer';
 import { cacheStats, clearCache, labelVectorStore } from '../store/db';
 import { loadSettings, onSettingsChanged, sanitizeSettings, syncArea, type Settings } from '../settings';
@@ -398,6 +398,8 @@ if (__TEST_BUILD__) {
     classifyImage: (tabId: number | null, url: string, labels?: string[], frameId?: number) => classifier.classifyImage(tabId, url, labels, frameId),
     decodeImageBlob,
     prepareImage,
+    /** Through the preparer indexing uses (in Chrome, the offscreen document's decode worker). */
+    prepareAsIndexing: async (blob: Blob, spec: PreprocessSpec) => preparer.prepare({ blob, bytes: new Uint8Array(await blob.arrayBuffer()) }, spec),
     preprocess,
     releaseBuffer,
     collectReleased,

@@ -129,6 +129,36 @@ describe('batching and lifecycle', () => {
     expect([...fake.released].sort()).toEqual(['wasm:text', 'wasm:vision']);
   });
 
+  it('textFirst: the vision opening is announced as it starts, settling once the session is open, and again after a failed one', async () => {
+    const fake = fakeOrt();
+    const read = await files();
+    let reads = 0;
+    const vision = async (): Promise<ModelBytes> => {
+      if (++reads === 1) throw new Error('the vision graph is not in the model cache');
+      return read.vision;
+    };
+    const openings: { createdBefore: string[]; outcome?: string; createdAfter?: string[] }[] = [];
+    const onVisionOpening = (opening: Promise<unknown>) => {
+      const seen: (typeof openings)[number] = { createdBefore: [...fake.created] };
+      openings.push(seen);
+      opening.then(
+        () => ((seen.outcome = 'open'), (seen.createdAfter = [...fake.created])),
+        (error: Error) => ((seen.outcome = error.message), (seen.createdAfter = [...fake.created])),
+      );
+    };
+    const engine = await ClipEngine.create({ spec, ort: fake.ort, loadFiles: async () => ({ text: read.text, vision }), tokenizer, prefer: 'wasm', textFirst: true, onVisionOpening });
+    await engine.embedTexts(['abc']);
+    expect(openings).toEqual([]);
+    await expect(engine.embedImages(images(5), 1)).rejects.toThrow('not in the model cache');
+    await engine.embedImages(images(6), 1);
+    await engine.embedImages(images(7), 1);
+    expect(openings).toEqual([
+      { createdBefore: ['wasm:text'], outcome: 'the vision graph is not in the model cache', createdAfter: ['wasm:text'] },
+      { createdBefore: ['wasm:text'], outcome: 'open', createdAfter: ['wasm:text', 'wasm:vision'] },
+    ]);
+    await engine.dispose();
+  });
+
   it('textFirst with the vision graph given as its reader: read with the first images; a failed read is read again', async () => {
     const fake = fakeOrt();
     const read = await files();

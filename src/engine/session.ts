@@ -66,6 +66,13 @@ export interface EngineInit {
   onBackendChange?(backend: Backend, reason: string, threads: number | null): void;
   /** Start-up steps of the backends opened in this context (sessions, warm-up). */
   onStep?: TowerOptions['onStep'];
+  /**
+   * With textFirst: called as the vision session starts opening on first use, with that opening
+   * (settled once it is open or has failed). The opening holds the graph's bytes, ORT's heap
+   * growing by the weights and, the first time, V8's optimising compiles of ORT's code all at
+   * once: a host may hold back other work that would sit in memory beside them.
+   */
+  onVisionOpening?: TowerOptions['onVisionOpening'];
 }
 
 export interface EngineInfo {
@@ -96,9 +103,9 @@ export class ClipEngine {
     if (cpu && prefer !== 'auto' && prefer !== 'cpu') throw new Error(`onnxruntime-node only runs the 'cpu' backend (prefer: '${prefer}')`);
     if (!cpu && prefer === 'cpu') throw new Error("prefer 'cpu' needs onnxruntime-node; this ORT module is onnxruntime-web");
 
-    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange, textFirst, releaseFiles, onStep } = init;
+    const { spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, wasmBackend, onBackendChange, textFirst, releaseFiles, onStep, onVisionOpening } = init;
     const maxBatch = Math.max(1, Math.floor(init.maxBatch ?? DEFAULT_MAX_BATCH));
-    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend, textFirst, releaseFiles, onStep });
+    const towers = new TowerBackends({ spec, ort, wasmOrt, loadFiles, tokenizer, wasmThreads, maxBatch, cpu, wasmElsewhere: !!wasmBackend, textFirst, releaseFiles, onStep, onVisionOpening });
     const policy = new BackendPolicy<EmbeddingBackend>({
       prefer: prefer === 'cpu' ? 'auto' : prefer,
       wasm: wasmBackend ?? towers.wasm,

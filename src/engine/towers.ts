@@ -56,6 +56,8 @@ export interface TowerOptions {
   releaseFiles?: boolean;
   /** Start-up progress of a backend opened here (for a sign of life while sessions are created). */
   onStep?(backend: Backend, step: StartupStep): void;
+  /** See EngineInit.onVisionOpening. */
+  onVisionOpening?(opening: Promise<unknown>): void;
 }
 
 /**
@@ -281,9 +283,13 @@ export class TowerBackends {
     let kept: TowerFiles['vision'] | null = bytes;
     return async () => {
       // Read bytes are kept for a retry of a failed opening; a failed read is read again.
-      const graph = (kept = await visionGraph(kept!));
-      stillWanted();
-      const vision = await this.openSession(ort, mode, graph, VISION_NAMES);
+      const opening = (async () => {
+        const graph = (kept = await visionGraph(kept!));
+        stillWanted();
+        return this.openSession(ort, mode, graph, VISION_NAMES);
+      })();
+      this.o.onVisionOpening?.(opening);
+      const vision = await opening;
       kept = null;
       return vision;
     };

@@ -5,13 +5,15 @@
 //
 // One image at a time: a full-size decode holds the whole picture several times over (bitmap,
 // canvas, read-back pixels), and one such image is what this worker may cost in memory and
-// cores next to the inference threads.
+// cores next to the inference threads. None while the engine worker opens the vision session
+// (VISION_OPENING_CHANNEL): that is when the engine holds the most.
 
 import { ImageDecodeError } from '../engine/decode';
 import { prepareImage } from '../engine/prepare-image';
 import { collectReleasedSoon, releaseBuffer } from '../bytes';
+import { Gate } from '../concurrency';
 import { describe } from '../errors';
-import type { EngineReply, EngineRequest } from './protocol';
+import { isVisionOpeningNote, VISION_OPENING_CHANNEL, type EngineReply, type EngineRequest } from './protocol';
 
 /**
  * Longest an image holds the worker's turn. A decode that never settles must not stall every
@@ -19,10 +21,24 @@ import type { EngineReply, EngineRequest } from './protocol';
  */
 const TURN_MS = 30_000;
 
+/**
+ * Longest the decoder waits for the vision session to open: an engine worker that never says it
+ * opened (it stopped meanwhile) must not stop decoding for good.
+ */
+const HOLD_MS = 10_000;
+
 let turn: Promise<unknown> = Promise.resolve();
+/** Shut while the vision session opens. */
+const visionOpened = new Gate();
+
+new BroadcastChannel(VISION_OPENING_CHANNEL).onmessage = (event: MessageEvent) => {
+  if (!isVisionOpeningNote(event.data)) return;
+  if (event.data.opening) visionOpened.shut(HOLD_MS);
+  else visionOpened.open();
+};
 
 function inTurn<T>(task: () => Promise<T>): Promise<T> {
-  const result = turn.then(task);
+  const result = turn.then(() => visionOpened.passed()).then(task);
   turn = turn.then(() => Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, TURN_MS))]));
   return result;
 }

@@ -16,7 +16,7 @@ import { loadBundledTextFirst, readStoredTextFirst, type TextFirstFiles } from '
 import { CacheStorageModelStore } from '../engine/hub/store-cache';
 import type { StartupStep } from '../engine/towers';
 import type { ModelSpec } from '../engine/types';
-import { IDLE_CLOSE_MS, wasmThreadCount, type EngineProgress, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine, type WorkerNote } from './protocol';
+import { IDLE_CLOSE_MS, VISION_OPENING_CHANNEL, wasmThreadCount, type EngineProgress, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine, type VisionOpeningNote, type WorkerNote } from './protocol';
 
 // Without cross-origin isolation ORT would warn and fall back to one thread; say so plainly instead.
 const threads = globalThis.crossOriginIsolated ? wasmThreadCount(navigator.hardwareConcurrency) : 1;
@@ -30,6 +30,21 @@ interface Open {
 let current: Open | null = null;
 /** open() calls run one after another: two workers' ports (an old and a restarted one) may both ask. */
 let queue: Promise<unknown> = Promise.resolve();
+
+const visionOpening = new BroadcastChannel(VISION_OPENING_CHANNEL);
+
+/**
+ * Tells the decode worker while the vision session opens: the graph's bytes, ORT's heap growing by
+ * the weights and V8's first optimising compiles of ORT's code are then in memory at once, the
+ * extension's highest point, and a large picture decoding beside them would add its bitmap,
+ * canvas and read-back to it.
+ */
+function announceVisionOpening(opening: Promise<unknown>): void {
+  const say = (note: VisionOpeningNote) => visionOpening.postMessage(note);
+  say({ opening: true });
+  const opened = () => say({ opening: false });
+  opening.then(opened, opened);
+}
 
 /** The text tower's files (the vision graph is read with the first images); see assemble for `onTokenizer`. */
 function readFiles(spec: ModelSpec, source: ModelSource, onTokenizer?: (bytes: Uint8Array) => void): Promise<TextFirstFiles> {
@@ -66,7 +81,7 @@ async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: St
       return once;
     };
     // Text first: a waiting query, or a page whose images are all cached, needs nothing else.
-    return ClipEngine.create({ spec, ort, tokenizer: () => tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, releaseFiles: true, onStep: (_backend, step) => onStep(step) });
+    return ClipEngine.create({ spec, ort, tokenizer: () => tokenizer, prefer: 'wasm', wasmThreads: threads, loadFiles, textFirst: true, releaseFiles: true, onStep: (_backend, step) => onStep(step), onVisionOpening: announceVisionOpening });
   })();
   const opened: Open = { key, engine, openMs: engine.then(() => performance.now() - start) };
   current = opened;

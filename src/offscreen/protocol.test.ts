@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEngineProgress } from './protocol';
+import { isEngineProgress, isVisionOpeningNote } from './protocol';
 
 describe('isEngineProgress', () => {
   it('accepts a start-up step for a request id', () => {
@@ -14,5 +14,13 @@ describe('isEngineProgress', () => {
     expect(isEngineProgress({ id: 3, step: 'checking' })).toBe(false);
     expect(isEngineProgress({ step: 'text-session' })).toBe(false);
     expect(isEngineProgress(null)).toBe(false);
+  });
+});
+
+describe('isVisionOpeningNote', () => {
+  it('takes only an object whose opening is a boolean', () => {
+    expect(isVisionOpeningNote({ opening: true })).toBe(true);
+    expect(isVisionOpeningNote({ opening: false })).toBe(true);
+    for (const other of [{ opening: 'yes' }, { opening: 1 }, {}, null, true, 'opening']) expect(isVisionOpeningNote(other)).toBe(false);
   });
 });

@@ -33,6 +33,22 @@ export const CONNECT_DECODE = 'lens-decode-connect';
 export const IDLE = 'lens-engine-idle';
 export const IDLE_CLOSE_MS = 5 * 60_000;
 
+/**
+ * A BroadcastChannel from the engine worker to the decode worker, both of the offscreen document:
+ * the engine says when the vision session starts opening on first use and when it is open (or
+ * failed), and the decoder starts no picture in between (decode-worker.ts).
+ */
+export const VISION_OPENING_CHANNEL = 'lens-vision-opening';
+
+export interface VisionOpeningNote {
+  opening: boolean;
+}
+
+/** Checked by shape: any extension context may post on a channel of that name. */
+export function isVisionOpeningNote(data: unknown): data is VisionOpeningNote {
+  return typeof data === 'object' && data !== null && typeof (data as { opening?: unknown }).opening === 'boolean';
+}
+
 /** Where the document reads the model files the worker has made sure of. */
 export type ModelSource =
   /** Shipped in the extension: `${baseUrl}/${spec.id}/…` (see loadBundledModel). */
