@@ -272,6 +272,15 @@ class PwHPage implements HPage {
   }
 }
 
+/**
+ * Playwright enables DevTools' network inspection in every service worker it attaches to (to
+ * report the worker's requests), and DevTools then keeps the bodies of the worker's responses in
+ * the worker's process: all the pictures it fetched, memory no browser without DevTools attached
+ * holds (bench/README.md, peak memory). Nothing here reads those events. Set to an empty string
+ * beforehand to have them (and the bodies kept) again.
+ */
+process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK ??= '1';
+
 export async function launchChromium(extensionDir: string, opts: ChromiumOptions = {}): Promise<ChromiumHarness> {
   const t0 = Date.now();
   const userDataDir = opts.userDataDir ?? (await mkdtemp(join(tmpdir(), 'e2e-chromium-')));
