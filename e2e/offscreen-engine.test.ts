@@ -151,20 +151,36 @@ describe('Chromium: WASM engine in the offscreen document', () => {
     expect(outcome).toEqual({ before: 3 * 256 * 256, strayHeld: false, preparedWhileOpening: false, after: 3 * 256 * 256 });
   });
 
-  it('still shows thumbnails of cross-origin images in the popup (COEP credentialless)', async () => {
-    await searchRanking(popup, 'blue');
-    // Results that are no match wait behind "Show all N"; their thumbnails load once shown.
-    await popup.click('[data-testid=show-all]');
-    const thumbs = () =>
-      popup.evaluate(() =>
+  it("shows the previews of pictures decoded for the model, and loads cross-origin pictures answered from the cache (COEP credentialless)", async () => {
+    const thumbs = (on: HPage) =>
+      on.evaluate(() =>
         [...document.querySelectorAll<HTMLImageElement>('[data-testid=result] img')].map((img) => ({
+          scheme: new URL(img.src).protocol,
           origin: new URL(img.src).origin,
           loaded: img.complete && img.naturalWidth > 0,
         })),
       );
-    const shown = await waitUntil('six loaded thumbnails', thumbs, (t) => t.length === 6 && t.every((x) => x.loaded), 20_000);
-    // They come from the test server, another origin than the popup's, and send no CORP header.
-    expect(shown.every((t) => t.origin === server.origin)).toBe(true);
+    const allShown = async (on: HPage, colour: string) => {
+      await searchRanking(on, colour);
+      // Results that are no match wait behind "Show all N"; their thumbnails load once shown.
+      await on.click('[data-testid=show-all]');
+      return waitUntil('six loaded thumbnails', () => thumbs(on), (t) => t.length === 6 && t.every((x) => x.loaded), 20_000);
+    };
+    // Decoded for the model: the preview made then, no request from the popup.
+    expect((await allShown(popup, 'blue')).map((t) => t.scheme)).toEqual(Array(6).fill('data:'));
+
+    // In another tab, the page's pictures are answered from the cache: never decoded there, they
+    // have no preview, and the popup loads them from the test server, another origin than its
+    // own, which sends no CORP header.
+    const again = await harness.openPage(`${server.origin}/colors.html`);
+    const againPopup = await harness.openPage(popupPath(await harness.tabIdOf(again), POPUP));
+    try {
+      const shown = await allShown(againPopup, 'blue');
+      expect(shown.every((t) => t.origin === server.origin), JSON.stringify(shown)).toBe(true);
+    } finally {
+      await againPopup.close();
+      await again.close();
+    }
   });
 
   it('creates the offscreen document again after it was closed', async () => {

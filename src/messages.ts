@@ -46,6 +46,8 @@ export interface SearchResult {
   pageTitle?: string;
   /** The page's favicon address (http(s) or data:image), if it had one. */
   favicon?: string | null;
+  /** The background holds the small preview made when the picture was decoded for the model (the popup shows that: see popup/thumbnail.ts). */
+  preview?: boolean;
 }
 
 /** Where a search looks: this page, every open tab, or everything seen (the stored history). */

@@ -28,6 +28,22 @@ describe('rank', () => {
     expect(results[1].relevance).toBeCloseTo(0, 6);
     expect(results[0].score).toBeCloseTo(0.3, 6);
   });
+
+  it('says which results have a preview made from the decode the model needed', () => {
+    const tab = new TabState(1, 'https://a.test/', false);
+    const urls = ['https://a.test/0.png', 'https://a.test/1.png'];
+    tab.updateFrame(0, 'https://a.test/', urls.map((u, i) => img(u, i)), 0);
+    const [a, b] = tab.claim(2);
+    tab.setThumbnail(urls[0], 'data:image/jpeg;base64,AAAA');
+    tab.markIndexed(a, Float32Array.from([1, 0]), 'm');
+    tab.markIndexed(b, Float32Array.from([0, 1]), 'm');
+    const spec = { id: 'm', relevance: { text: { unrelated: 0.1, floor: 0.18, clear: 0.3 }, image: { unrelated: 0.5, floor: 0.7, clear: 0.9 } } };
+    const results = rank(tab, Float32Array.from([1, 0]), spec as never, 'text');
+    expect(results.map((r) => [r.url, r.preview])).toEqual([
+      [urls[0], true],
+      [urls[1], undefined],
+    ]);
+  });
 });
 
 describe('find similar', () => {

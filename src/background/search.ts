@@ -43,6 +43,7 @@ export function rank(tab: TabState, query: Float32Array, spec: ModelSpec, kind: 
     width: entry.found.width,
     height: entry.found.height,
     match,
+    ...(entry.thumbnail ? { preview: true } : {}),
   }));
 }
 

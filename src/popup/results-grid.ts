@@ -111,7 +111,7 @@ export class ResultsGrid {
     const order: HTMLLIElement[] = [];
     for (const r of view.results) {
       const known = this.tiles.get(r.url);
-      const tile = known ?? this.createTile(r.url);
+      const tile = known ?? this.createTile(r.url, !!r.preview);
       this.updateTile(tile, r, view.similarTo === r.url);
       // Held: a tile already there keeps its place and its visibility; new ones join at the end.
       if (!hold || !known) tile.hidden = !(r.match || this.showAll);
@@ -138,13 +138,13 @@ export class ResultsGrid {
     }, SETTLE_MS);
   }
 
-  private createTile(url: string): HTMLLIElement {
+  private createTile(url: string, preview: boolean): HTMLLIElement {
     const li = document.createElement('li');
     li.dataset.testid = 'result';
     li.tabIndex = 0;
     const img = document.createElement('img');
     img.alt = '';
-    showThumbnail(img, this.tabId, url);
+    showThumbnail(img, this.tabId, url, preview);
 
     const pick = document.createElement('input');
     pick.type = 'checkbox';

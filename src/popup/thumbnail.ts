@@ -1,6 +1,10 @@
-// Result thumbnails. Web addresses load directly (lazily: only tiles scrolled into view fetch
-// anything); blob:, page-local and data: images, and web images the popup may not load (hotlink
-// protection, expired links), show the background's small preview instead.
+// Result thumbnails. A picture decoded for the model has a small preview in the background, made
+// from that decode: the popup shows it, rather than loading the picture from its address and
+// decoding it whole for a tile of a hundred pixels (the popup's renderer held tens of megabytes
+// more per large picture). Web addresses without one (answered from the cache, never decoded)
+// load directly (lazily: only tiles scrolled into view fetch anything); blob:, page-local and
+// data: images, and web images the popup may not load (hotlink protection, expired links), show
+// a preview the background makes when asked.
 import { sendRequest } from '../send-request';
 
 const previews = new Map<string, Promise<string>>();
@@ -16,7 +20,8 @@ export function previewOf(tabId: number, url: string): Promise<string> {
   return preview;
 }
 
-export function showThumbnail(img: HTMLImageElement, tabId: number, url: string): void {
+/** `preview`: the background already holds the picture's preview (SearchResult.preview). */
+export function showThumbnail(img: HTMLImageElement, tabId: number, url: string, preview = false): void {
   // Set before src: an eager load would start at once for every result, hidden ones included.
   img.loading = 'lazy';
   img.decoding = 'async';
@@ -28,7 +33,7 @@ export function showThumbnail(img: HTMLImageElement, tabId: number, url: string)
       () => img.classList.add('missing'),
     );
   };
-  if (/^https?:/i.test(url) && !previews.has(url)) {
+  if (/^https?:/i.test(url) && !previews.has(url) && !preview) {
     img.onerror = usePreview;
     img.src = url;
   } else usePreview();
