@@ -15,6 +15,7 @@ interface Group {
   label: string;
   count: number;
   srcs: string[];
+  previews: number;
 }
 
 const groups = (popup: HPage) =>
@@ -22,7 +23,9 @@ const groups = (popup: HPage) =>
     [...document.querySelectorAll<HTMLElement>('[data-testid=group]')].map((g) => ({
       label: g.dataset.label ?? '',
       count: Number(g.dataset.count),
-      srcs: [...g.querySelectorAll('img')].map((i) => i.getAttribute('src') ?? ''),
+      // The pictures' addresses (a thumbnail may show the preview made at indexing instead).
+      srcs: [...g.querySelectorAll<HTMLElement>('[data-src]')].map((b) => b.dataset.src ?? ''),
+      previews: [...g.querySelectorAll('img')].filter((i) => (i.getAttribute('src') ?? '').startsWith('data:image/jpeg')).length,
     })),
   );
 const embedded = (popup: HPage) => popup.evaluate(() => (document.querySelector('[data-testid=index-stats]') as HTMLElement).dataset.embedded ?? '');
@@ -63,6 +66,8 @@ function classifyTests(name: string, launch: () => Promise<AnyHarness>) {
       expect(found.reduce((n, g) => n + g.count, 0)).toBe(6);
       expect(found.map((g) => g.count)).toEqual(found.map((g) => g.count).sort((a, b) => b - a));
       for (const g of found) expect(g.srcs).toHaveLength(g.count);
+      // Decoded for the model on this page: each shows the preview made then.
+      await waitUntil('six previews', () => groups(popup), (g) => g.reduce((n, x) => n + x.previews, 0) === 6, 20_000);
       expect(await embedded(popup)).toBe(before); // zero image inference for indexed images
       expect(await popup.text('[data-testid=classify-status]')).toMatch(/^6 images in \d+ groups? \(Everyday\)/);
       // Groups collapse.

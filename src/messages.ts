@@ -100,8 +100,8 @@ export interface LabelProbability {
 export interface PageClassification {
   setId: string;
   setName: string;
-  /** Largest groups first; within a group, most probable first. */
-  groups: { label: string; images: { url: string; probability: number }[] }[];
+  /** Largest groups first; within a group, most probable first. `preview` as SearchResult's. */
+  groups: { label: string; images: { url: string; probability: number; preview?: boolean }[] }[];
   /** Images not labelled because they are not indexed (yet): waiting, or failed. */
   notIndexed: number;
 }

@@ -65,7 +65,7 @@ export class Classifier {
     const model = await this.pipeline.model();
     const set = await this.labelSet(undefined, setId);
     const vectors = await this.vectorsFor(model, set);
-    const groups = new Map<string, { url: string; probability: number }[]>();
+    const groups = new Map<string, PageClassification['groups'][number]['images']>();
     let notIndexed = 0;
     for (const entry of tab.allEntries()) {
       if (entry.status === 'duplicate') continue; // shown once, as its original
@@ -78,7 +78,7 @@ export class Classifier {
       for (let i = 1; i < probabilities.length; i++) if (probabilities[i] > probabilities[best]) best = i;
       const label = set.labels[best];
       const list = groups.get(label) ?? [];
-      list.push({ url: entry.url, probability: probabilities[best] });
+      list.push({ url: entry.url, probability: probabilities[best], ...(entry.thumbnail ? { preview: true } : {}) });
       groups.set(label, list);
     }
     return {

@@ -105,8 +105,11 @@ describe('embedding pipeline', () => {
       if (result.kind === 'embedding') tab.markIndexed(entry, result.embedding, result.modelId);
     }
     const before = runs.length;
+    tab.setThumbnail(urls[2], 'data:image/jpeg;base64,AAAA');
     const page = await classifierFor(pipeline).classifyPage(7);
     expect(runs.length).toBe(before);
+    // A picture whose preview the background holds says so (the popup shows that preview).
+    expect(page.groups.flatMap((g) => g.images).filter((i) => i.preview).map((i) => i.url)).toEqual([urls[2]]);
     expect(page.setId).toBe('everyday');
     expect(page.notIndexed).toBe(1);
     expect(page.groups.reduce((n, g) => n + g.images.length, 0)).toBe(3);

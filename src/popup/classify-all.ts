@@ -97,12 +97,13 @@ function renderGroups(container: HTMLElement, c: PageClassification, tabId: numb
         const li = document.createElement('li');
         const b = document.createElement('button');
         b.type = 'button';
+        b.dataset.src = image.url;
         b.title = t('popupGroupImageTitle', group.label, formatPercent(image.probability));
         b.setAttribute('aria-label', b.title);
         b.addEventListener('click', () => reveal(image.url));
         const img = document.createElement('img');
         img.alt = '';
-        showThumbnail(img, tabId, image.url);
+        showThumbnail(img, tabId, image.url, !!image.preview);
         b.append(img);
         li.append(b);
         images.append(li);
