@@ -10,7 +10,7 @@ import type { LoadedModel } from './engine-host';
 import type { EmbeddingPipeline } from './embedding-pipeline';
 import type { LabelVectors } from './label-vectors';
 import { sendToTab } from './page-commands';
-import { getTab, type TabState } from './tabs';
+import { getTab, previewField, type TabState } from './tabs';
 import { t } from '../i18n';
 
 /** Labels shown on the page next to the image. */
@@ -78,7 +78,7 @@ export class Classifier {
       for (let i = 1; i < probabilities.length; i++) if (probabilities[i] > probabilities[best]) best = i;
       const label = set.labels[best];
       const list = groups.get(label) ?? [];
-      list.push({ url: entry.url, probability: probabilities[best], ...(entry.thumbnail ? { preview: true } : {}) });
+      list.push({ url: entry.url, probability: probabilities[best], ...previewField(entry) });
       groups.set(label, list);
     }
     return {

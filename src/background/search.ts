@@ -9,7 +9,7 @@ import type { LoadedModel } from './engine-host';
 import type { EmbeddingPipeline } from './embedding-pipeline';
 import { sendToTab } from './page-commands';
 import { embedTexts } from './text-embeddings';
-import { getTab, type TabState } from './tabs';
+import { getTab, previewField, type TabState } from './tabs';
 import { t } from '../i18n';
 
 /** How often results are recomputed while images index. */
@@ -43,7 +43,7 @@ export function rank(tab: TabState, query: Float32Array, spec: ModelSpec, kind: 
     width: entry.found.width,
     height: entry.found.height,
     match,
-    ...(entry.thumbnail ? { preview: true } : {}),
+    ...previewField(entry),
   }));
 }
 

@@ -51,6 +51,11 @@ export interface ImageEntry {
 
 type MutableEntry = { -readonly [K in keyof ImageEntry]: ImageEntry[K] };
 
+/** An indexed picture's `preview` field for the popup (SearchResult.preview): set when this background holds its preview. */
+export function previewField(entry: ImageEntry): { preview?: true } {
+  return entry.thumbnail ? { preview: true } : {};
+}
+
 export interface TabCounts {
   found: number;
   /** Copies with the same bytes as a found image, counted and shown once. */
