@@ -1,10 +1,10 @@
 // Result thumbnails. A picture decoded for the model has a small preview in the background, made
 // from that decode: the popup shows it, rather than loading the picture from its address and
 // decoding it whole, in the popup's renderer, for a tile of a hundred pixels. Web addresses
-// without one (answered from the cache, never decoded)
-// load directly (lazily: only tiles scrolled into view fetch anything); blob:, page-local and
-// data: images, and web images the popup may not load (hotlink protection, expired links), show
-// a preview the background makes when asked.
+// without one (answered from the cache, never decoded) load directly (lazily: only tiles
+// scrolled into view fetch anything); blob:, page-local and data: images, and web images the
+// popup may not load (hotlink protection, expired links), show a preview the background makes
+// when asked.
 import { sendRequest } from '../send-request';
 
 const previews = new Map<string, Promise<string>>();
