@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Gate, Limiter, PriorityLimiter } from './concurrency';
+import { Gate, KeyedThrottle, Limiter, PriorityLimiter } from './concurrency';
 
 /**
  * Tasks that record their start and how many run at once, and each wait until released:
@@ -133,6 +133,64 @@ describe('Gate', () => {
       gate.open();
       expect(await settled(gate.passed())).toBe(true);
       expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('KeyedThrottle', () => {
+  it('runs the first call in the next task, later ones once the interval is over, and joins calls while scheduled', () => {
+    vi.useFakeTimers();
+    try {
+      const throttle = new KeyedThrottle<number>(150);
+      const runs: number[] = [];
+      const task = () => runs.push(Date.now());
+      const start = Date.now();
+      throttle.schedule(1, task);
+      throttle.schedule(1, task);
+      vi.advanceTimersByTime(0);
+      expect(runs).toEqual([start]);
+      // Within the interval: waits for its end, and calls meanwhile join that run.
+      vi.advanceTimersByTime(40);
+      throttle.schedule(1, task);
+      throttle.schedule(1, task);
+      vi.advanceTimersByTime(109);
+      expect(runs).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(runs).toEqual([start, start + 150]);
+      // After a quiet interval: at once again.
+      vi.advanceTimersByTime(500);
+      throttle.schedule(1, task);
+      vi.advanceTimersByTime(0);
+      expect(runs).toEqual([start, start + 150, start + 650]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps keys apart, runs urgent calls at once, and forgets a key', () => {
+    vi.useFakeTimers();
+    try {
+      const throttle = new KeyedThrottle<string>(300);
+      const runs: string[] = [];
+      throttle.schedule('a', () => runs.push('a1'));
+      vi.advanceTimersByTime(0);
+      throttle.schedule('a', () => runs.push('a2'));
+      throttle.schedule('b', () => runs.push('b1'));
+      vi.advanceTimersByTime(0);
+      expect(runs).toEqual(['a1', 'b1']);
+      // An urgent call replaces the scheduled run and does not wait for the interval.
+      throttle.schedule('a', () => runs.push('a3'), true);
+      vi.advanceTimersByTime(0);
+      expect(runs).toEqual(['a1', 'b1', 'a3']);
+      throttle.schedule('b', () => runs.push('b2'));
+      throttle.forget('b');
+      vi.advanceTimersByTime(1_000);
+      expect(runs).toEqual(['a1', 'b1', 'a3']);
+      throttle.schedule('b', () => runs.push('b3'));
+      vi.advanceTimersByTime(0);
+      expect(runs).toEqual(['a1', 'b1', 'a3', 'b3']);
     } finally {
       vi.useRealTimers();
     }

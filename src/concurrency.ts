@@ -104,3 +104,41 @@ export class Gate {
     this.reopen = () => undefined;
   }
 }
+
+/**
+ * Runs each key's task at most once per interval, without delaying the first: a call after a
+ * quiet interval runs in the next task, a call within the interval when it is over. Calls while a
+ * run is scheduled join it (the task should read the state when it runs, not when asked); an
+ * urgent call runs in the next task whatever the interval.
+ */
+export class KeyedThrottle<K> {
+  private readonly timers = new Map<K, ReturnType<typeof setTimeout>>();
+  private readonly lastRun = new Map<K, number>();
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  schedule(key: K, task: () => void, urgent = false): void {
+    const scheduled = this.timers.get(key);
+    if (scheduled !== undefined && !urgent) return;
+    clearTimeout(scheduled);
+    const wait = urgent ? 0 : Math.max(0, (this.lastRun.get(key) ?? -Infinity) + this.intervalMs - this.now());
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.lastRun.set(key, this.now());
+        task();
+      }, wait),
+    );
+  }
+
+  /** Drops the key's scheduled run and its history. */
+  forget(key: K): void {
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    this.lastRun.delete(key);
+  }
+}
