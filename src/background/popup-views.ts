@@ -1,8 +1,9 @@
 // What each open popup shows: the whole TabView, pushed over its port on every change
-// (throttled), so a popup that reconnects needs no replay.
+// (throttled while images index, see pushView), so a popup that reconnects needs no replay.
 import browser, { type Runtime } from 'webextension-polyfill';
 import { type BackgroundPortMessage, type TabView, type UnavailableReason } from '../messages';
 import { parsePopupPortMessage } from '../message-validators';
+import { KeyedThrottle } from '../concurrency';
 import { engineHost } from './engine-host';
 import { getTab } from './tabs';
 import { scopedResults } from './history-search'; // visual memory
@@ -11,7 +12,7 @@ import { storageView } from './memory'; // visual memory
 const VIEW_THROTTLE_MS = 150;
 
 const ports = new Map<number, Set<Runtime.Port>>();
-const timers = new Map<number, ReturnType<typeof setTimeout>>();
+const views = new KeyedThrottle<number>(VIEW_THROTTLE_MS);
 
 /** Why a tab cannot be searched at all, from its address; null when it can. */
 export function unavailableReason(url: string | undefined): UnavailableReason | null {
@@ -46,16 +47,21 @@ export function buildView(tabId: number, unavailable: UnavailableReason | null =
   };
 }
 
-/** Sends the tab's view to its popups, at most every VIEW_THROTTLE_MS. */
+/**
+ * Sends the tab's view to its popups, at most every VIEW_THROTTLE_MS while its images index; at
+ * once when none is left to index, so the last answers (a revisit's cached page, a query's
+ * results) show without waiting for the interval.
+ */
 export function pushView(tabId: number): void {
-  if (!ports.get(tabId)?.size || timers.has(tabId)) return;
-  timers.set(
+  if (!ports.get(tabId)?.size) return;
+  const settled = getTab(tabId)?.settled() ?? true;
+  views.schedule(
     tabId,
-    setTimeout(() => {
-      timers.delete(tabId);
+    () => {
       const message: BackgroundPortMessage = { type: 'view', view: buildView(tabId) };
       for (const port of ports.get(tabId) ?? []) port.postMessage(message);
-    }, VIEW_THROTTLE_MS),
+    },
+    settled,
   );
 }
 
@@ -90,6 +96,7 @@ export function servePopup(port: Runtime.Port, hooks: PopupHooks): void {
     ports.get(subscribed)?.delete(port);
     if (!ports.get(subscribed)?.size) {
       ports.delete(subscribed);
+      views.forget(subscribed);
       unavailableByTab.delete(subscribed);
       hooks.closed(subscribed);
     }

@@ -11,6 +11,7 @@ import { sendToTab } from './page-commands';
 import { embedTexts } from './text-embeddings';
 import { getTab, previewField, type TabState } from './tabs';
 import { t } from '../i18n';
+import { KeyedThrottle } from '../concurrency';
 
 /** How often results are recomputed while images index. */
 const REFRESH_MS = 300;
@@ -48,14 +49,13 @@ export function rank(tab: TabState, query: Float32Array, spec: ModelSpec, kind: 
 }
 
 export class TabSearch {
-  private readonly refreshTimers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Recomputes each tab's results; see refreshSoon. */
+  private readonly refreshes = new KeyedThrottle<number>(REFRESH_MS);
   /**
    * Queries asked of a tab whose page has not reported its images yet (a popup opened while the
    * page loads, or before its content script started): they run once it has, instead of being lost.
    */
   private readonly waiting = new Map<number, string>();
-  /** When each tab's results were last recomputed by refreshSoon. */
-  private readonly lastRefresh = new Map<number, number>();
 
   constructor(
     private readonly pipeline: EmbeddingPipeline,
@@ -113,10 +113,8 @@ export class TabSearch {
   }
 
   tabClosed(tabId: number): void {
-    clearTimeout(this.refreshTimers.get(tabId));
-    this.refreshTimers.delete(tabId);
+    this.refreshes.forget(tabId);
     this.waiting.delete(tabId);
-    this.lastRefresh.delete(tabId);
   }
 
   /**
@@ -127,21 +125,16 @@ export class TabSearch {
    */
   refreshSoon(tab: TabState): void {
     if (!tab.query && !tab.similarTo) return;
-    const settled = tab.settled();
-    const scheduled = this.refreshTimers.get(tab.tabId);
-    if (scheduled !== undefined && !settled) return;
-    clearTimeout(scheduled);
-    const wait = settled ? 0 : Math.max(0, (this.lastRefresh.get(tab.tabId) ?? -Infinity) + REFRESH_MS - Date.now());
-    this.refreshTimers.set(
+    this.refreshes.schedule(
       tab.tabId,
-      setTimeout(() => {
-        this.refreshTimers.delete(tab.tabId);
-        this.lastRefresh.set(tab.tabId, Date.now());
+      () => {
         const again = tab.similarTo ? this.similar(tab.tabId, tab.similarTo) : this.run(tab.tabId, tab.query);
         again.catch(() => undefined);
-      }, wait),
+      },
+      tab.settled(),
     );
   }
+
 
   clearHighlights(tabId: number): void {
     const tab = getTab(tabId);
