@@ -1,11 +1,13 @@
 // Decides when to scan again and what to re-read: mutations mark only the changed subtrees
 // dirty (so getComputedStyle runs on what changed, not on the whole page), events that change
 // styles globally (a stylesheet loading, the window resizing) mark everything, and scans are
-// throttled so a page that mutates constantly costs at most one scan per interval.
+// throttled so a page that mutates constantly costs at most one scan per interval. The first
+// change after a quiet spell is scanned at once: an image that loads late is reported then, not an
+// interval later.
 import type { ImageScanner } from './discover';
 import { OVERLAY_TAG } from './walk';
 
-/** Quiet time after a change before scanning, and the minimum time between scans. */
+/** The page's time between the end of one scan and the start of the next that changes ask for. */
 export const SCAN_INTERVAL_MS = 300;
 
 const WATCHED_ATTRIBUTES = [
@@ -40,6 +42,8 @@ function isStyleSheet(node: Node): boolean {
 export function watchPage(doc: Document, scan: () => Promise<void>): PageWatcher {
   let scanner: ImageScanner | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last scan ended. */
+  let lastScan = -Infinity;
   let running = false;
   let again = false;
   const observedRoots = new WeakSet<ShadowRoot>();
@@ -58,6 +62,7 @@ export function watchPage(doc: Document, scan: () => Promise<void>): PageWatcher
       console.warn('MobileCLIP Lens: scanning the page failed', error);
     } finally {
       running = false;
+      lastScan = performance.now();
       if (again) {
         again = false;
         scanSoon();
@@ -66,7 +71,7 @@ export function watchPage(doc: Document, scan: () => Promise<void>): PageWatcher
   };
 
   // Throttle, not debounce: a page that never stops mutating still gets scanned.
-  function scanSoon(delayMs = SCAN_INTERVAL_MS): void {
+  function scanSoon(delayMs = Math.max(0, lastScan + SCAN_INTERVAL_MS - performance.now())): void {
     if (timer !== undefined) {
       if (delayMs > 0) return;
       clearTimeout(timer);
