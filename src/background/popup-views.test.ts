@@ -5,7 +5,7 @@ vi.mock('webextension-polyfill', () => ({ default: { tabs: { get: async () => ({
 vi.mock('./engine-host', () => ({ engineHost: { status: { state: 'idle' } } }));
 vi.mock('./memory', () => ({ storageView: () => ({ persistent: true, errors: 0, error: null }) }));
 vi.mock('./history-search', () => ({ scopedResults: (_tabId: number, results: unknown[]) => ({ results }) }));
-const { pushView, servePopup } = await import('./popup-views');
+const { pushAllViews, pushView, servePopup } = await import('./popup-views');
 const { ensureTab } = await import('./tabs');
 
 type Listener = (message: unknown) => void;
@@ -55,5 +55,23 @@ describe('pushView', () => {
     expect(popup.views).toEqual([0, 1, 3]);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(popup.views).toEqual([0, 1, 3]);
+  });
+
+  it('keeps views of the model\'s status to one per interval, even for a tab with nothing left to index', async () => {
+    const tab = ensureTab(42, 'https://a.test/', false);
+    tab.updateFrame(0, 'https://a.test/', [img(0)], 0);
+    tab.markIndexed(tab.claim(1)[0], Float32Array.of(1), 'm');
+    const popup = popupPort();
+    servePopup(popup.port as never, { opened: () => undefined, closed: () => undefined });
+    popup.send({ type: 'subscribe', tabId: 42 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(popup.views).toHaveLength(1);
+    // A download's progress: many reports a second.
+    for (let i = 0; i < 30; i++) {
+      pushAllViews();
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    // Thirty reports in 300 ms: one view at once, then one per 150 ms.
+    expect(popup.views.length - 1).toBeLessThanOrEqual(1 + 300 / 150);
   });
 });

@@ -48,25 +48,29 @@ export function buildView(tabId: number, unavailable: UnavailableReason | null =
 }
 
 /**
- * Sends the tab's view to its popups, at most every VIEW_THROTTLE_MS while its images index; at
- * once when none is left to index, so the last answers (a revisit's cached page, a query's
- * results) show without waiting for the interval.
+ * Sends the tab's view to its popups after a change of the tab (its images, results, labels), at
+ * most every VIEW_THROTTLE_MS while its images index; at once when none is left to index, so the
+ * last answers (a revisit's cached page, a query's results) show without waiting for the interval.
  */
 export function pushView(tabId: number): void {
+  send(tabId, getTab(tabId)?.settled() ?? false);
+}
+
+/** Sends every popup its view after a change they all show (the model's status, the memory's): never sooner than the interval allows, as a download reports progress many times a second. */
+export function pushAllViews(): void {
+  for (const tabId of ports.keys()) send(tabId, false);
+}
+
+function send(tabId: number, atOnce: boolean): void {
   if (!ports.get(tabId)?.size) return;
-  const settled = getTab(tabId)?.settled() ?? true;
   views.schedule(
     tabId,
     () => {
       const message: BackgroundPortMessage = { type: 'view', view: buildView(tabId) };
       for (const port of ports.get(tabId) ?? []) port.postMessage(message);
     },
-    settled,
+    atOnce,
   );
-}
-
-export function pushAllViews(): void {
-  for (const tabId of ports.keys()) pushView(tabId);
 }
 
 export interface PopupHooks {
