@@ -56,7 +56,7 @@ export function pushView(tabId: number): void {
   send(tabId, getTab(tabId)?.settled() ?? false);
 }
 
-/** Sends every popup its view after a change they all show (the model's status, the memory's): never sooner than the interval allows, as a download reports progress many times a second. */
+/** Sends every popup its view after a change they all show (the model's status, the memory's): at most one per interval whatever the tab's state, as a download reports progress many times a second. */
 export function pushAllViews(): void {
   for (const tabId of ports.keys()) send(tabId, false);
 }

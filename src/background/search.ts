@@ -135,7 +135,6 @@ export class TabSearch {
     );
   }
 
-
   clearHighlights(tabId: number): void {
     const tab = getTab(tabId);
     if (tab) tab.sentHighlights = '';
