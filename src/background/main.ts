@@ -34,7 +34,7 @@ import { Classifier } from './classification';
 import { LabelVectors } from './label-vectors';
 import { handlePageMessage } from './page-highlights';
 import { createPageMenus, onMenuClicked, type PageMenuActions } from './page-menu';
-import { buildView, pushAllViews, pushView, servePopup } from './popup-views';
+import { buildView, pushAllViews, pushResults, pushView, servePopup } from './popup-views';
 import { sendToTab } from './page-commands';
 import { thumbnailFor } from './thumbnails';
 import { BackgroundIndexing } from './background-indexing';
@@ -51,7 +51,7 @@ declare const __TARGET__: 'chrome' | 'firefox';
 
 const preparer = createImagePreparer();
 const pipeline = new EmbeddingPipeline({ model: () => engineHost.get(), upcoming: () => engineHost.upcoming(), loadBytes: loadImageBytes, prepare: (file, spec) => preparer.prepare(file, spec), revalidate });
-const search = new TabSearch(pipeline, pushView);
+const search = new TabSearch(pipeline, pushResults);
 // A label set's vectors are one record in the queries store, under a key no typed query can have.
 const labelVectors = new LabelVectors(labelVectorStore);
 const classifier = new Classifier(pipeline, labelVectors, pushView);

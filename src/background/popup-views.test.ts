@@ -5,7 +5,7 @@ vi.mock('webextension-polyfill', () => ({ default: { tabs: { get: async () => ({
 vi.mock('./engine-host', () => ({ engineHost: { status: { state: 'idle' } } }));
 vi.mock('./memory', () => ({ storageView: () => ({ persistent: true, errors: 0, error: null }) }));
 vi.mock('./history-search', () => ({ scopedResults: (_tabId: number, results: unknown[]) => ({ results }) }));
-const { pushAllViews, pushView, servePopup } = await import('./popup-views');
+const { pushAllViews, pushResults, pushView, servePopup } = await import('./popup-views');
 const { ensureTab } = await import('./tabs');
 
 type Listener = (message: unknown) => void;
@@ -73,5 +73,23 @@ describe('pushView', () => {
     }
     // Thirty reports in 300 ms: one view at once, then one per 150 ms.
     expect(popup.views.length - 1).toBeLessThanOrEqual(1 + 300 / 150);
+  });
+
+  it('sends new results at once, without waiting behind the view that just carried the images\' count', async () => {
+    const tab = ensureTab(43, 'https://a.test/', false);
+    tab.updateFrame(0, 'https://a.test/', [img(0), img(1)], 0);
+    const popup = popupPort();
+    servePopup(popup.port as never, { opened: () => undefined, closed: () => undefined });
+    popup.send({ type: 'subscribe', tabId: 43 });
+    await vi.advanceTimersByTimeAsync(0);
+    const [a] = tab.claim(2);
+    tab.markIndexed(a, Float32Array.of(1), 'm');
+    pushView(43);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(popup.views).toEqual([0, 1]);
+    // The query's results ranked again with that image, a few milliseconds later.
+    pushResults(43);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(popup.views).toEqual([0, 1, 1]);
   });
 });

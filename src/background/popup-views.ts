@@ -56,6 +56,15 @@ export function pushView(tabId: number): void {
   send(tabId, getTab(tabId)?.settled() ?? false);
 }
 
+/**
+ * Sends the tab's view at once: its results changed (a query answered, the results ranked again
+ * with a run's images). They have their own interval (TabSearch.refreshSoon), so they do not wait
+ * behind the view that carried the run's image count a moment before.
+ */
+export function pushResults(tabId: number): void {
+  send(tabId, true);
+}
+
 /** Sends every popup its view after a change they all show (the model's status, the memory's): at most one per interval whatever the tab's state, as a download reports progress many times a second. */
 export function pushAllViews(): void {
   for (const tabId of ports.keys()) send(tabId, false);
