@@ -311,6 +311,28 @@ describe('embedding pipeline while the model loads', () => {
     expect(later.runs).toEqual([]);
   });
 
+  it('a run\'s images answer together, in the task the run ended in: storing their embeddings is not waited for', async () => {
+    const urls = Array.from({ length: FIRST_BATCH }, (_, i) => `https://together.test/${i}.png`);
+    const { pipeline, runs } = harness(Object.fromEntries(urls.map((url, i) => [url, [10 + i, 20, 30, 1]])));
+    // Counts the macrotasks that pass while the images are embedded.
+    let task = 0;
+    let ticking = true;
+    const next = () => {
+      task++;
+      if (ticking) setImmediate(next);
+    };
+    setImmediate(next);
+    const answeredIn = await Promise.all(urls.map((url) => pipeline.embed({ url }).then(() => task)));
+    ticking = false;
+    expect(runs).toEqual([FIRST_BATCH]);
+    expect(new Set(answeredIn).size).toBe(1);
+    // Stored all the same: a pipeline started afresh (a restarted background) answers from the store, with no run.
+    const again = harness({});
+    const answers = await Promise.all(urls.map((url) => again.pipeline.embed({ url })));
+    expect(answers.map((a) => a.kind)).toEqual(urls.map(() => 'embedding'));
+    expect(again.runs).toEqual([]);
+  });
+
   it('the first run is small, for the first results; the runs after it full', async () => {
     const { pipeline, runs, finish } = loading({ local: true });
     const results = Promise.all(Array.from({ length: FIRST_BATCH + 2 * BATCH_SIZE }, (_, i) => pipeline.embed({ url: `https://batches.test/${i}.png` })));

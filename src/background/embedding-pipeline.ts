@@ -343,7 +343,11 @@ export class EmbeddingPipeline {
     try {
       const embedding = await computing;
       this.memory.set(key, embedding);
-      await store.putEmbedding(modelId, sha256, embedding).catch(() => undefined);
+      // Stored on the side: the answer does not wait for it. A run's images then answer in the
+      // task the run ended in, together, instead of one store write apart, and the results are
+      // ranked again once for the whole run. A read of the same key waits for this write (IndexedDB
+      // orders them), and memory has it meanwhile.
+      void store.putEmbedding(modelId, sha256, embedding).catch(() => undefined);
       return this.answer(request, embedding, modelId, 'model');
     } finally {
       this.inFlight.delete(key);
