@@ -345,8 +345,8 @@ export class EmbeddingPipeline {
       this.memory.set(key, embedding);
       // Stored on the side: the answer does not wait for it. A run's images then answer in the
       // task the run ended in, together, instead of one store write apart, and the results are
-      // ranked again once for the whole run. A read of the same key waits for this write (IndexedDB
-      // orders them), and memory has it meanwhile.
+      // ranked again once for the whole run. Until the write is done, lookups find the embedding
+      // in memory (cached() looks there first); a failed write was never an answer's failure.
       void store.putEmbedding(modelId, sha256, embedding).catch(() => undefined);
       return this.answer(request, embedding, modelId, 'model');
     } finally {
