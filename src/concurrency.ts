@@ -115,21 +115,18 @@ export class KeyedThrottle<K> {
   private readonly timers = new Map<K, ReturnType<typeof setTimeout>>();
   private readonly lastRun = new Map<K, number>();
 
-  constructor(
-    private readonly intervalMs: number,
-    private readonly now: () => number = () => Date.now(),
-  ) {}
+  constructor(private readonly intervalMs: number) {}
 
   schedule(key: K, task: () => void, urgent = false): void {
     const scheduled = this.timers.get(key);
     if (scheduled !== undefined && !urgent) return;
     clearTimeout(scheduled);
-    const wait = urgent ? 0 : Math.max(0, (this.lastRun.get(key) ?? -Infinity) + this.intervalMs - this.now());
+    const wait = urgent ? 0 : Math.max(0, (this.lastRun.get(key) ?? -Infinity) + this.intervalMs - Date.now());
     this.timers.set(
       key,
       setTimeout(() => {
         this.timers.delete(key);
-        this.lastRun.set(key, this.now());
+        this.lastRun.set(key, Date.now());
         task();
       }, wait),
     );
