@@ -24,17 +24,23 @@ function popupPort() {
 
 const img = (i: number): FoundImage => ({ url: `https://a.test/${i}.png`, kind: 'img', width: 100, height: 100, top: i, visible: true, alt: '' });
 
+/** A tab showing `count` images and a popup subscribed to it, its first view received. */
+async function subscribed(tabId: number, count: number) {
+  const tab = ensureTab(tabId, 'https://a.test/', false);
+  tab.updateFrame(0, 'https://a.test/', Array.from({ length: count }, (_, i) => img(i)), 0);
+  const popup = popupPort();
+  servePopup(popup.port as never, { opened: () => undefined, closed: () => undefined });
+  popup.send({ type: 'subscribe', tabId });
+  await vi.advanceTimersByTimeAsync(0);
+  return { tab, popup };
+}
+
 describe('pushView', () => {
   beforeEach(() => void vi.useFakeTimers());
   afterEach(() => void vi.useRealTimers());
 
   it('sends the first change at once, then at most one view per interval while images index, and the settled view without waiting', async () => {
-    const tab = ensureTab(41, 'https://a.test/', false);
-    tab.updateFrame(0, 'https://a.test/', [img(0), img(1), img(2)], 0);
-    const popup = popupPort();
-    servePopup(popup.port as never, { opened: () => undefined, closed: () => undefined });
-    popup.send({ type: 'subscribe', tabId: 41 });
-    await vi.advanceTimersByTimeAsync(0);
+    const { tab, popup } = await subscribed(41, 3);
     expect(popup.views).toEqual([0]); // the view on subscribing
 
     const [a, b, c] = tab.claim(3);
@@ -58,13 +64,8 @@ describe('pushView', () => {
   });
 
   it('keeps views of the model\'s status to one per interval, even for a tab with nothing left to index', async () => {
-    const tab = ensureTab(42, 'https://a.test/', false);
-    tab.updateFrame(0, 'https://a.test/', [img(0)], 0);
+    const { tab, popup } = await subscribed(42, 1);
     tab.markIndexed(tab.claim(1)[0], Float32Array.of(1), 'm');
-    const popup = popupPort();
-    servePopup(popup.port as never, { opened: () => undefined, closed: () => undefined });
-    popup.send({ type: 'subscribe', tabId: 42 });
-    await vi.advanceTimersByTimeAsync(0);
     expect(popup.views).toHaveLength(1);
     // A download's progress: many reports a second.
     for (let i = 0; i < 30; i++) {
@@ -76,12 +77,7 @@ describe('pushView', () => {
   });
 
   it('sends new results at once, without waiting behind the view that just carried the images\' count', async () => {
-    const tab = ensureTab(43, 'https://a.test/', false);
-    tab.updateFrame(0, 'https://a.test/', [img(0), img(1)], 0);
-    const popup = popupPort();
-    servePopup(popup.port as never, { opened: () => undefined, closed: () => undefined });
-    popup.send({ type: 'subscribe', tabId: 43 });
-    await vi.advanceTimersByTimeAsync(0);
+    const { tab, popup } = await subscribed(43, 2);
     const [a] = tab.claim(2);
     tab.markIndexed(a, Float32Array.of(1), 'm');
     pushView(43);
