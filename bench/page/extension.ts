@@ -57,6 +57,10 @@ export interface ExtensionRun {
   swLagsOver50: number;
   /** CPU seconds by thread name of the extension processes in that window (the JSON record's detail). */
   extensionThreadCpuS: Record<string, number>;
+  /** CPU seconds in that window of every process of the browser, by kind (browser, gpu-process, utility:<service>, renderer: the page, extension). */
+  cpuByProcessKindS: Record<string, number>;
+  /** The extension threads that used 0.1 s of CPU or more in that window, busiest first. */
+  busiestExtensionThreads: { pid: number; tid: number; name: string; cpuS: number }[];
   /** The extension processes at the PSS peak: PSS, USS and RSS with their parts, thread names, memory regions. */
   extensionProcessesAtPeak: ExtensionProcess[];
   /**
@@ -278,6 +282,8 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         swLagMaxMs: lag.maxMs,
         swLagsOver50: lag.over50,
         extensionThreadCpuS: window.extensionThreadCpu,
+        cpuByProcessKindS: window.cpuByProcessKind,
+        busiestExtensionThreads: window.busiestExtensionThreads,
         extensionProcessesAtPeak: window.extensionProcessesAtPeak,
         stallFrameStartMs: stalls.frameBefore,
         stallTimerStartMs: stalls.timerBefore,

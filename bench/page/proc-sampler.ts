@@ -190,6 +190,20 @@ export interface ProcWindow {
   extensionThreadCpu: Record<string, number>;
   /** Each extension process at the sample of the peak PSS sum, with its regions. */
   extensionProcessesAtPeak: ExtensionProcess[];
+  /** CPU seconds of every process of the instance, by kind (see processKind): where the CPU outside the extension goes. */
+  cpuByProcessKind: Record<string, number>;
+  /** The extension threads that used a tenth of a second or more, one by one (the dedicated workers all have one name). */
+  busiestExtensionThreads: { pid: number; tid: number; name: string; cpuS: number }[];
+}
+
+/** A process's kind from its command line: `browser`, `gpu-process`, `utility:<service>`, `renderer`, `extension`. */
+function processKind(pid: number): string {
+  const line = cmdline(pid);
+  const type = /--type=(\S+)/.exec(line)?.[1];
+  if (!type) return 'browser';
+  if (type === 'renderer') return line.includes('--extension-process') ? 'extension' : 'renderer';
+  if (type === 'utility') return `utility:${/--utility-sub-type=(\S+)/.exec(line)?.[1] ?? '?'}`;
+  return type;
 }
 
 /** CPU ticks of each thread of `pid`, keyed by thread id, with the thread's name. */
@@ -219,6 +233,7 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   const extensionPids = new Set<number>();
+  const kinds = new Map<number, string>();
   /** Per extension thread: name, ticks at first sight (0 if started later) and last seen. */
   const threads = new Map<string, { name: string; first: number; last: number }>();
   let sampled = false;
@@ -234,6 +249,7 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
       // Looked at again until it says so: a renderer just forked from the zygote still shows the
       // zygote's command line (one sample missed the offscreen document's process this way).
       if (!extensionPids.has(p.pid) && cmdline(p.pid).includes('--extension-process')) extensionPids.add(p.pid);
+      if (kinds.get(p.pid) !== 'extension') kinds.set(p.pid, processKind(p.pid));
       last.set(p.pid, p.cpuTicks);
       if (extensionPids.has(p.pid)) {
         const m = memoryOf(p.pid);
@@ -285,9 +301,22 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
       clearInterval(timer);
       sample();
       let ticks = 0;
-      for (const [pid, end] of last) ticks += end - (started.has(pid) ? first.get(pid)! : 0);
+      const cpuByProcessKind: Record<string, number> = {};
+      for (const [pid, end] of last) {
+        const used = end - (started.has(pid) ? first.get(pid)! : 0);
+        ticks += used;
+        const kind = kinds.get(pid) ?? '?';
+        cpuByProcessKind[kind] = (cpuByProcessKind[kind] ?? 0) + used / TICKS_PER_SECOND;
+      }
       const extensionThreadCpu: Record<string, number> = {};
       for (const t of threads.values()) extensionThreadCpu[t.name] = (extensionThreadCpu[t.name] ?? 0) + (t.last - t.first) / TICKS_PER_SECOND;
+      const busiestExtensionThreads = [...threads]
+        .map(([key, t]) => {
+          const [pid, tid] = key.split('/').map(Number);
+          return { pid, tid, name: t.name, cpuS: (t.last - t.first) / TICKS_PER_SECOND };
+        })
+        .filter((t) => t.cpuS >= 0.1)
+        .sort((a, b) => b.cpuS - a.cpuS);
       return {
         cpuSeconds: ticks / TICKS_PER_SECOND,
         peakExtensionPss: peak.pss,
@@ -295,6 +324,8 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
         peakExtensionRss: peak.rss,
         extensionThreadCpu,
         extensionProcessesAtPeak: atPeak,
+        cpuByProcessKind,
+        busiestExtensionThreads,
       };
     },
   };
