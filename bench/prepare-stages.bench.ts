@@ -105,11 +105,12 @@ const ms = (x: number) => x.toFixed(1).padStart(8);
 function stageTable(records: StageRecord[]): void {
   const rows: [string, (r: StageRecord) => number][] = [
     ['decode (full size)', (r) => r.decodeMs],
-    ['preview draw, halving (deferred)', (r) => r.previewDrawMs],
-    ['preview encode (+ the draw)', (r) => r.previewEncodeMs],
     ['read-back, crop window', (r) => r.readBackMs],
     ['preprocess, crop window', (r) => r.preprocessMs],
+    ['preview draw, from the crop (deferred)', (r) => r.previewDrawMs],
+    ['preview encode (+ the draw)', (r) => r.previewEncodeMs],
     ['prepareImage total', (r) => r.totalMs],
+    ['(alt) preview, whole bitmap halved, +encode', (r) => r.previewWholeMs],
     ['(alt) read-back, whole', (r) => r.fullReadBackMs],
     ['(alt) preprocess, whole', (r) => r.fullPreprocessMs],
     ['(alt) read-back, VideoFrame', (r) => r.videoFrameMs],

@@ -77,7 +77,7 @@ describe('browser decoding in the background (Chromium)', () => {
     expect(Math.abs(pixel[3] - 128)).toBeLessThan(2);
   });
 
-  it('draws the preview from every pixel: a fine black-and-white pattern comes out an even grey, at most 192 a side, transparency on white', async () => {
+  it('makes the preview from the model input: its square crop at 192 a side, a fine black-and-white pattern an even grey, transparency on white', async () => {
     const previews = await harness.evalInExtension(async () => {
       type Prepare = (b: Blob, spec: { imageSize: number }) => Promise<{ preview: Blob | null }>;
       const prepare = (globalThis as any).__lensTest.prepareImage as Prepare;
@@ -102,14 +102,41 @@ describe('browser decoding in the background (Chromium)', () => {
       const sparse = new OffscreenCanvas(900, 300);
       sparse.getContext('2d')!.fillRect(420, 120, 60, 60);
       const clear = await prepare(await sparse.convertToBlob({ type: 'image/png' }), { imageSize: 256 });
-      return { stripes: await read(stripes.preview!), clear: await read(clear.preview!) };
+      // Red, green and blue thirds side by side: the model's centre crop, and so the preview, is all green.
+      const thirds = new OffscreenCanvas(900, 300);
+      const tctx = thirds.getContext('2d')!;
+      ['#f00', '#0f0', '#00f'].forEach((colour, i) => {
+        tctx.fillStyle = colour;
+        tctx.fillRect(i * 300, 0, 300, 300);
+      });
+      const thirdsPrepared = await prepare(await thirds.convertToBlob({ type: 'image/png' }), { imageSize: 256 });
+      const channels = async (blob: Blob) => {
+        const bitmap = await createImageBitmap(blob);
+        const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+        ctx.drawImage(bitmap, 0, 0);
+        const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+        let red = 0;
+        let blue = 0;
+        let green = 255;
+        for (let i = 0; i < data.length; i += 4) {
+          red = Math.max(red, data[i]);
+          green = Math.min(green, data[i + 1]);
+          blue = Math.max(blue, data[i + 2]);
+        }
+        return { red, green, blue };
+      };
+      return { stripes: await read(stripes.preview!), clear: await read(clear.preview!), thirds: await channels(thirdsPrepared.preview!) };
     });
-    expect([previews.stripes.width, previews.stripes.height]).toEqual([192, 128]);
+    expect([previews.stripes.width, previews.stripes.height]).toEqual([192, 192]);
     expect(previews.stripes.min, JSON.stringify(previews.stripes)).toBeGreaterThan(100);
     expect(previews.stripes.max, JSON.stringify(previews.stripes)).toBeLessThan(156);
-    expect([previews.clear.width, previews.clear.height]).toEqual([192, 64]);
+    expect([previews.clear.width, previews.clear.height]).toEqual([192, 192]);
     expect(previews.clear.corner).toBeGreaterThan(250);
     expect(previews.clear.centre).toBeLessThan(60);
+    // The resize filter and JPEG let a little of the edges in, far from the neighbouring thirds' full red or blue.
+    expect(previews.thirds.red, JSON.stringify(previews.thirds)).toBeLessThan(90);
+    expect(previews.thirds.blue, JSON.stringify(previews.thirds)).toBeLessThan(90);
+    expect(previews.thirds.green, JSON.stringify(previews.thirds)).toBeGreaterThan(200);
   });
 
   it('prepareImage closes the full-size bitmap once the crop is on its canvas, before the read-back allocates as much again', async () => {

@@ -2,8 +2,8 @@
 // worker: times each stage of prepareImage (src/engine/prepare-image.ts) on one image file, and
 // the alternatives measured against it. Bundled by bench/prepare-stages.bench.ts.
 import { decodeBitmap, readPixels } from '../../src/engine/decode';
-import { drawPreview, encodePreview, previewSize } from '../../src/engine/prepare-image';
-import { preprocess, resizeAndCrop, sourceWindow, type RGBAImage } from '../../src/engine/preprocess';
+import { drawCropPreview, drawPreview, encodePreview, previewSize } from '../../src/engine/prepare-image';
+import { preprocess, resizeAndCrop, sourceWindow, toPixelValues, type RGBAImage } from '../../src/engine/preprocess';
 
 export interface StageRequest {
   url: string;
@@ -33,10 +33,13 @@ export interface StageRecord {
   decodeMs: number;
   readBackMs: number;
   preprocessMs: number;
+  /** The preview from the model input's crop (as built): its draw, then its encode. */
   previewDrawMs: number;
   previewEncodeMs: number;
   /** prepareImage's stages as built, end to end. */
   totalMs: number;
+  /** The preview drawn from the whole bitmap by halving steps, with its encode (before). */
+  previewWholeMs: number;
   /** The whole picture read back and preprocessed (before the window), and its difference to the window's input. */
   fullReadBackMs: number;
   fullPreprocessMs: number;
@@ -135,19 +138,24 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   const decodeMs = now() - t;
   const { width, height } = bitmap;
   t = now();
-  const canvas = drawPreview(bitmap);
+  const window = readPixels(bitmap, sourceWindow(width, height, size));
+  const readBackMs = now() - t;
+  t = now();
+  const crop = resizeAndCrop(window, size);
+  toPixelValues(crop, size);
+  const preprocessMs = now() - t;
+  t = now();
+  const canvas = drawCropPreview(crop, size);
   const previewDrawMs = now() - t;
   t = now();
   const preview = canvas ? await encodePreview(canvas) : null;
   const previewEncodeMs = now() - t;
   if (!preview) throw new Error(`no preview for ${url}`);
-  t = now();
-  const window = readPixels(bitmap, sourceWindow(width, height, size));
-  const readBackMs = now() - t;
-  t = now();
-  preprocess(window, spec);
-  const preprocessMs = now() - t;
   const totalMs = now() - start;
+  t = now();
+  const whole = drawPreview(bitmap);
+  if (!whole || !(await encodePreview(whole))) throw new Error(`no whole-picture preview for ${url}`);
+  const previewWholeMs = now() - t;
 
   const { videoFrameMs, videoFrameMaxDelta } = await readThroughVideoFrame(bitmap, sourceWindow(width, height, size), window.data).catch((error) => {
     console.warn(`VideoFrame read-back: ${String(error)}`);
@@ -187,7 +195,7 @@ async function stages({ url, type, size, factors }: StageRequest): Promise<Stage
   for (const factor of factors) {
     for (const quality of ['high', 'medium'] as const) reduced.push(await reducedPath(blob, width, height, size, factor, quality, reference));
   }
-  return { url, width, height, decodeMs, readBackMs, preprocessMs, previewDrawMs, previewEncodeMs, totalMs, fullReadBackMs, fullPreprocessMs, windowMaxDelta, videoFrameMs, videoFrameMaxDelta, previewHighMs, previewMediumMs, previewLowMs, reduced };
+  return { url, width, height, decodeMs, readBackMs, preprocessMs, previewDrawMs, previewEncodeMs, totalMs, previewWholeMs, fullReadBackMs, fullPreprocessMs, windowMaxDelta, videoFrameMs, videoFrameMaxDelta, previewHighMs, previewMediumMs, previewLowMs, reduced };
 }
 
 /** A reference case (../shared/refs/preprocess): the reduced decode against Pillow's expected bytes. */

@@ -1,10 +1,10 @@
 // One decode per image for everything indexing needs from its pixels: the model input
 // (preprocess.ts, Pillow-exact from the fully decoded pixels, as the reference model expects)
-// and the popup's small preview, drawn from the same decoded bitmap. No second decode, no probe
-// decode for the size. Web platform APIs only: runs in the offscreen document's decode worker
-// (Chrome), the event page (Firefox) and the service worker (fallback).
+// and the popup's small preview, a by-product of the model input's resize. No second decode, no
+// probe decode for the size. Web platform APIs only: runs in the offscreen document's decode
+// worker (Chrome), the event page (Firefox) and the service worker (fallback).
 import { decodeBitmap, readPixels, type DecodeOptions } from './decode';
-import { preprocess, sourceWindow, type PreprocessSpec } from './preprocess';
+import { normalizationOf, resizeAndCrop, sourceWindow, toPixelValues, type PreprocessSpec } from './preprocess';
 import { releaseBuffer } from '../bytes';
 
 /** The popup's grid tiles: previews at most this many pixels a side. */
@@ -14,27 +14,53 @@ const PREVIEW_QUALITY = 0.8;
 export interface PreparedImage {
   /** CHW float32 model input for `spec.imageSize`. */
   pixels: Float32Array;
-  /** JPEG preview of at most PREVIEW_MAX_SIDE a side; null when the browser would not encode one. */
+  /** JPEG preview of the model's square crop, at most PREVIEW_MAX_SIDE a side; null when the browser would not encode one. */
   preview: Blob | null;
 }
 
 export async function prepareImage(blob: Blob, spec: PreprocessSpec, options: DecodeOptions = {}): Promise<PreparedImage> {
   const bitmap = await decodeBitmap(blob, options);
-  let preview: Promise<Blob | null>;
   let image;
   try {
-    const canvas = drawPreview(bitmap);
-    preview = canvas ? encodePreview(canvas) : Promise.resolve(null);
     // Only the part the centre crop reads: a wide or tall picture's sides are never copied.
     image = readPixels(bitmap, sourceWindow(bitmap.width, bitmap.height, spec.imageSize), () => bitmap.close());
   } finally {
     // The full-size decoded pixels live outside the JS heap until closed.
     bitmap.close();
   }
-  const pixels = preprocess(image, spec);
+  const crop = resizeAndCrop(image, spec.imageSize);
   // The read-back is as large as the crop's source, often tens of megabytes; read once.
   releaseBuffer(image.data.buffer);
-  return { pixels, preview: await preview };
+  const pixels = toPixelValues(crop, spec.imageSize, normalizationOf(spec));
+  const canvas = drawCropPreview(crop, spec.imageSize);
+  return { pixels, preview: canvas ? await encodePreview(canvas) : null };
+}
+
+/**
+ * The preview made from the model input's resized centre crop (HWC RGB, `size` a side, alpha
+ * already on white): the square the popup's tiles show of any picture (`object-fit: cover`), so
+ * it costs a 256-pixel draw instead of filtering the full-size picture down, and tiles of wide or
+ * tall pictures get the crop at the preview's full resolution. Null without a canvas.
+ */
+export function drawCropPreview(crop: Uint8Array, size: number): OffscreenCanvas | null {
+  const rgba = new Uint8ClampedArray(size * size * 4);
+  for (let i = 0, j = 0; i < crop.length; i += 3, j += 4) {
+    rgba[j] = crop[i];
+    rgba[j + 1] = crop[i + 1];
+    rgba[j + 2] = crop[i + 2];
+    rgba[j + 3] = 255;
+  }
+  const full = new OffscreenCanvas(size, size);
+  const context = full.getContext('2d');
+  if (!context) return null;
+  context.putImageData(new ImageData(rgba, size, size), 0, 0);
+  const side = Math.min(size, PREVIEW_MAX_SIDE);
+  if (side === size) return full;
+  try {
+    return drawn(full, side, side);
+  } finally {
+    full.width = 0;
+  }
 }
 
 /** A preview alone (an image answered from the cache was never decoded here): one bounded decode. */
@@ -51,7 +77,8 @@ export async function previewImage(blob: Blob, options: DecodeOptions = {}): Pro
 }
 
 /**
- * The preview drawn from a decoded bitmap; null when the browser gives no canvas for it. A large
+ * The preview drawn from a whole decoded bitmap (an image not decoded for the model: see
+ * previewImage); null when the browser gives no canvas for it. A large
  * picture is halved step by step with bilinear filtering ('low' smoothing), each step reading
  * every pixel of the one before, then drawn at the preview's size. 'medium' and 'high' would
  * filter as well in one step, but build the whole picture's mip levels, which Chromium keeps in

@@ -170,10 +170,13 @@ export function toPixelValues(
 
 /** Decoded image -> CHW float32 model input (batch slot at offset of out, if given). */
 export function preprocess(image: RGBAImage, spec: PreprocessSpec, out?: Float32Array, offset = 0): Float32Array {
-  const { imageSize, mean, std } = spec;
+  return toPixelValues(resizeAndCrop(image, spec.imageSize), spec.imageSize, normalizationOf(spec), out, offset);
+}
+
+/** The spec's mean and std, if it normalises (both or neither). */
+export function normalizationOf({ mean, std }: PreprocessSpec): Normalization | undefined {
   if ((mean === undefined) !== (std === undefined)) throw new Error('Normalisation needs both mean and std');
-  const norm = mean && std ? { mean, std } : undefined;
-  return toPixelValues(resizeAndCrop(image, imageSize), imageSize, norm, out, offset);
+  return mean && std ? { mean, std } : undefined;
 }
 
 // ---------------------------------------------------------------------------------------
