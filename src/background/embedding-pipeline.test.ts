@@ -283,8 +283,8 @@ describe('embedding pipeline while the model loads', () => {
   it('a model that fails to load fails the images decoded meanwhile with reason model', async () => {
     const { pipeline, decodedFor, finish } = loading({ local: true });
     const results = Promise.allSettled(['a', 'b'].map((n) => pipeline.embed({ url: `https://fails.test/${n}.png` })));
-    await tick();
-    expect(decodedFor).toHaveLength(2);
+    // Waited for, not timed: a loaded machine may take longer than a tick to hash and look them up.
+    await vi.waitFor(() => expect(decodedFor).toHaveLength(2));
     finish(new Error('no memory for the session'));
     const reasons = (await results).map((r) => (r.status === 'rejected' && r.reason instanceof EmbedError ? r.reason.failure.reason : r.status));
     expect(reasons).toEqual(['model', 'model']);
