@@ -52,6 +52,12 @@ export interface ExtensionRun {
   swCpuMsPerImage: number;
   /** CPU of the extension processes' dedicated workers (engine, decoding, ORT's threads) in that window, per image. */
   workerCpuMsPerImage: number;
+  /**
+   * CPU of ORT's threads per image: the `threads` busiest dedicated-worker threads (the engine
+   * worker and ORT's pool threads; the decode worker, the other one, uses a fraction of theirs).
+   * Session creation and warm-up included. Absent in records made before it.
+   */
+  ortCpuMsPerImage?: number;
   /** The service worker's event loop while indexing: longest lateness of a 50 ms timer, and how often it was over 50 ms. */
   swLagMaxMs: number;
   swLagsOver50: number;
@@ -130,6 +136,15 @@ async function until(popup: PopupSession, what: string, ok: (s: PopupState) => b
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; popup: ${JSON.stringify({ ...s, results: s.results.length })}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/** CPU seconds of the `n` busiest dedicated-worker threads. */
+function busiestWorkers(threads: { name: string; cpuS: number }[], n: number): number {
+  return threads
+    .filter((t) => t.name.startsWith('DedicatedWorker'))
+    .sort((a, b) => b.cpuS - a.cpuS)
+    .slice(0, n)
+    .reduce((sum, t) => sum + t.cpuS, 0);
 }
 
 /** Installed in the service worker: lateness of a 50 ms timer (a worker restarted meanwhile loses it: NaN). */
@@ -279,6 +294,7 @@ export async function measureExtension(extensionDir: string, origin: string, pag
         peakExtensionMB: window.peakExtensionRss / 2 ** 20,
         swCpuMsPerImage: (threadCpu(window.extensionThreadCpu, /^ServiceWorker/) * 1000) / count,
         workerCpuMsPerImage: (threadCpu(window.extensionThreadCpu, /^DedicatedWorker|^Wasm|^WebAssembly/) * 1000) / count,
+        ortCpuMsPerImage: (busiestWorkers(window.busiestExtensionThreads, threads ? Number(threads) : 1) * 1000) / count,
         swLagMaxMs: lag.maxMs,
         swLagsOver50: lag.over50,
         extensionThreadCpuS: window.extensionThreadCpu,

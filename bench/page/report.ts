@@ -81,6 +81,12 @@ const ROWS: Row[] = [
   { label: 'new query → results', unit: 'ms', value: (s) => s.extension.newQueryMs },
   { label: 'repeated query → results', unit: 'ms', value: (s) => s.extension.repeatQueryMs },
   { label: 'CPU per image (all Chromium processes)', unit: 'ms', value: (s) => s.extension.cpuMsPerImage },
+  { label: "  ORT's threads (the N busiest extension workers)", unit: 'ms', value: (s) => s.extension.ortCpuMsPerImage },
+  {
+    label: "  everything else (fetch, decode, storage, messaging, UI)",
+    unit: 'ms',
+    value: (s) => (s.extension.ortCpuMsPerImage === undefined ? undefined : s.extension.cpuMsPerImage - s.extension.ortCpuMsPerImage),
+  },
   { label: 'peak extension memory (PSS)', unit: 'MB', value: (s) => s.extension.peakExtensionPssMB },
   { label: 'peak extension memory (RSS)', unit: 'MB', value: (s) => s.extension.peakExtensionMB },
   { label: 'peak extension memory (USS)', unit: 'MB', value: (s) => s.extension.peakExtensionUssMB },
