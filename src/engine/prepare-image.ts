@@ -39,8 +39,9 @@ export async function prepareImage(blob: Blob, spec: PreprocessSpec, options: De
 /**
  * The preview made from the model input's resized centre crop (HWC RGB, `size` a side, alpha
  * already on white): the square the popup's tiles show of any picture (`object-fit: cover`), so
- * it costs a 256-pixel draw instead of filtering the full-size picture down, and tiles of wide or
- * tall pictures get the crop at the preview's full resolution. Null without a canvas.
+ * it costs a draw at the model's input size instead of filtering the full-size picture down, and
+ * tiles of wide or tall pictures get the crop at the preview's full resolution. Null without a
+ * canvas.
  */
 export function drawCropPreview(crop: Uint8Array, size: number): OffscreenCanvas | null {
   const rgba = new Uint8ClampedArray(size * size * 4);
@@ -55,12 +56,7 @@ export function drawCropPreview(crop: Uint8Array, size: number): OffscreenCanvas
   if (!context) return null;
   context.putImageData(new ImageData(rgba, size, size), 0, 0);
   const side = Math.min(size, PREVIEW_MAX_SIDE);
-  if (side === size) return full;
-  try {
-    return drawn(full, side, side);
-  } finally {
-    full.width = 0;
-  }
+  return side === size ? full : drawn(full, side, side);
 }
 
 /** A preview alone (an image answered from the cache was never decoded here): one bounded decode. */
