@@ -53,7 +53,7 @@ export function buildView(tabId: number, unavailable: UnavailableReason | null =
  * last answers (a revisit's cached page, a query's results) show without waiting for the interval.
  */
 export function pushView(tabId: number): void {
-  send(tabId, getTab(tabId)?.settled() ?? false);
+  send(tabId, () => getTab(tabId)?.settled() ?? false);
 }
 
 /**
@@ -62,15 +62,16 @@ export function pushView(tabId: number): void {
  * behind the view that carried the run's image count a moment before.
  */
 export function pushResults(tabId: number): void {
-  send(tabId, true);
+  send(tabId, () => true);
 }
 
 /** Sends every popup its view after a change they all show (the model's status, the memory's): at most one per interval whatever the tab's state, as a download reports progress many times a second. */
 export function pushAllViews(): void {
-  for (const tabId of ports.keys()) send(tabId, false);
+  for (const tabId of ports.keys()) send(tabId, () => false);
 }
 
-function send(tabId: number, atOnce: boolean): void {
+/** `atOnce` is asked only when a popup shows the tab: a tab indexing in the background pushes on every answer, and settled() walks its images. */
+function send(tabId: number, atOnce: () => boolean): void {
   if (!ports.get(tabId)?.size) return;
   views.schedule(
     tabId,
@@ -78,7 +79,7 @@ function send(tabId: number, atOnce: boolean): void {
       const message: BackgroundPortMessage = { type: 'view', view: buildView(tabId) };
       for (const port of ports.get(tabId) ?? []) port.postMessage(message);
     },
-    atOnce,
+    atOnce(),
   );
 }
 
