@@ -232,7 +232,7 @@ function threadTicks(pid: number): Map<number, { name: string; ticks: number }> 
 export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): ProcWindow } {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
-  const extensionPids = new Set<number>();
+  /** Each process's kind (processKind); an extension process is one of kind `extension`. */
   const kinds = new Map<number, string>();
   /** Per extension thread: name, ticks at first sight (0 if started later) and last seen. */
   const threads = new Map<string, { name: string; first: number; last: number }>();
@@ -248,10 +248,10 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
       if (!first.has(p.pid)) first.set(p.pid, p.cpuTicks);
       // Looked at again until it says so: a renderer just forked from the zygote still shows the
       // zygote's command line (one sample missed the offscreen document's process this way).
-      if (!extensionPids.has(p.pid) && cmdline(p.pid).includes('--extension-process')) extensionPids.add(p.pid);
-      if (kinds.get(p.pid) !== 'extension') kinds.set(p.pid, processKind(p.pid));
+      let kind = kinds.get(p.pid);
+      if (kind !== 'extension') kinds.set(p.pid, (kind = processKind(p.pid)));
       last.set(p.pid, p.cpuTicks);
-      if (extensionPids.has(p.pid)) {
+      if (kind === 'extension') {
         const m = memoryOf(p.pid);
         sum.pss += m.pss;
         sum.uss += m.uss;
