@@ -19,6 +19,8 @@ interface Proc {
   pid: number;
   ppid: number;
   cpuTicks: number;
+  /** When it started (clock ticks since boot): with the pid, names this process and no later one given its pid. */
+  start: number;
 }
 
 function readProc(pid: number): Proc | undefined {
@@ -26,7 +28,7 @@ function readProc(pid: number): Proc | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name (which may hold spaces).
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(rest[1]), cpuTicks: Number(rest[11]) + Number(rest[12]) };
+    return { pid, ppid: Number(rest[1]), cpuTicks: Number(rest[11]) + Number(rest[12]), start: Number(rest[19]) };
   } catch {
     return undefined; // exited meanwhile
   }
@@ -133,12 +135,21 @@ function threadNames(pid: number): Record<string, number> {
   return names;
 }
 
+/** Whether each process was started with the instance's profile, read once per process: every sample walks every process of the machine, and the sampler shares the cores it measures. */
+const instanceFlags = new Map<string, boolean>();
+function instanceFlag(p: Proc, userDataDir: string): boolean {
+  const key = `${userDataDir}\0${p.pid}/${p.start}`;
+  let flag = instanceFlags.get(key);
+  if (flag === undefined) instanceFlags.set(key, (flag = cmdline(p.pid).includes(`--user-data-dir=${userDataDir}`)));
+  return flag;
+}
+
 function tree(userDataDir: string): Proc[] {
   const all = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map((d) => readProc(Number(d)))
     .filter((p): p is Proc => !!p);
-  const roots = all.filter((p) => cmdline(p.pid).includes(`--user-data-dir=${userDataDir}`) && !all.some((q) => q.pid === p.ppid && cmdline(q.pid).includes(`--user-data-dir=${userDataDir}`)));
+  const roots = all.filter((p) => instanceFlag(p, userDataDir) && !all.some((q) => q.pid === p.ppid && instanceFlag(q, userDataDir)));
   const members = new Set(roots.map((p) => p.pid));
   for (let grew = true; grew; ) {
     grew = false;
