@@ -13,7 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { ARCHMODELS_DIR, ensureArchModels, readArchModel } from '../scripts/archmodels.ts';
+import { ARCHMODELS_DIR, archModelMeta, ensureArchModels, readArchModel } from '../scripts/archmodels.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -72,8 +72,7 @@ function groupProfile(events: TraceEvent[]): { runMs: number; groups: Map<string
 
 ensureArchModels([model]);
 const bytes = readArchModel(model);
-const meta = JSON.parse(readFileSync(join(ARCHMODELS_DIR, `${model}.json`), 'utf8')) as { input_shape: number[] };
-const size = meta.input_shape[3];
+const size = archModelMeta(model).input_shape[3];
 const dims = [batch, 3, size, size];
 const pixels = new Float32Array(product(dims)).map((_, i) => ((i * 2654435761) % 1000) / 1000);
 

@@ -24,12 +24,13 @@ interface ArchMeta {
   bin_bytes: number;
 }
 
-function meta(name: string): ArchMeta {
+/** A replica's metadata (`../shared/archmodels/<name>.json`): input and output names, input shape, weights file. */
+export function archModelMeta(name: string): ArchMeta {
   return JSON.parse(readFileSync(join(ARCHMODELS_SOURCE, `${name}.json`), 'utf8')) as ArchMeta;
 }
 
 function complete(name: string): boolean {
-  const m = meta(name);
+  const m = archModelMeta(name);
   const bin = join(ARCHMODELS_DIR, m.bin);
   return existsSync(join(ARCHMODELS_DIR, `${name}.onnx`)) && existsSync(bin) && statSync(bin).size === m.bin_bytes;
 }
@@ -55,7 +56,7 @@ export function ensureArchModels(names: readonly string[]): string {
 
 /** Model bytes plus external data, as the engine's loadFiles() hands them over. */
 export function readArchModel(name: string): ModelBytes {
-  const m = meta(name);
+  const m = archModelMeta(name);
   return {
     model: new Uint8Array(readFileSync(join(ARCHMODELS_DIR, `${name}.onnx`))),
     externalData: [{ path: m.bin, data: new Uint8Array(readFileSync(join(ARCHMODELS_DIR, m.bin))) }],
@@ -64,7 +65,7 @@ export function readArchModel(name: string): ModelBytes {
 
 /** A ModelSpec describing a pair of replica towers (both replicas take raw [0,1] pixels). */
 export function archModelSpec(vision: string, text: string): ModelSpec {
-  const size = meta(vision).input_shape[3];
+  const size = archModelMeta(vision).input_shape[3];
   return {
     id: `archmodels-${vision}-${text}`,
     label: `Architecture replica ${vision} + ${text} (random weights)`,
