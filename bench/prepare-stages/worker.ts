@@ -4,6 +4,7 @@
 import { decodeBitmap, readPixels } from '../../src/engine/decode';
 import { drawCropPreview, drawPreview, encodePreview, previewSize } from '../../src/engine/prepare-image';
 import { preprocess, resizeAndCrop, sourceWindow, toPixelValues, type RGBAImage } from '../../src/engine/preprocess';
+import { compare } from '../fidelity';
 
 export interface StageRequest {
   url: string;
@@ -69,17 +70,6 @@ export interface ReferenceRecord {
 }
 
 const now = () => performance.now();
-
-export function compare(a: Uint8Array, b: Uint8Array): { maxDelta: number; differing: number } {
-  let maxDelta = 0;
-  let count = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (d > maxDelta) maxDelta = d;
-    if (d) count++;
-  }
-  return { maxDelta, differing: count / a.length };
-}
 
 /** The bitmap decoded so that its shortest side is `side` (straight alpha, oriented as shown). */
 function decodeAt(blob: Blob, width: number, height: number, side: number, quality: ResizeQuality): Promise<ImageBitmap> {
