@@ -7,7 +7,11 @@
 //   bare session creation             the cold start's ceiling: the engine's sessions, created alone
 // Bare and node runs time inference only (pixels arrive preprocessed); transformers.js is timed
 // from the image URLs, as the extension is.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH } from '../../e2e/browsers.ts';
 import * as ortNode from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { imagePath, pixelValues, type TestPage } from './images.ts';
@@ -86,6 +90,40 @@ export async function bareCreationBaseline(job: BaselineJob): Promise<CreationTi
     return { textMs: created.textMs, bothMs: created.bothMs };
   } finally {
     await tab.close();
+  }
+}
+
+/**
+ * The same creation at a later start: a persistent profile's first browser creates and runs both
+ * sessions (untimed), the browser is restarted on that profile, and the creation is timed in a
+ * fresh tab. What the browser keeps between the two (onnxruntime-web's files in its HTTP cache,
+ * V8's compiled code of its WASM module) is what the extension's later starts have too.
+ */
+export async function bareCreationLaterBaseline(job: BaselineJob): Promise<CreationTimes> {
+  const files = wasmFiles(job);
+  const urls = { text: repoUrl(job, files.text), vision: repoUrl(job, files.vision), threads: job.threads };
+  const profile = await mkdtemp(join(tmpdir(), 'bench-page-bare-'));
+  const inBrowser = async <T>(fn: (page: Page) => Promise<T>): Promise<T> => {
+    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${job.origin}/bare.html`);
+      return await fn(page);
+    } finally {
+      await context.close();
+    }
+  };
+  try {
+    const size = job.model.spec.imageSize;
+    await inBrowser((page) =>
+      page.evaluate(async (a) => ((await import('/creation.js' as string)) as { warmUp(x: typeof a): Promise<void> }).warmUp(a), { ...urls, size, batch: job.batch, runs: 3 }),
+    );
+    const created = await inBrowser((page) =>
+      page.evaluate(async (a) => ((await import('/creation.js' as string)) as { create(x: typeof a): Promise<CreationTimes> }).create(a), urls),
+    );
+    return { textMs: created.textMs, bothMs: created.bothMs };
+  } finally {
+    await rm(profile, { recursive: true, force: true });
   }
 }
 

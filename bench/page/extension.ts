@@ -16,7 +16,9 @@ const POLL_MS = 50;
 const TIMEOUT_MS = 15 * 60_000;
 /** A revisit ranks cached embeddings: one that has not ranked everything by then never will. */
 const REVISIT_TIMEOUT_MS = 2 * 60_000;
-export const QUERIES = ['a dog playing in the snow', 'red sneakers on a wooden floor'] as const;
+export const QUERIES = ['a dog playing in the snow', 'red sneakers on a wooden floor', 'a bowl of noodles on a table'] as const;
+/** A later start's engine that is not ready by then never will be. */
+const LATER_START_TIMEOUT_MS = 60_000;
 
 export interface ExtensionRun {
   /** Chromium start until the extension's service worker runs. */
@@ -85,6 +87,14 @@ export interface ExtensionRun {
   /** The same after closing Chromium and starting it on the same profile (launch excluded). */
   restartRevisitMs: number;
   restartLaunchMs: number;
+  /**
+   * The engine's start until it is ready at a later start: Chromium started again on the profile
+   * of the runs before, the cached page's popup asked a query not asked before, so the text tower
+   * loads (model requested → engine ready, on the service worker's clock). What the browser keeps
+   * between starts (V8's compiled code of ORT's WASM module) is there, as for a user's every start
+   * after the first. NaN when the engine did not get ready.
+   */
+  laterColdStartMs: number;
   /** The service worker's start-up steps (timeline.ts), ms since the popup opened. */
   startup: StartupTimes;
   /** Every step the service worker marked, for the JSON record. */
@@ -243,9 +253,38 @@ async function revisit(harness: ChromiumHarness, origin: string, page: TestPage,
   }
 }
 
+/** The cached page's popup asks a new query: the engine's start until ready (see ExtensionRun.laterColdStartMs). */
+async function laterColdStart(harness: ChromiumHarness, origin: string, page: TestPage, log: (line: string) => void): Promise<number> {
+  const tab: HPage = await harness.openPage(`${origin}${page.path}`);
+  const popup = await openPopup(harness, await harness.tabIdOf(tab));
+  try {
+    await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[2] });
+    const worker = await harness.serviceWorker();
+    const deadline = performance.now() + LATER_START_TIMEOUT_MS;
+    while (performance.now() < deadline) {
+      const marks = await readTimeline(worker, popup.openedAt).catch(() => []);
+      const at = (step: string) => marks.find((m) => m.step === step)?.ms;
+      const requested = at('model-requested');
+      const ready = at('engine-ready');
+      if (requested !== undefined && ready !== undefined) {
+        const steps = marks.filter((m) => m.step === 'engine-step').map((m) => `${m.name} ${Math.round(m.ms - requested)}`);
+        log(`  later start: engine steps, ms after the model was requested: ${steps.join(', ')}; ready ${Math.round(ready - requested)}`);
+        return ready - requested;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    log(`  later start: the engine was not ready within ${LATER_START_TIMEOUT_MS / 1000} s`);
+    return NaN;
+  } finally {
+    await popup.page.close();
+    await tab.close();
+  }
+}
+
 /**
  * `page` on a fresh profile (cold engine), then `warmTestPage` in the same browser once `page` is
- * indexed (the engine running), then `page` again (all cached), then again after a restart.
+ * indexed (the engine running), then `page` again (all cached), then again after a restart, then
+ * after another restart with a new query (a later start's engine).
  */
 export async function measureExtension(extensionDir: string, origin: string, page: TestPage, warmTestPage: TestPage, log: (line: string) => void): Promise<ExtensionRun> {
   const profile = await mkdtemp(join(tmpdir(), 'bench-page-profile-'));
@@ -254,7 +293,7 @@ export async function measureExtension(extensionDir: string, origin: string, pag
   try {
     let harness = await launchChromium(extensionDir, { userDataDir: profile });
     const launchMs = harness.launchMs;
-    let run: Omit<ExtensionRun, 'revisitMs' | 'restartRevisitMs' | 'restartLaunchMs' | 'warm'>;
+    let run: Omit<ExtensionRun, 'revisitMs' | 'restartRevisitMs' | 'restartLaunchMs' | 'laterColdStartMs' | 'warm'>;
     let warm: WarmPageRun;
     let revisitMs: number;
     try {
@@ -325,9 +364,19 @@ export async function measureExtension(extensionDir: string, origin: string, pag
       await harness.close();
     }
     harness = await launchChromium(extensionDir, { userDataDir: profile });
+    let restartRevisitMs: number;
+    let restartLaunchMs: number;
     try {
-      const restartRevisitMs = await revisit(harness, origin, page, run.images - run.failed, log);
-      return { ...run, warm, revisitMs, restartRevisitMs, restartLaunchMs: harness.launchMs };
+      restartRevisitMs = await revisit(harness, origin, page, run.images - run.failed, log);
+      restartLaunchMs = harness.launchMs;
+    } finally {
+      await harness.close();
+    }
+    harness = await launchChromium(extensionDir, { userDataDir: profile });
+    try {
+      const laterColdStartMs = await laterColdStart(harness, origin, page, log);
+      log(`  later start (restarted, new query): engine ready in ${(laterColdStartMs / 1000).toFixed(2)} s`);
+      return { ...run, warm, revisitMs, restartRevisitMs, restartLaunchMs, laterColdStartMs };
     } finally {
       await harness.close();
     }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_PATH } from '../../e2e/browsers.ts';
 import { ARCHMODELS_DIR, ensureArchModels } from '../../scripts/archmodels.ts';
-import { bareCreationBaseline, bareOrtBaseline, nodeBaseline, speedClaim, transformersBaseline, type BaselineJob, type Outcome } from './baselines.ts';
+import { bareCreationBaseline, bareCreationLaterBaseline, bareOrtBaseline, nodeBaseline, speedClaim, transformersBaseline, type BaselineJob, type Outcome } from './baselines.ts';
 import { measureExtension } from './extension.ts';
 import { ensurePages } from './images.ts';
 import { BENCH_CACHE, prepareModel, REPLICAS, type ReplicaName } from './model.ts';
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
           async () => void (sample.bareOne = msOf(await bareOrtBaseline(job, 1))),
           async () => void (sample.node = msOf(await nodeBaseline(job))),
           async () => void (sample.bareCreation = await bareCreationBaseline(job)),
+          async () => void (sample.bareCreationLater = await bareCreationLaterBaseline(job)),
           async () => {
             const tf = await transformersBaseline(job);
             if ('skipped' in tf) skipped.add(`transformers.js baseline: ${tf.skipped}`);

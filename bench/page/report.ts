@@ -17,6 +17,8 @@ export interface Sample {
   transformersCold?: number;
   /** The engine's sessions created by onnxruntime-web alone, WASM compile included. */
   bareCreation?: CreationTimes;
+  /** The same at a later start: Chromium restarted on a profile where they were created and run before. */
+  bareCreationLater?: CreationTimes;
 }
 
 export interface ClaimSample {
@@ -78,6 +80,7 @@ const ROWS: Row[] = [
   { label: 'revisit, all cached → all ranked', unit: 's', value: (s) => s.extension.revisitMs / 1000 },
   { label: 'after browser restart → all ranked', unit: 's', value: (s) => s.extension.restartRevisitMs / 1000 },
   { label: '  browser restart until worker runs', unit: 's', value: (s) => s.extension.restartLaunchMs / 1000 },
+  { label: 'later start: engine started → ready (browser restarted, new query)', unit: 's', value: (s) => s.extension.laterColdStartMs / 1000 },
   { label: 'new query → results', unit: 'ms', value: (s) => s.extension.newQueryMs },
   { label: 'repeated query → results', unit: 'ms', value: (s) => s.extension.repeatQueryMs },
   { label: 'CPU per image (all Chromium processes)', unit: 'ms', value: (s) => s.extension.cpuMsPerImage },
@@ -105,12 +108,15 @@ const ROWS: Row[] = [
   { label: 'transformers.js cold: model load + first pass', unit: 's', value: (s) => (s.transformersCold === undefined ? undefined : s.transformersCold / 1000) },
   { label: 'bare creation: text session (incl. WASM compile)', unit: 's', value: (s) => (s.bareCreation ? s.bareCreation.textMs / 1000 : undefined) },
   { label: 'bare creation: text + vision sessions', unit: 's', value: (s) => (s.bareCreation ? s.bareCreation.bothMs / 1000 : undefined) },
+  { label: 'bare creation at a later start: text session', unit: 's', value: (s) => (s.bareCreationLater ? s.bareCreationLater.textMs / 1000 : undefined) },
+  { label: 'bare creation at a later start: text + vision', unit: 's', value: (s) => (s.bareCreationLater ? s.bareCreationLater.bothMs / 1000 : undefined) },
   { label: 'extension after the visible images / image', unit: 'ms', value: afterVisiblePerImage },
   { label: 'extension page time ÷ bare ORT N threads', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.bareThreads) },
   { label: 'extension page time ÷ bare ORT 1 thread', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.bareOne) },
   { label: 'extension page time ÷ onnxruntime-node', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.node) },
   { label: 'extension page time ÷ transformers.js warm pass', unit: '×', value: (s) => ratio(s.extension.pageIndexedMs, s.transformers) },
   { label: 'cold start ÷ bare text creation', unit: '×', value: (s) => ratio(s.extension.coldStartMs, s.bareCreation?.textMs) },
+  { label: 'later start ÷ bare text creation at a later start', unit: '×', value: (s) => ratio(s.extension.laterColdStartMs, s.bareCreationLater?.textMs) },
   { label: 'transformers.js cold ÷ extension page time (both cold)', unit: '×', value: (s) => ratio(s.transformersCold, s.extension.pageIndexedMs) },
   { label: 'transformers.js warm ÷ extension after visible, per image', unit: '×', value: (s) => ratio(perImage(s.transformers, s), afterVisiblePerImage(s)) },
   {

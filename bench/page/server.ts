@@ -5,7 +5,7 @@
 //   /img/<k>/<file>          its images
 //   /blank.html              an empty page (image generation runs there)
 //   /bare.html, /bare.js     the bare onnxruntime-web baseline page
-//   /ort/<file>              onnxruntime-web's dist/ (the same build the extension bundles)
+//   /ort/<file>              onnxruntime-web's dist/ (the same build the extension bundles; cacheable)
 //   /tf/<file>               @huggingface/transformers' dist/, when installed
 //   /tf-ort/<file>           the onnxruntime-web build transformers.js pins (its WASM files)
 //   /arch/<file>             the replicas as materialised (.onnx + external .bin)
@@ -75,11 +75,14 @@ export async function startBenchServer(dirs: BenchServerDirs): Promise<BenchServ
   const tfOrt = nestedOrt && existsSync(nestedOrt) ? nestedOrt : ort;
   const hfPrefix = `/${dirs.repo}/resolve/main/`;
 
-  const route = (path: string): { file?: string; isolated: boolean } => {
+  // onnxruntime-web's files may be kept in the HTTP cache: Chrome keeps the compiled code of a
+  // WASM module only for a response it cached, and the later-start baseline needs that, as the
+  // extension gets it for its packaged module. Everything else is fetched anew each time.
+  const route = (path: string): { file?: string; isolated: boolean; cacheable?: boolean } => {
     let m: RegExpExecArray | null;
     if ((m = /^\/page\/(\d+)\.html$/.exec(path))) return { file: join(dirs.cache, `page-${m[1]}`, 'index.html'), isolated: false };
     if ((m = /^\/img\/(\d+)\/(.+)$/.exec(path))) return { file: inside(join(dirs.cache, `page-${m[1]}`), m[2]), isolated: false };
-    if (path.startsWith('/ort/')) return { file: inside(ort, path.slice(5)), isolated: true };
+    if (path.startsWith('/ort/')) return { file: inside(ort, path.slice(5)), isolated: true, cacheable: true };
     if (path.startsWith('/arch/')) return { file: inside(dirs.arch, path.slice(6)), isolated: true };
     if (path.startsWith('/tf/') && tf) return { file: inside(tf, path.slice(4)), isolated: true };
     if (path.startsWith('/tf-ort/')) return { file: inside(tfOrt, path.slice(8)), isolated: true };
@@ -101,12 +104,12 @@ export async function startBenchServer(dirs: BenchServerDirs): Promise<BenchServ
       });
       return;
     }
-    const { file, isolated } = route(path);
+    const { file, isolated, cacheable } = route(path);
     if (!file || !existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
     res.writeHead(200, {
       'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': statSync(file).size,
-      'Cache-Control': 'no-store',
+      'Cache-Control': cacheable ? 'max-age=86400' : 'no-store',
       ...(isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
       'Cross-Origin-Resource-Policy': 'same-origin',
     });
