@@ -139,6 +139,9 @@ describe('Chromium: WASM engine in the offscreen document', () => {
       announce.postMessage({ opening: 'yes' });
       const strayHeld = await Promise.race([prepare(picture, { imageSize: 256 }).then(() => false), pause(5_000).then(() => true)]);
       announce.postMessage({ opening: true });
+      // The note and the request below travel on different channels, in no set order: the
+      // request goes once the note has had time to arrive (one of five runs failed without the wait).
+      await pause(200);
       let prepared = false;
       const held = prepare(picture, { imageSize: 256 }).then((r) => ((prepared = true), r.pixels.length));
       await pause(1_500);
