@@ -12,22 +12,18 @@
 // the Pillow references of ../shared/refs/preprocess. Chromium, and Firefox when installed.
 //
 // Run: npx tsx bench/prepare-stages.bench.ts [--images N] [--factors 2,3,4] [--browser chromium|firefox]
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import puppeteer from 'puppeteer-core';
-import { build } from 'vite';
-import { CHROMIUM_PATH, findFirefox } from '../e2e/browsers.ts';
 import { serveDirectories } from '../e2e/static-dirs.ts';
+import { benchPictures, bundlePage, inEachBrowser, PICTURES, spread, spreadHeader, spreadRow } from './plain-page.ts';
 import type { FidelityRecord, ReferenceRecord, ReferenceRequest, StageRecord, StageRequest } from './prepare-stages/worker.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, '.cache/prepare-stages');
-const IMAGES = join(ROOT, '.cache/bench-page/images/page-0');
 const REFS = join(ROOT, '../shared/refs/preprocess');
 const SIZE = 256;
 const args = process.argv.slice(2);
@@ -41,7 +37,7 @@ const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javasc
 const serve = (): Promise<Server> =>
   serveDirectories(
     [
-      ['/img/', IMAGES],
+      ['/img/', PICTURES],
       ['/refs/', REFS],
       ['/', OUT],
     ],
@@ -60,48 +56,6 @@ const ready = new Promise((resolve) => worker.addEventListener('message', (e) =>
 window.ask = async (message) => { await ready; const id = next++; return new Promise((resolve, reject) => { waiting.set(id, { resolve, reject }); worker.postMessage({ id, ...message }); }); };
 </script>`;
 
-async function bundle(): Promise<void> {
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      lib: { entry: join(ROOT, 'bench/prepare-stages/worker.ts'), formats: ['es'], fileName: () => 'worker.js' },
-      outDir: OUT,
-      emptyOutDir: true,
-      target: 'es2022',
-      minify: false,
-    },
-  });
-  writeFileSync(join(OUT, 'index.html'), PAGE);
-}
-
-type Ask = <R>(message: { stage?: StageRequest; reference?: ReferenceRequest }) => Promise<R>;
-
-async function open(browser: string, url: string): Promise<{ ask: Ask; close(): Promise<void> } | undefined> {
-  if (browser === 'chromium') {
-    const instance = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update'] });
-    const page = await instance.newPage();
-    await page.goto(url);
-    return { ask: (m) => page.evaluate((msg) => (window as any).ask(msg), m), close: () => instance.close() };
-  }
-  const executablePath = findFirefox();
-  if (!executablePath) {
-    console.log('Firefox: skipped (not installed)');
-    return undefined;
-  }
-  const instance = await puppeteer.launch({ browser: 'firefox', executablePath, headless: true });
-  const page = await instance.newPage();
-  await page.goto(url);
-  return { ask: (m) => page.evaluate((msg) => (window as any).ask(msg), m) as Promise<any>, close: () => instance.close() };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const ms = (x: number) => x.toFixed(1).padStart(8);
-
 function stageTable(records: StageRecord[]): void {
   const rows: [string, (r: StageRecord) => number][] = [
     ['decode (full size)', (r) => r.decodeMs],
@@ -118,11 +72,8 @@ function stageTable(records: StageRecord[]): void {
     ['(alt) preview, one step, medium, +encode', (r) => r.previewMediumMs],
     ['(alt) preview, one step, low, +encode', (r) => r.previewLowMs],
   ];
-  console.log(`${'stage'.padEnd(42)}${'median'.padStart(8)}${'p90'.padStart(8)}${'max'.padStart(8)}${'sum'.padStart(9)}   (ms, ${records.length} images)`);
-  for (const [name, of] of rows) {
-    const xs = records.map(of).sort((a, b) => a - b);
-    console.log(`${name.padEnd(42)}${ms(median(xs))}${ms(xs[Math.floor(xs.length * 0.9)])}${ms(xs[xs.length - 1])}${ms(sum(xs)).padStart(9)}`);
-  }
+  console.log(spreadHeader('stage', records.length));
+  for (const [name, of] of rows) console.log(spreadRow(name, records.map(of)));
   console.log(`crop window vs whole picture: max|Δ| ${Math.max(...records.map((r) => r.windowMaxDelta))} (must be 0)`);
   console.log(`VideoFrame read-back vs canvas: max|Δ| ${Math.max(...records.map((r) => r.videoFrameMaxDelta))} (NaN: not supported)`);
 }
@@ -136,11 +87,11 @@ function reducedTable(records: StageRecord[]): void {
         .map((r) => [r, r.reduced.find((x) => x.factor === factor && x.quality === quality)!] as [StageRecord, FidelityRecord])
         .filter(([, x]) => x.side > 0);
       if (!pairs.length) continue;
-      const reducedMs = sum(pairs.map(([, x]) => x.decodeMs + x.readBackMs + x.preprocessMs));
-      const fullMs = sum(pairs.map(([r]) => r.decodeMs + r.readBackMs + r.preprocessMs));
+      const reducedMs = spread(pairs.map(([, x]) => x.decodeMs + x.readBackMs + x.preprocessMs)).sum;
+      const fullMs = spread(pairs.map(([r]) => r.decodeMs + r.readBackMs + r.preprocessMs)).sum;
       const worst = Math.max(...pairs.map(([, x]) => x.maxDelta));
       const over = pairs.filter(([, x]) => x.maxDelta > 1).length;
-      const differing = (100 * sum(pairs.map(([, x]) => x.differing))) / pairs.length;
+      const differing = (100 * spread(pairs.map(([, x]) => x.differing)).sum) / pairs.length;
       console.log(
         `${String(factor).padEnd(3)}${quality.padEnd(8)}${String(pairs.length).padStart(4)}${String(worst).padStart(8)}${String(over).padStart(8)}${differing.toFixed(2).padStart(10)}  ${reducedMs.toFixed(0)} ms vs ${fullMs.toFixed(0)} ms`,
       );
@@ -149,43 +100,29 @@ function reducedTable(records: StageRecord[]): void {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(IMAGES)) {
-    // Skipped, not failed, so that `npm run bench` on a fresh checkout runs the others.
-    console.log(`prepare stages: skipped, no pictures in ${IMAGES} (\`npm run bench:page -- --runs 1\` generates them)`);
-    return;
-  }
-  const files = readdirSync(IMAGES)
-    .filter((f) => /\.(jpg|png|webp)$/.test(f))
-    .sort()
-    .slice(0, imageCount);
+  const files = benchPictures('prepare stages', imageCount);
+  if (!files) return;
   const cases = (JSON.parse(readFileSync(join(REFS, 'cases.json'), 'utf8')) as { name: string }[]).map((c) => c.name);
-  await bundle();
+  await bundlePage({ worker: join(ROOT, 'bench/prepare-stages/worker.ts') }, OUT, PAGE);
   const server = await serve();
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   console.log(`prepare stages: ${files.length} pictures, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(2)}`);
   try {
-    for (const name of browsers) {
-      const browser = await open(name, `${origin}/index.html`);
-      if (!browser) continue;
-      try {
-        console.log(`\n=== ${name}`);
-        const records: StageRecord[] = [];
-        for (const file of files) {
-          const type = MIME[extname(file)];
-          records.push(await browser.ask<StageRecord>({ stage: { url: `${origin}/img/${file}`, type, size: SIZE, factors } }));
-        }
-        stageTable(records);
-        reducedTable(records);
-        console.log(`\nreference cases (../shared/refs/preprocess), max|Δ| / differ % against Pillow; k=0 is the full decode:`);
-        for (const c of cases) {
-          const refs = await browser.ask<ReferenceRecord[]>({ reference: { png: `${origin}/refs/${c}.png`, rgb: `${origin}/refs/${c}.rgb`, size: SIZE, factors } });
-          const cells = refs.map((r) => (r.side ? `k=${r.factor}${r.factor ? ` ${r.quality}` : ''}: ${r.maxDelta} / ${(100 * r.differing).toFixed(2)}%` : `k=${r.factor} ${r.quality}: n/a`));
-          console.log(`${c.padEnd(10)} ${cells.join(' | ')}`);
-        }
-      } finally {
-        await browser.close();
+    await inEachBrowser(browsers, `${origin}/index.html`, 'ask', async (page) => {
+      const records: StageRecord[] = [];
+      for (const file of files) {
+        const type = MIME[extname(file)];
+        records.push(await page.call<StageRecord>({ stage: { url: `${origin}/img/${file}`, type, size: SIZE, factors } }));
       }
-    }
+      stageTable(records);
+      reducedTable(records);
+      console.log(`\nreference cases (../shared/refs/preprocess), max|Δ| / differ % against Pillow; k=0 is the full decode:`);
+      for (const c of cases) {
+        const refs = await page.call<ReferenceRecord[]>({ reference: { png: `${origin}/refs/${c}.png`, rgb: `${origin}/refs/${c}.rgb`, size: SIZE, factors } });
+        const cells = refs.map((r) => (r.side ? `k=${r.factor}${r.factor ? ` ${r.quality}` : ''}: ${r.maxDelta} / ${(100 * r.differing).toFixed(2)}%` : `k=${r.factor} ${r.quality}: n/a`));
+        console.log(`${c.padEnd(10)} ${cells.join(' | ')}`);
+      }
+    });
   } finally {
     server.close();
   }
