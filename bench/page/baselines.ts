@@ -5,15 +5,15 @@
 //   transformers.js                   the same job as a user of @huggingface/transformers writes it
 //   mci0 vs vitb16 (bare, N threads)  the seed's speed claim, in our runtime
 //   bare session creation             the cold start's ceiling: the engine's sessions, created alone
+//                                     (and at a later start, the browser's caches kept)
 // Bare and node runs time inference only (pixels arrive preprocessed); transformers.js is timed
 // from the image URLs, as the extension is.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_PATH } from '../../e2e/browsers.ts';
 import * as ortNode from 'onnxruntime-node';
-import type { Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH } from '../../e2e/browsers.ts';
 import { imagePath, pixelValues, type TestPage } from './images.ts';
 import type { PreparedModel } from './model.ts';
 import { packageDist } from './server.ts';
