@@ -135,21 +135,28 @@ function threadNames(pid: number): Record<string, number> {
   return names;
 }
 
-/** Whether each process was started with the instance's profile, read once per process: every sample walks every process of the machine, and the sampler shares the cores it measures. */
-const instanceFlags = new Map<string, boolean>();
-function instanceFlag(p: Proc, userDataDir: string): boolean {
-  const key = `${userDataDir}\0${p.pid}/${p.start}`;
-  let flag = instanceFlags.get(key);
-  if (flag === undefined) instanceFlags.set(key, (flag = cmdline(p.pid).includes(`--user-data-dir=${userDataDir}`)));
-  return flag;
+/**
+ * Each process's command line, read once: every sample walks every process of the machine, and the
+ * sampler shares the cores it measures. A pid with its start time names one process. A renderer
+ * just forked from the zygote shows the zygote's command line until it sets its own (one sample
+ * missed the offscreen document's process this way), so that one is read again.
+ */
+const commandLines = new Map<string, string>();
+function commandLine(p: Proc): string {
+  const key = `${p.pid}/${p.start}`;
+  let line = commandLines.get(key);
+  if (line === undefined || line.includes('--type=zygote')) commandLines.set(key, (line = cmdline(p.pid)));
+  return line;
 }
+
+const ofInstance = (p: Proc, userDataDir: string) => commandLine(p).includes(`--user-data-dir=${userDataDir}`);
 
 function tree(userDataDir: string): Proc[] {
   const all = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map((d) => readProc(Number(d)))
     .filter((p): p is Proc => !!p);
-  const roots = all.filter((p) => instanceFlag(p, userDataDir) && !all.some((q) => q.pid === p.ppid && instanceFlag(q, userDataDir)));
+  const roots = all.filter((p) => ofInstance(p, userDataDir) && !all.some((q) => q.pid === p.ppid && ofInstance(q, userDataDir)));
   const members = new Set(roots.map((p) => p.pid));
   for (let grew = true; grew; ) {
     grew = false;
@@ -166,7 +173,7 @@ function tree(userDataDir: string): Proc[] {
 /** The instance's extension processes as they are now: PSS in bytes and threads by name (see threadNames). */
 export function extensionProcesses(userDataDir: string): { pid: number; pss: number; threads: Record<string, number> }[] {
   return tree(userDataDir)
-    .filter((p) => cmdline(p.pid).includes('--extension-process'))
+    .filter((p) => processKind(commandLine(p)) === 'extension')
     .map((p) => ({ pid: p.pid, pss: memoryOf(p.pid).pss, threads: threadNames(p.pid) }));
 }
 
@@ -208,8 +215,7 @@ export interface ProcWindow {
 }
 
 /** A process's kind from its command line: `browser`, `gpu-process`, `utility:<service>`, `renderer`, `extension`. */
-function processKind(pid: number): string {
-  const line = cmdline(pid);
+function processKind(line: string): string {
   const type = /--type=(\S+)/.exec(line)?.[1];
   if (!type) return 'browser';
   if (type === 'renderer') return line.includes('--extension-process') ? 'extension' : 'renderer';
@@ -243,7 +249,7 @@ function threadTicks(pid: number): Map<number, { name: string; ticks: number }> 
 export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): ProcWindow } {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
-  /** Each process's kind (processKind); an extension process is one of kind `extension`. */
+  /** Each process's kind (processKind) when last seen; an extension process is one of kind `extension`. */
   const kinds = new Map<number, string>();
   /** Per extension thread: name, ticks at first sight (0 if started later) and last seen. */
   const threads = new Map<string, { name: string; first: number; last: number }>();
@@ -257,10 +263,8 @@ export function startProcSampler(userDataDir: string, everyMs = 200): { stop(): 
     const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     for (const p of tree(userDataDir)) {
       if (!first.has(p.pid)) first.set(p.pid, p.cpuTicks);
-      // Looked at again until it says so: a renderer just forked from the zygote still shows the
-      // zygote's command line (one sample missed the offscreen document's process this way).
-      let kind = kinds.get(p.pid);
-      if (kind !== 'extension') kinds.set(p.pid, (kind = processKind(p.pid)));
+      const kind = processKind(commandLine(p));
+      kinds.set(p.pid, kind);
       last.set(p.pid, p.cpuTicks);
       if (kind === 'extension') {
         const m = memoryOf(p.pid);
