@@ -212,12 +212,22 @@ async function milestones(popup: PopupSession, count: number, visible: string[],
   return { readyMs: seen.ready!, firstResultsMs: seen.first ?? visibleRankedMs, visibleRankedMs, pageIndexedMs };
 }
 
-/** A page not seen before, and its popup with the query submitted at once, while the engine runs. */
-async function warmPage(harness: ChromiumHarness, origin: string, page: TestPage, log: (line: string) => void): Promise<WarmPageRun> {
+/** `page` opened in a tab and its popup with `query` submitted at once; both closed after `fn`. */
+async function withQueryPopup<T>(harness: ChromiumHarness, origin: string, page: TestPage, query: string, fn: (popup: PopupSession) => Promise<T>): Promise<T> {
   const tab: HPage = await harness.openPage(`${origin}${page.path}`);
   const popup = await openPopup(harness, await harness.tabIdOf(tab));
   try {
-    await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[0] });
+    await popup.page.evaluate(submitQuery, { sel: SELECTORS, query });
+    return await fn(popup);
+  } finally {
+    await popup.page.close();
+    await tab.close();
+  }
+}
+
+/** A page not seen before, and its popup with the query submitted at once, while the engine runs. */
+function warmPage(harness: ChromiumHarness, origin: string, page: TestPage, log: (line: string) => void): Promise<WarmPageRun> {
+  return withQueryPopup(harness, origin, page, QUERIES[0], async (popup) => {
     const m = await milestones(popup, page.images.length, page.visible.map((p) => `${origin}${p}`), log);
     const worker = await harness.serviceWorker();
     const timeline = (await readTimeline(worker, popup.openedAt).catch(() => [])).filter((mark) => mark.ms >= -1000);
@@ -230,35 +240,23 @@ async function warmPage(harness: ChromiumHarness, origin: string, page: TestPage
       images: page.images.length,
       failed: (await popup.state()).failed,
     };
-  } finally {
-    await popup.page.close();
-    await tab.close();
-  }
+  });
 }
 
 /** Opens the page and its popup, asks the first query at once and waits until `ranked` images rank (those the first visit indexed). */
-async function revisit(harness: ChromiumHarness, origin: string, page: TestPage, ranked: number, log: (line: string) => void): Promise<number> {
-  const tab: HPage = await harness.openPage(`${origin}${page.path}`);
-  const popup = await openPopup(harness, await harness.tabIdOf(tab));
-  try {
-    await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[0] });
-    // A revisit that never ranks everything is reported (NaN and the reason), not a lost run.
-    return await until(popup, `${ranked} images ranked`, allRanked(ranked), REVISIT_TIMEOUT_MS).catch((error: unknown) => {
+function revisit(harness: ChromiumHarness, origin: string, page: TestPage, ranked: number, log: (line: string) => void): Promise<number> {
+  // A revisit that never ranks everything is reported (NaN and the reason), not a lost run.
+  return withQueryPopup(harness, origin, page, QUERIES[0], (popup) =>
+    until(popup, `${ranked} images ranked`, allRanked(ranked), REVISIT_TIMEOUT_MS).catch((error: unknown) => {
       log(`  revisit failed: ${describe(error)}`);
       return NaN;
-    });
-  } finally {
-    await popup.page.close();
-    await tab.close();
-  }
+    }),
+  );
 }
 
 /** The cached page's popup asks a new query: the engine's start until ready (see ExtensionRun.laterColdStartMs). */
-async function laterColdStart(harness: ChromiumHarness, origin: string, page: TestPage, log: (line: string) => void): Promise<number> {
-  const tab: HPage = await harness.openPage(`${origin}${page.path}`);
-  const popup = await openPopup(harness, await harness.tabIdOf(tab));
-  try {
-    await popup.page.evaluate(submitQuery, { sel: SELECTORS, query: QUERIES[2] });
+function laterColdStart(harness: ChromiumHarness, origin: string, page: TestPage, log: (line: string) => void): Promise<number> {
+  return withQueryPopup(harness, origin, page, QUERIES[2], async (popup) => {
     const worker = await harness.serviceWorker();
     const deadline = performance.now() + LATER_START_TIMEOUT_MS;
     while (performance.now() < deadline) {
@@ -275,10 +273,7 @@ async function laterColdStart(harness: ChromiumHarness, origin: string, page: Te
     }
     log(`  later start: the engine was not ready within ${LATER_START_TIMEOUT_MS / 1000} s`);
     return NaN;
-  } finally {
-    await popup.page.close();
-    await tab.close();
-  }
+  });
 }
 
 /**
