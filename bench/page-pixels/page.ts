@@ -105,12 +105,12 @@ export async function measure({ url, size, shownWidth }: PixelsRequest): Promise
   }
   img.remove();
 
+  const shown = { url, width, height, shownMs, mainReadMs, mainPreprocessMs, mainEncodeMs, refused };
   // A refused picture has nothing to compare; the worker could not fetch it either (no CORS).
-  if (!crop) return { url, width, height, shownMs, mainReadMs, mainPreprocessMs, mainEncodeMs, refused, workerDecodeMs: NaN, workerReadMs: NaN, maxDelta: NaN, differing: NaN };
+  if (!crop) return { ...shown, workerDecodeMs: NaN, workerReadMs: NaN, maxDelta: NaN, differing: NaN };
   const reply = await inWorker(url, size);
   if (reply.error) throw new Error(`worker: ${reply.error}`);
-  const { maxDelta, differing } = compare(crop, reply.crop!);
-  return { url, width, height, shownMs, mainReadMs, mainPreprocessMs, mainEncodeMs, refused, workerDecodeMs: reply.decodeMs!, workerReadMs: reply.readMs!, maxDelta, differing };
+  return { ...shown, workerDecodeMs: reply.decodeMs!, workerReadMs: reply.readMs!, ...compare(crop, reply.crop!) };
 }
 
 (globalThis as unknown as { measure: typeof measure }).measure = measure;
