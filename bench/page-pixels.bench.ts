@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDirectories } from '../e2e/static-dirs.ts';
 import type { PixelsRecord, PixelsRequest } from './page-pixels/page.ts';
-import { benchPictures, bundlePage, inEachBrowser, PICTURES, spread, spreadHeader, spreadRow } from './plain-page.ts';
+import { benchPictures, bundlePage, inEachBrowser, PICTURES, printSpreads, spread } from './plain-page.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, '.cache/page-pixels');
@@ -31,17 +31,19 @@ const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javasc
 const PAGE = `<!doctype html><meta charset="utf-8"><title>page pixels</title><body><script type="module" src="./page.js"></script>`;
 
 function table(records: PixelsRecord[]): void {
-  const rows: [string, (r: PixelsRecord) => number][] = [
-    ['page: shown (src → decoded, 2 frames)', (r) => r.shownMs],
-    ['main thread: read the shown picture', (r) => r.mainReadMs],
-    ['main thread: Pillow-exact resize + input', (r) => r.mainPreprocessMs],
-    ['main thread: base64 of the crop', (r) => r.mainEncodeMs],
-    ['main thread: all three (a long task)', (r) => r.mainReadMs + r.mainPreprocessMs + r.mainEncodeMs],
-    ['decode worker: decode (decoder threads)', (r) => r.workerDecodeMs],
-    ['decode worker: read-back of the window', (r) => r.workerReadMs],
-  ];
-  console.log(spreadHeader('stage', records.length, 44));
-  for (const [name, of] of rows) console.log(spreadRow(name, records.map(of), 44));
+  printSpreads<PixelsRecord>(
+    records,
+    [
+      ['page: shown (src → decoded, 2 frames)', (r) => r.shownMs],
+      ['main thread: read the shown picture', (r) => r.mainReadMs],
+      ['main thread: Pillow-exact resize + input', (r) => r.mainPreprocessMs],
+      ['main thread: base64 of the crop', (r) => r.mainEncodeMs],
+      ['main thread: all three (a long task)', (r) => r.mainReadMs + r.mainPreprocessMs + r.mainEncodeMs],
+      ['decode worker: decode (decoder threads)', (r) => r.workerDecodeMs],
+      ['decode worker: read-back of the window', (r) => r.workerReadMs],
+    ],
+    44,
+  );
   const longTasks = records.filter((r) => r.mainReadMs + r.mainPreprocessMs + r.mainEncodeMs > 50).length;
   console.log(`main-thread tasks over 50 ms: ${longTasks} of ${records.length}`);
   const deltas = records.map((r) => r.maxDelta);

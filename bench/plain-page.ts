@@ -95,14 +95,12 @@ export function spread(xs: number[]): { median: number; p90: number; max: number
   return { median, p90: s[Math.floor(s.length * 0.9)], max: s[s.length - 1], sum: s.reduce((a, b) => a + b, 0) };
 }
 
-/** A table row: the name, then median, p90, max and sum in ms. */
-export function spreadRow(name: string, xs: number[], width = 42): string {
-  const { median, p90, max, sum } = spread(xs);
+/** A table of timings: one row per column of `records` (its name, then median, p90, max and sum in ms), under a header. */
+export function printSpreads<T>(records: T[], rows: [name: string, of: (record: T) => number][], width = 42): void {
   const ms = (x: number) => x.toFixed(1).padStart(8);
-  return `${name.padEnd(width)}${ms(median)}${ms(p90)}${ms(max)}${ms(sum).padStart(9)}`;
-}
-
-/** The header of spreadRow's table. */
-export function spreadHeader(first: string, count: number, width = 42): string {
-  return `${first.padEnd(width)}${'median'.padStart(8)}${'p90'.padStart(8)}${'max'.padStart(8)}${'sum'.padStart(9)}   (ms, ${count} pictures)`;
+  console.log(`${'stage'.padEnd(width)}${'median'.padStart(8)}${'p90'.padStart(8)}${'max'.padStart(8)}${'sum'.padStart(9)}   (ms, ${records.length} pictures)`);
+  for (const [name, of] of rows) {
+    const { median, p90, max, sum } = spread(records.map(of));
+    console.log(`${name.padEnd(width)}${ms(median)}${ms(p90)}${ms(max)}${ms(sum).padStart(9)}`);
+  }
 }

@@ -19,7 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDirectories } from '../e2e/static-dirs.ts';
-import { benchPictures, bundlePage, inEachBrowser, PICTURES, spread, spreadHeader, spreadRow } from './plain-page.ts';
+import { benchPictures, bundlePage, inEachBrowser, PICTURES, printSpreads, spread } from './plain-page.ts';
 import type { FidelityRecord, ReferenceRecord, ReferenceRequest, StageRecord, StageRequest } from './prepare-stages/worker.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -57,23 +57,24 @@ window.ask = async (message) => { await ready; const id = next++; return new Pro
 </script>`;
 
 function stageTable(records: StageRecord[]): void {
-  const rows: [string, (r: StageRecord) => number][] = [
-    ['decode (full size)', (r) => r.decodeMs],
-    ['read-back, crop window', (r) => r.readBackMs],
-    ['preprocess, crop window', (r) => r.preprocessMs],
-    ['preview draw, from the crop (deferred)', (r) => r.previewDrawMs],
-    ['preview encode (+ the draw)', (r) => r.previewEncodeMs],
-    ['prepareImage total', (r) => r.totalMs],
-    ['(alt) preview, whole bitmap halved, +encode', (r) => r.previewWholeMs],
-    ['(alt) read-back, whole', (r) => r.fullReadBackMs],
-    ['(alt) preprocess, whole', (r) => r.fullPreprocessMs],
-    ['(alt) read-back, VideoFrame', (r) => r.videoFrameMs],
-    ['(alt) preview, one step, high, +encode', (r) => r.previewHighMs],
-    ['(alt) preview, one step, medium, +encode', (r) => r.previewMediumMs],
-    ['(alt) preview, one step, low, +encode', (r) => r.previewLowMs],
-  ];
-  console.log(spreadHeader('stage', records.length));
-  for (const [name, of] of rows) console.log(spreadRow(name, records.map(of)));
+  printSpreads<StageRecord>(
+    records,
+    [
+      ['decode (full size)', (r) => r.decodeMs],
+      ['read-back, crop window', (r) => r.readBackMs],
+      ['preprocess, crop window', (r) => r.preprocessMs],
+      ['preview draw, from the crop (deferred)', (r) => r.previewDrawMs],
+      ['preview encode (+ the draw)', (r) => r.previewEncodeMs],
+      ['prepareImage total', (r) => r.totalMs],
+      ['(alt) preview, whole bitmap halved, +encode', (r) => r.previewWholeMs],
+      ['(alt) read-back, whole', (r) => r.fullReadBackMs],
+      ['(alt) preprocess, whole', (r) => r.fullPreprocessMs],
+      ['(alt) read-back, VideoFrame', (r) => r.videoFrameMs],
+      ['(alt) preview, one step, high, +encode', (r) => r.previewHighMs],
+      ['(alt) preview, one step, medium, +encode', (r) => r.previewMediumMs],
+      ['(alt) preview, one step, low, +encode', (r) => r.previewLowMs],
+    ],
+  );
   console.log(`crop window vs whole picture: max|Δ| ${Math.max(...records.map((r) => r.windowMaxDelta))} (must be 0)`);
   console.log(`VideoFrame read-back vs canvas: max|Δ| ${Math.max(...records.map((r) => r.videoFrameMaxDelta))} (NaN: not supported)`);
 }
