@@ -35,6 +35,11 @@ type Listener = (status: ModelStatus) => void;
 // (The WASM binary is found without wasmPaths: vite rewrites ORT's `new URL(…, import.meta.url)` to the emitted asset.)
 ort.env.wasm.numThreads = 1;
 ortWasm.env.wasm.numThreads = 1;
+// Firefox's event page is a page, and the engine runs in it: ORT's WASM on its thread would hold
+// every message (a popup's query, a page's report) for a whole run. ORT's proxy runs the WASM
+// in a Worker of its own instead. (Chrome's service worker cannot start Workers; its WASM runs in
+// the offscreen document.)
+if (__TARGET__ === 'firefox') ortWasm.env.wasm.proxy = true;
 
 let bundledIds: Promise<string[]> | null = null;
 /** Ids of the models shipped inside this build. */
