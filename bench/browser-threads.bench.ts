@@ -22,7 +22,6 @@
 //
 // Run: npx tsx bench/browser-threads.bench.ts [rounds] [--threads N] [--busy K [--duty P]] [--verbose]
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +32,7 @@ import { build } from 'vite';
 import { ARCHMODELS_DIR, archModelSpec, CLIP_BPE_PATH, ensureArchModels } from '../scripts/archmodels.ts';
 import { ClipTokenizer } from '../src/engine/tokenizer.ts';
 import { CHROMIUM_PATH, launchChromium } from '../e2e/browsers.ts';
+import { busyLoad } from './cli.ts';
 import type { EngineRequest, RunKind, RunnerAnswer, RunnerCommand, RunnerInfo } from './browser-threads/runner.ts';
 import type { Bench, TransportTimes } from './browser-threads/sw.ts';
 
@@ -72,20 +72,6 @@ function serveModels(): Promise<Server> {
     createReadStream(file).pipe(res);
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
-}
-
-/** K processes, each spinning on the CPU `percent` % of every 20 ms, until stopped. */
-function busyLoad(k: number, percent: number): { stop(): void } {
-  const spin = (20 * percent) / 100;
-  // Each period also checks that this script still runs: a killed bench must not leave them spinning.
-  const script = `const cell = new Int32Array(new SharedArrayBuffer(4));
-    for (;;) {
-      if (process.ppid !== ${process.pid}) process.exit();
-      const end = performance.now() + ${spin}; while (performance.now() < end);
-      if (${20 - spin} > 0) Atomics.wait(cell, 0, 0, ${20 - spin});
-    }`;
-  const children: ChildProcess[] = Array.from({ length: k }, () => spawn(process.execPath, ['-e', script], { stdio: 'ignore' }));
-  return { stop: () => children.forEach((c) => c.kill()) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -14,7 +14,6 @@
 //
 // Run: npx tsx bench/vision-lanes.bench.ts [--rounds 3] [--images 96] [--batch 8] [--threads 2] [--busy 1] [--duty 65]
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,22 +23,19 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ARCHMODELS_DIR, archModelMeta, ensureArchModels } from '../scripts/archmodels.ts';
 import { CHROMIUM_PATH } from '../e2e/browsers.ts';
+import { busyLoad, numberOption } from './cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STATIC = join(ROOT, 'bench/vision-lanes');
 const ORT_DIST = join(ROOT, 'node_modules/onnxruntime-web/dist');
 const VISION = 'mci0';
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const rounds = option('rounds', 3);
-const images = option('images', 96);
-const batch = option('batch', 8);
-const threads = option('threads', 2);
-const busy = option('busy', 1);
-const duty = option('duty', 65);
+const rounds = numberOption('rounds', 3);
+const images = numberOption('images', 96);
+const batch = numberOption('batch', 8);
+const threads = numberOption('threads', 2);
+const busy = numberOption('busy', 1);
+const duty = numberOption('duty', 65);
 
 interface Config {
   label: string;
@@ -70,20 +66,6 @@ function serve(): Promise<Server> {
     createReadStream(file).pipe(res);
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
-}
-
-/** K processes, each spinning on the CPU `percent` % of every 20 ms, until stopped. */
-function busyLoad(k: number, percent: number): { stop(): void } {
-  const spin = (20 * percent) / 100;
-  // Each period also checks that this script still runs: a killed bench must not leave them spinning.
-  const script = `const cell = new Int32Array(new SharedArrayBuffer(4));
-    for (;;) {
-      if (process.ppid !== ${process.pid}) process.exit();
-      const end = performance.now() + ${spin}; while (performance.now() < end);
-      if (${20 - spin} > 0) Atomics.wait(cell, 0, 0, ${20 - spin});
-    }`;
-  const children: ChildProcess[] = Array.from({ length: k }, () => spawn(process.execPath, ['-e', script], { stdio: 'ignore' }));
-  return { stop: () => children.forEach((c) => c.kill()) };
 }
 
 /** The largest PSS of a Chromium renderer now, MB (the bench's page is the only one). */
