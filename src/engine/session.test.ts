@@ -144,6 +144,50 @@ describe('ClipEngine on onnxruntime-node (cpu)', () => {
   });
 });
 
+describe("onnxruntime-web's proxy (Firefox), which transfers each input's buffer to its Worker", () => {
+  it('leaves the caller\'s pixels readable: a batch split into runs, and the same pixels again, give the rows of onnxruntime-node', async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    // As ORT's proxy runs: every input's buffer is detached on the way (structuredClone with transfer).
+    const transferring = {
+      ...ortWeb,
+      env: { ...ortWeb.env, wasm: { ...ortWeb.env.wasm, proxy: true } },
+      InferenceSession: {
+        create: async (...args: Parameters<typeof ortWeb.InferenceSession.create>) => {
+          const session = await ortWeb.InferenceSession.create(...args);
+          return new Proxy(session, {
+            get(target, key) {
+              if (key !== 'run') return Reflect.get(target, key, target);
+              return (feeds: Record<string, ortWeb.Tensor>, ...rest: unknown[]) => {
+                const moved = Object.fromEntries(
+                  Object.entries(feeds).map(([name, t]) => {
+                    const data = t.data as Float32Array;
+                    return [name, new ortWeb.Tensor(t.type, structuredClone(data, { transfer: [data.buffer] }), t.dims)];
+                  }),
+                );
+                return (target.run as (...a: unknown[]) => unknown).call(target, moved, ...rest);
+              };
+            },
+          });
+        },
+      },
+    } as unknown as typeof ortWeb;
+    const web = await ClipEngine.create({ spec, ort: transferring, loadFiles: files, tokenizer, prefer: 'wasm', maxBatch: 2 });
+    try {
+      const pixels = testImages(3, 4);
+      const first = await web.embedImages(pixels, 3);
+      expect(pixels.byteLength).toBe(3 * PER_IMAGE * 4);
+      const again = await web.embedImages(pixels, 3);
+      const reference = await engine.embedImages(testImages(3, 4), 3);
+      first.forEach((row, i) => {
+        expect(relativeError(row, reference[i])).toBeLessThan(SAME);
+        expect(relativeError(again[i], reference[i])).toBeLessThan(SAME);
+      });
+    } finally {
+      await web.dispose();
+    }
+  }, 120_000);
+});
+
 describe('onnxruntime-web (WASM, in Node) vs onnxruntime-node', () => {
   it('gives cosine >= 0.9999 and relative error < 1e-5 on the same inputs', async () => {
     ortWeb.env.wasm.numThreads = 1; // 2-core machine: keep it light

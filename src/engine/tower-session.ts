@@ -96,14 +96,17 @@ export class TowerSession {
   run(data: TowerInput, count: number, rowShape: readonly number[]): Promise<Float32Array[]> {
     return this.lock.run(async () => {
       const dims = [count, ...rowShape];
+      // ORT's proxy (Firefox: env.wasm.proxy) transfers an input's whole buffer to its Worker: the
+      // caller's array, often a view of a larger batch still to be read, would be detached.
+      const own = <T extends TowerInput>(x: T): T => (this.ort.env.wasm?.proxy ? (x.slice() as T) : x);
       // Typed inputs as the contract says (float32 pixels, int64 ids); the rare export that
       // takes int32 ids gets them converted.
       const input =
         data instanceof BigInt64Array
           ? this.int32Ids
             ? new this.ort.Tensor('int32', Int32Array.from(data, Number), dims)
-            : new this.ort.Tensor('int64', data, dims)
-          : new this.ort.Tensor('float32', data, dims);
+            : new this.ort.Tensor('int64', own(data), dims)
+          : new this.ort.Tensor('float32', own(data), dims);
       const outputs = await this.session.run({ [this.inputName]: input }, [this.outputName]);
       const out = outputs[this.outputName];
       try {
