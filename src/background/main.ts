@@ -389,8 +389,8 @@ onSettingsChanged((settings) => {
 });
 
 if (__TEST_BUILD__) {
-  // Test builds expose the context-menu handler (headless browsers cannot click native menus)
-  // and the decoder and preparer, to check the browser's decoding (EXIF orientation, the model
+  // Test builds expose the context-menu handler (headless browsers cannot click native menus),
+  // the engine's image runs, and the decoder and preparer, to check the browser's decoding (EXIF orientation, the model
   // input read from part of a bitmap) where it really runs, and the release of buffers the
   // browser allocated.
   (globalThis as Record<string, unknown>).__lensTest = {
@@ -400,6 +400,9 @@ if (__TEST_BUILD__) {
     prepareImage,
     /** Through the preparer indexing uses (in Chrome, the offscreen document's decode worker). */
     prepareAsIndexing: async (blob: Blob, spec: PreprocessSpec) => preparer.prepare({ blob, bytes: new Uint8Array(await blob.arrayBuffer()) }, spec),
+    /** Straight to the engine, as an inference run of indexing, and how many vision sessions run images now. */
+    embedPixels: async (pixels: Float32Array, count: number) => (await engineHost.get()).engine.embedImages(pixels, count),
+    visionSessions: async () => (await engineHost.get()).engine.visionSessions ?? 1,
     preprocess,
     releaseBuffer,
     collectReleased,

@@ -12,8 +12,8 @@ import { ClipEngine } from '../engine/session';
 import { collectReleasedSoon, releaseBuffer } from '../bytes';
 import { describe } from '../errors';
 import { ClipTokenizer } from '../engine/tokenizer';
-import { loadBundledTextFirst, readStoredTextFirst, type TextFirstFiles } from '../engine/hub/model-files';
-import { CacheStorageModelStore } from '../engine/hub/store-cache';
+import type { TextFirstFiles } from '../engine/hub/model-files';
+import { readTextFirst } from './model-source';
 import type { StartupStep } from '../engine/towers';
 import type { ModelSpec } from '../engine/types';
 import { IDLE_CLOSE_MS, VISION_OPENING_CHANNEL, wasmThreadCount, type EngineProgress, type EngineReply, type EngineRequest, type ModelSource, type OpenedEngine, type VisionOpeningNote, type WorkerNote } from './protocol';
@@ -46,14 +46,6 @@ function announceVisionOpening(opening: Promise<unknown>): void {
   opening.then(opened, opened);
 }
 
-/** The text tower's files (the vision graph is read with the first images); see assemble for `onTokenizer`. */
-function readFiles(spec: ModelSpec, source: ModelSource, onTokenizer?: (bytes: Uint8Array) => void): Promise<TextFirstFiles> {
-  if (source.kind === 'bundled') return loadBundledTextFirst(spec, source.baseUrl, 'wasm', onTokenizer);
-  // The service worker downloads (with progress in the popup) before it asks; downloading here
-  // as well could race it on the same partial entries, so this only reads.
-  return readStoredTextFirst(spec, 'wasm', { store: new CacheStorageModelStore() }, onTokenizer);
-}
-
 async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: StartupStep) => void): Promise<OpenedEngine> {
   const key = JSON.stringify([spec, source]);
   if (current?.key === key) {
@@ -69,14 +61,14 @@ async function openModel(spec: ModelSpec, source: ModelSource, onStep: (step: St
     onStep('reading-files');
     // Parsed while the text graph is being read.
     let parsing: Promise<ClipTokenizer> | undefined;
-    let files: TextFirstFiles | null = await readFiles(spec, source, (bytes) => (parsing = ClipTokenizer.load(bytes)));
+    let files: TextFirstFiles | null = await readTextFirst(spec, source, (bytes) => (parsing = ClipTokenizer.load(bytes)));
     const tokenizer = parsing ?? ClipTokenizer.load(files.tokenizer);
     tokenizer.catch(() => undefined);
     // The engine keeps loadFiles for reopening; a closure over the bytes would keep both graphs
     // alive next to the sessions made from them. They are handed over once, read again if asked
     // again, and freed as each session opens (releaseFiles).
     const loadFiles = async () => {
-      const once = files ?? (await readFiles(spec, source));
+      const once = files ?? (await readTextFirst(spec, source));
       files = null;
       return once;
     };

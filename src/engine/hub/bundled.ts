@@ -2,9 +2,10 @@
 // (store-fs.ts). No hashes: the files come from the package or the user's own disk.
 
 import { describeWithCause } from '../../errors.ts';
-import type { Backend, ModelSpec } from '../types.ts';
+import { filesForBackend } from '../registry.ts';
+import type { Backend, ModelBytes, ModelSpec } from '../types.ts';
 import { ModelDownloadError } from './errors.ts';
-import { allFiles, assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, parseManifest, type TextFirstFiles } from './manifest.ts';
+import { allFiles, assemble, MANIFEST_FILE, type ModelFiles, parseManifest, readGraph, type TextFirstFiles } from './manifest.ts';
 import { trimSlash } from './paths.ts';
 
 function missingFile(spec: ModelSpec, path: string, where: string): ModelDownloadError {
@@ -26,6 +27,12 @@ export async function readModelFiles(
   return allFiles(await readModelFilesTextFirst(spec, backend, read, where));
 }
 
+/** The manifest's external data next to the files, if there is a manifest (see readModelFiles). */
+async function externalDataOf(read: (path: string) => Promise<Uint8Array | undefined>, where: string): Promise<Record<string, string[]>> {
+  const manifestBytes = await read(MANIFEST_FILE).catch(() => undefined);
+  return manifestBytes ? parseManifest(manifestBytes, `${where}/${MANIFEST_FILE}`).externalData : {};
+}
+
 /** As readModelFiles, answering once the text tower's files are read (see TextFirstFiles and assemble). */
 async function readModelFilesTextFirst(
   spec: ModelSpec,
@@ -34,10 +41,7 @@ async function readModelFilesTextFirst(
   where: string,
   onTokenizer?: (bytes: Uint8Array) => void,
 ): Promise<TextFirstFiles> {
-  const manifestBytes = await read(MANIFEST_FILE).catch(() => undefined);
-  let manifest: ModelManifest | undefined;
-  if (manifestBytes) manifest = parseManifest(manifestBytes, `${where}/${MANIFEST_FILE}`);
-  return assemble(spec, backend, manifest?.externalData ?? {}, read, (path) => missingFile(spec, path, where), onTokenizer);
+  return assemble(spec, backend, await externalDataOf(read, where), read, (path) => missingFile(spec, path, where), onTokenizer);
 }
 
 /** Reads files of a model shipped inside the extension build; undefined for a missing one. */
@@ -80,6 +84,13 @@ export async function loadBundledModel(
 export function loadBundledTextFirst(spec: ModelSpec, baseUrl: string, backend: Backend, onTokenizer?: (bytes: Uint8Array) => void): Promise<TextFirstFiles> {
   const dir = bundledDir(spec, baseUrl);
   return readModelFilesTextFirst(spec, backend, bundledReader(dir, globalThis.fetch.bind(globalThis)), dir, onTokenizer);
+}
+
+/** The vision graph alone (with its external data) of a model shipped inside the extension build. */
+export async function loadBundledVision(spec: ModelSpec, baseUrl: string, backend: Backend): Promise<ModelBytes> {
+  const dir = bundledDir(spec, baseUrl);
+  const read = bundledReader(dir, globalThis.fetch.bind(globalThis));
+  return readGraph(filesForBackend(spec, backend).vision, await externalDataOf(read, dir), read, (path) => missingFile(spec, path, dir));
 }
 
 /** One file (repo path) of a model shipped inside the extension build, e.g. its tokenizer. */

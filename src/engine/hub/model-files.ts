@@ -14,14 +14,14 @@
 
 import { KeyedMutex } from '../../concurrency.ts';
 import { filesForBackend, requiredFiles } from '../registry.ts';
-import type { Backend, ModelSpec } from '../types.ts';
+import type { Backend, ModelBytes, ModelSpec } from '../types.ts';
 import { downloadModelFiles } from './download-model.ts';
 import { ModelDownloadError } from './errors.ts';
 import { allFiles, assemble, MANIFEST_FILE, type ModelFiles, type ModelManifest, neededPaths, readGraph, readManifest, sameSource, type TextFirstFiles } from './manifest.ts';
 import { type DownloadOptions, type Resolved, resolve, storeKey, type StoredModelOptions } from './options.ts';
 import type { ModelStore } from './store.ts';
 
-export { loadBundledFile, loadBundledModel, loadBundledTextFirst } from './bundled.ts';
+export { loadBundledFile, loadBundledModel, loadBundledTextFirst, loadBundledVision } from './bundled.ts';
 export { type DownloadErrorCode, ModelDownloadError } from './errors.ts';
 export { MANIFEST_FILE, type ModelFiles, type ModelManifest, type TextFirstFiles } from './manifest.ts';
 export type { DownloadOptions, DownloadProgress, StoredModelOptions } from './options.ts';
@@ -75,6 +75,23 @@ export async function readStoredModel(spec: ModelSpec, backend: Backend, options
 
 /** As readStoredModel, answering once the text tower's files are read (see TextFirstFiles and assemble). */
 export function readStoredTextFirst(spec: ModelSpec, backend: Backend, options: StoredModelOptions, onTokenizer?: (bytes: Uint8Array) => void): Promise<TextFirstFiles> {
+  const { r, missing, covering } = storedParts(spec, backend, options);
+  return exclusive(options.store, r, async () => {
+    const { externalData, get } = await covering();
+    return { ...(await assemble(spec, backend, externalData, get, missing, onTokenizer)), vision: () => readStoredVision(spec, backend, options) };
+  });
+}
+
+/** The stored vision graph alone (with its external data), without network. */
+export function readStoredVision(spec: ModelSpec, backend: Backend, options: StoredModelOptions): Promise<ModelBytes> {
+  const { r, missing, covering } = storedParts(spec, backend, options);
+  return exclusive(options.store, r, async () => {
+    const { externalData, get } = await covering();
+    return readGraph(filesForBackend(spec, backend).vision, externalData, get, missing);
+  });
+}
+
+function storedParts(spec: ModelSpec, backend: Backend, options: StoredModelOptions) {
   const r = resolve(spec, options);
   const missing = (path?: string) => new ModelDownloadError('missing', `${spec.label} is not in the model cache`, undefined, path);
   // Each read under the lock: a download in progress may be replacing a file.
@@ -83,15 +100,7 @@ export function readStoredTextFirst(spec: ModelSpec, backend: Backend, options: 
     if (!covered) throw missing();
     return { externalData: covered.manifest.externalData, get: storedReader(options.store, r, covered.manifest) };
   };
-  const vision = () =>
-    exclusive(options.store, r, async () => {
-      const { externalData, get } = await covering();
-      return readGraph(filesForBackend(spec, backend).vision, externalData, get, missing);
-    });
-  return exclusive(options.store, r, async () => {
-    const { externalData, get } = await covering();
-    return { ...(await assemble(spec, backend, externalData, get, missing, onTokenizer)), vision };
-  });
+  return { r, missing, covering };
 }
 
 /**
