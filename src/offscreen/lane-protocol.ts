@@ -1,4 +1,4 @@
-// Messages between the engine worker and its vision lane (vision-lane-worker.ts).
+// Messages between the engine and its vision lane (vision-lane-worker.ts).
 
 import type { ModelSpec } from '../engine/types';
 import type { ModelSource } from './protocol';

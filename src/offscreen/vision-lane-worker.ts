@@ -1,11 +1,9 @@
-// A second vision session with its own onnxruntime-web module, in a Worker the engine worker
-// starts (vision-lanes.ts). The engine worker runs half of each batch of images and this worker
-// the other half, each on its own ORT thread. On two cores that beats one session with two
-// threads once anything else needs a core: ORT's pool meets at a barrier after every operator,
-// so a pool thread that loses its core holds up the other, while two sessions each go on alone
-// (README, Performance).
+// A second vision session with its own onnxruntime-web module, in a Worker Firefox's background
+// starts (vision-lanes.ts, src/background/create-engine.ts). The engine runs half of each batch of
+// images on its own session and this worker the other half, each on one thread: Firefox gives
+// ORT no threads, so without it inference would use one core.
 //
-// Only the vision tower: queries keep going to the engine worker's text session.
+// Only the vision tower: queries keep going to the engine's text session.
 
 import * as ort from 'onnxruntime-web/wasm';
 import { collectReleasedSoon, releaseBuffer } from '../bytes';
@@ -25,7 +23,7 @@ async function handle(req: LaneRequest): Promise<{ reply: LaneReply; transfer: T
       ort.env.wasm.numThreads = req.threads;
       imageSize = req.spec.imageSize;
       maxBatch = req.maxBatch;
-      // Read here, not in the engine worker: that thread is busy with runs of images by now.
+      // Read here: the engine's own thread is busy with runs of images by now.
       const graph = await readVision(req.spec, req.source);
       session = await TowerSession.open(ort, 'wasm', graph, { input: 'pixel_values', output: 'image_embeds' });
       // ORT has copied the weights into its heap.

@@ -34,7 +34,7 @@ export interface LaneHost {
  */
 export const LANE_BATCH = 4;
 
-/** What the engine worker's own engine does for the lanes. */
+/** What the engine's own vision session does for the lanes. */
 export interface ImageEmbedder {
   embedImages(pixels: Float32Array, count: number): Promise<Float32Array[]>;
 }
