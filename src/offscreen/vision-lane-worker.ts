@@ -23,7 +23,7 @@ async function handle(req: LaneRequest): Promise<{ reply: LaneReply; transfer: T
       ort.env.wasm.numThreads = req.threads;
       imageSize = req.spec.imageSize;
       maxBatch = req.maxBatch;
-      // Read here: the engine's own thread is busy with runs of images by now.
+      // Read here, so that the background never holds the graph's bytes for the lane.
       const graph = await readVision(req.spec, req.source);
       session = await TowerSession.open(ort, 'wasm', graph, { input: 'pixel_values', output: 'image_embeds' });
       // ORT has copied the weights into its heap.
