@@ -117,6 +117,17 @@ export class TowerSession {
     });
   }
 
+  /** `run` over `count` float inputs in runs of at most `maxBatch` each (ORT's heap grows with the largest run). */
+  async runInBatches(data: Float32Array, count: number, rowShape: readonly number[], maxBatch: number): Promise<Float32Array[]> {
+    const per = rowShape.reduce((a, b) => a * b, 1);
+    const rows: Float32Array[] = [];
+    for (let start = 0; start < count; start += maxBatch) {
+      const n = Math.min(maxBatch, count - start);
+      rows.push(...(await this.run(data.subarray(start * per, (start + n) * per), n, rowShape)));
+    }
+    return rows;
+  }
+
   release(): Promise<void> {
     return this.lock.run(() => this.session.release());
   }

@@ -117,14 +117,7 @@ class TowerPair implements EmbeddingBackend {
   async embedImages(pixelValues: Float32Array, count: number): Promise<Float32Array[]> {
     const vision = await this.visionSession();
     const size = this.o.spec.imageSize;
-    const per = 3 * size * size;
-    const rows: Float32Array[] = [];
-    for (let start = 0; start < count; start += this.o.maxBatch) {
-      const n = Math.min(this.o.maxBatch, count - start);
-      const chunk = pixelValues.subarray(start * per, (start + n) * per);
-      rows.push(...this.unit(await vision.run(chunk, n, [3, size, size])));
-    }
-    return rows;
+    return this.unit(await vision.runInBatches(pixelValues, count, [3, size, size], this.o.maxBatch));
   }
 
   async embedTexts(texts: string[]): Promise<Float32Array[]> {

@@ -34,12 +34,7 @@ async function handle(req: LaneRequest): Promise<{ reply: LaneReply; transfer: T
     try {
       const per = 3 * imageSize * imageSize;
       if (req.pixels.length !== req.count * per) throw new RangeError(`expected ${req.count * per} floats for ${req.count} images, got ${req.pixels.length}`);
-      const rows: Float32Array[] = [];
-      for (let start = 0; start < req.count; start += maxBatch) {
-        const n = Math.min(maxBatch, req.count - start);
-        const chunk = req.pixels.subarray(start * per, (start + n) * per);
-        rows.push(...(await session.run(chunk, n, [3, imageSize, imageSize])).map(l2normalize));
-      }
+      const rows = (await session.runInBatches(req.pixels, req.count, [3, imageSize, imageSize], maxBatch)).map(l2normalize);
       return { reply: { id: req.id, ok: true, rows }, transfer: rows.map((r) => r.buffer) };
     } finally {
       releaseBuffer(req.pixels.buffer);
