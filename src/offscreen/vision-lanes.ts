@@ -108,9 +108,8 @@ export class VisionLanes {
   private async openLane(): Promise<void> {
     this.state = 'opening';
     try {
-      if (!this.worker) throw new Error('the lane has no worker');
       const { spec, source, threads } = this.host;
-      const reply = await this.request(this.worker, (id) => ({ id, op: 'open', spec, source, threads, maxBatch: LANE_BATCH }), []);
+      const reply = await this.request((id) => ({ id, op: 'open', spec, source, threads, maxBatch: LANE_BATCH }), []);
       if (!reply.ok) throw new Error(reply.error);
       // Disposed while it opened: stays shut.
       if (this.state === 'opening') this.state = 'open';
@@ -132,14 +131,15 @@ export class VisionLanes {
   }
 
   private async runOnLane(pixels: Float32Array, count: number): Promise<Float32Array[]> {
-    if (!this.worker) throw new Error('the lane has no worker');
-    const reply = await this.request(this.worker, (id) => ({ id, op: 'images', pixels, count }), [pixels.buffer]);
+    const reply = await this.request((id) => ({ id, op: 'images', pixels, count }), [pixels.buffer]);
     if (!reply.ok) throw new Error(reply.error);
     if (!reply.rows || reply.rows.length !== count) throw new Error(`the lane answered ${reply.rows?.length ?? 0} rows for ${count} images`);
     return reply.rows;
   }
 
-  private request(worker: Worker, make: (id: number) => LaneRequest, transfer: Transferable[]): Promise<LaneReply> {
+  private async request(make: (id: number) => LaneRequest, transfer: Transferable[]): Promise<LaneReply> {
+    const worker = this.worker;
+    if (!worker) throw new Error('the lane has no worker');
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
