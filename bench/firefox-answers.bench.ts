@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { findFirefox, launchFirefox, popupPath } from '../e2e/browsers.ts';
 import { FIREFOX_ID, POPUP, waitUntil } from '../e2e/test-build.ts';
 import { ARCHMODELS_DIR } from '../scripts/archmodels.ts';
-import { numberOption } from './cli.ts';
+import { medianRange, numberOption, spread } from './cli.ts';
 import { startBenchServer } from './page/server.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -42,8 +42,6 @@ if (!findFirefox()) {
 
 execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/build.ts'), '--target', 'firefox', '--models', MODELS, '--out', OUT], { stdio: 'inherit' });
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const quantile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
 const server = await startBenchServer({ cache: join(CACHE, 'images'), hfDir: join(CACHE, 's0/hf'), repo: 'Xenova/mobileclip_s0', arch: ARCHMODELS_DIR });
 const rows: { indexedS: number; median: number; p90: number; max: number; over200: number; answers: number }[] = [];
@@ -73,8 +71,9 @@ try {
       const done = () => popup.evaluate(() => (document.querySelector('[data-testid=progress]') as HTMLElement | null)?.dataset.done ?? '');
       await waitUntil(`${images} images indexed`, done, (d) => Number(d) >= images, 600_000);
       const indexedS = (Date.now() - started) / 1000;
-      const answers = (await popup.evaluate(() => (globalThis as unknown as { answers: number[] }).answers)).sort((a, b) => a - b);
-      const row = { indexedS, median: quantile(answers, 0.5), p90: quantile(answers, 0.9), max: answers[answers.length - 1], over200: answers.filter((a) => a > 200).length, answers: answers.length };
+      const answers = await popup.evaluate(() => (globalThis as unknown as { answers: number[] }).answers);
+      const { median, p90, max } = spread(answers);
+      const row = { indexedS, median, p90, max, over200: answers.filter((a) => a > 200).length, answers: answers.length };
       rows.push(row);
       console.error(`run ${run + 1}: ${images} indexed in ${indexedS.toFixed(1)} s; answers ${row.median.toFixed(0)} / ${row.p90.toFixed(0)} / ${row.max.toFixed(0)} ms`);
     } finally {
@@ -86,13 +85,10 @@ try {
   await server.close();
 }
 
-const spread = (pick: (r: (typeof rows)[number]) => number, digits = 0) => {
-  const xs = rows.map(pick);
-  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
-};
+const over = (pick: (r: (typeof rows)[number]) => number, digits = 0) => medianRange(rows.map(pick), digits);
 console.log(`\nFirefox release build, MobileCLIP-S0 replica, ${images} images of bench:page's first page, ${runs} runs, load average ${load[0].toFixed(1)} → ${load[1].toFixed(1)}; median (range)\n`);
 console.log('| measure | value |');
 console.log('|---|---|');
-console.log(`| popup open → ${images} images indexed | ${spread((r) => r.indexedS, 1)} s |`);
-console.log(`| the background's answer: median / 90th percentile / longest | ${spread((r) => r.median)} / ${spread((r) => r.p90)} / ${spread((r) => r.max)} ms |`);
-console.log(`| answers over 200 ms / answers sent | ${spread((r) => r.over200)} / ${spread((r) => r.answers)} |`);
+console.log(`| popup open → ${images} images indexed | ${over((r) => r.indexedS, 1)} s |`);
+console.log(`| the background's answer: median / 90th percentile / longest | ${over((r) => r.median)} / ${over((r) => r.p90)} / ${over((r) => r.max)} ms |`);
+console.log(`| answers over 200 ms / answers sent | ${over((r) => r.over200)} / ${over((r) => r.answers)} |`);

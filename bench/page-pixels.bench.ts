@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDirectories } from '../e2e/static-dirs.ts';
 import type { PixelsRecord, PixelsRequest } from './page-pixels/page.ts';
-import { benchPictures, bundlePage, inEachBrowser, PICTURES, printSpreads, spread } from './plain-page.ts';
+import { spread } from './cli.ts';
+import { benchPictures, bundlePage, inEachBrowser, PICTURES, printSpreads } from './plain-page.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, '.cache/page-pixels');

@@ -1,6 +1,6 @@
 // What the picture benches (prepare-stages, page-pixels) share: bench:page's generated pictures,
 // a plain page of the bench's own (no extension) in Chromium or Firefox with one function on its
-// window to call, and the spread of a column of timings.
+// window to call, and a table of timings (their spread: cli.ts).
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { build } from 'vite';
 import { CHROMIUM_PATH, findFirefox } from '../e2e/browsers.ts';
+import { spread } from './cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** bench:page's first page of pictures (JPEG/PNG/WebP, 200-3000 px). */
@@ -85,14 +86,6 @@ export async function inEachBrowser(browsers: string[], url: string, name: strin
       await page.close();
     }
   }
-}
-
-/** Median, 90th percentile, largest and sum of a column of timings (NaN left out). */
-export function spread(xs: number[]): { median: number; p90: number; max: number; sum: number } {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (!s.length) return { median: NaN, p90: NaN, max: NaN, sum: NaN };
-  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return { median, p90: s[Math.floor(s.length * 0.9)], max: s[s.length - 1], sum: s.reduce((a, b) => a + b, 0) };
 }
 
 /** A table of timings: one row per column of `records` (its name, then median, p90, max and sum in ms), under a header. */

@@ -19,7 +19,8 @@ import { cpus, loadavg } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDirectories } from '../e2e/static-dirs.ts';
-import { benchPictures, bundlePage, inEachBrowser, PICTURES, printSpreads, spread } from './plain-page.ts';
+import { spread } from './cli.ts';
+import { benchPictures, bundlePage, inEachBrowser, PICTURES, printSpreads } from './plain-page.ts';
 import type { FidelityRecord, ReferenceRecord, ReferenceRequest, StageRecord, StageRequest } from './prepare-stages/worker.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

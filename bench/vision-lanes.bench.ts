@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ARCHMODELS_DIR, archModelMeta, ensureArchModels } from '../scripts/archmodels.ts';
 import { CHROMIUM_PATH } from '../e2e/browsers.ts';
-import { busyLoad, numberOption } from './cli.ts';
+import { busyLoad, medianRange, numberOption } from './cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STATIC = join(ROOT, 'bench/vision-lanes');
@@ -83,8 +83,6 @@ function rendererPssMB(): number {
   return largest;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const range = (xs: number[], digits = 1) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 if (threads < 2 || threads % 2 || images % (batch * 2) || batch % 2) throw new Error('--threads and --batch must be even, --images a multiple of 2 × --batch');
 ensureArchModels([VISION]);
@@ -149,5 +147,5 @@ for (const [key, samples] of results) {
   const ratios = samples.map((s, i) => s.msPerImage / one[i].msPerImage);
   const ms = samples.map((s) => s.msPerImage);
   const pss = samples.map((s) => s.pssMB);
-  console.log(`| ${condition} | ${label} | ${median(ms).toFixed(1)} (${range(ms)}) | ${median(ratios).toFixed(2)} (${range(ratios, 2)}) | ${median(pss).toFixed(0)} (${range(pss, 0)}) |`);
+  console.log(`| ${condition} | ${label} | ${medianRange(ms)} | ${medianRange(ratios, 2)} | ${medianRange(pss, 0)} |`);
 }
