@@ -204,7 +204,7 @@ describe('embedding pipeline', () => {
  * A pipeline whose model loads only when `finish` is called (or fails then), for a model whose
  * files are on the device (`local`) or not; every decode is recorded with the model id it was for.
  */
-function loading(options: { local: boolean; loads?: string }) {
+function loading(options: { local: boolean; loads?: string; runMs?: number }) {
   const runs: number[] = [];
   const fetched: string[] = [];
   const decodedFor: string[] = [];
@@ -213,6 +213,7 @@ function loading(options: { local: boolean; loads?: string }) {
     threads: 1,
     async embedImages(_pixels: Float32Array, count: number) {
       runs.push(count);
+      if (options.runMs) await new Promise((resolve) => setTimeout(resolve, options.runMs));
       return Array.from({ length: count }, () => l2normalize(Float32Array.from({ length: spec.embedDim }, (_, d) => (d === 0 ? 1 : 0.1))));
     },
     async embedTexts() {
@@ -334,7 +335,9 @@ describe('embedding pipeline while the model loads', () => {
   });
 
   it('the first run is small, for the first results; the runs after it full', async () => {
-    const { pipeline, runs, finish } = loading({ local: true });
+    // Runs take as long as real ones roughly: the images after the first run's are prepared
+    // while it runs, as they are in a browser, however slow this machine is at the moment.
+    const { pipeline, runs, finish } = loading({ local: true, runMs: 300 });
     const results = Promise.all(Array.from({ length: FIRST_BATCH + 2 * BATCH_SIZE }, (_, i) => pipeline.embed({ url: `https://batches.test/${i}.png` })));
     await tick();
     finish();
@@ -378,9 +381,11 @@ describe('embedding pipeline while the model loads', () => {
 
   it('images are decoded in the order they were asked for, not in the order their bytes arrived', async () => {
     const urls = Array.from({ length: 6 }, (_, i) => `https://decode-order.test/${i}.png`);
-    // 0 and 1 go to the decoder at once, and 0 takes long. 2 and 3 come from a slower server
-    // than 4 and 5: all four wait for their turn, 4 and 5 since before 2 and 3 came.
-    const fetchMs = [0, 0, 250, 250, 150, 150];
+    // 0 and 1 go to the decoder one after the other, and 0 takes long. 2 and 3 come from a slower
+    // server than 4 and 5: all four wait for their turn, 4 and 5 since before 2 and 3 came.
+    // 1 comes a little after 0: two images whose bytes are here at once reach the decoder in the
+    // order their hashes end, which is either.
+    const fetchMs = [0, 30, 250, 250, 150, 150];
     const { pipeline, decoded } = slowDecodes(0, (url) => (url === urls[0] ? 600 : 20), (url) => fetchMs[urls.indexOf(url)]);
     await Promise.all(urls.map((url) => pipeline.embed({ url })));
     expect(decoded).toEqual([0, 1, 2, 3, 4, 5]);
@@ -390,7 +395,8 @@ describe('embedding pipeline while the model loads', () => {
     const page = Array.from({ length: 6 }, (_, i) => `https://urgent.test/${i}.png`);
     const clicked = 'https://urgent.test/9.png';
     // 0 and 1 are with the decoder when the click comes, and 0 takes long; 2 to 5 wait for their turn.
-    const fetchMs = (url: string) => (url === clicked ? 250 : page.indexOf(url) >= 2 ? 100 : 0);
+    // 1 comes a little after 0, so that the two reach the decoder in that order (see above).
+    const fetchMs = (url: string) => (url === clicked ? 250 : page.indexOf(url) >= 2 ? 100 : url === page[1] ? 30 : 0);
     const { pipeline, decoded, batches } = slowDecodes(0, (url) => (url === page[0] ? 600 : 20), fetchMs);
     const indexing = Promise.all(page.map((url) => pipeline.embed({ url })));
     const right = pipeline.embed({ url: clicked, urgent: true });
