@@ -25,8 +25,26 @@ const steps: Step[] = [
   { name: 'browser e2e', cmd: ['npx', 'vitest', 'run', '--config', 'vitest.e2e.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}/e2e.json`], vitestReport: `${report}/e2e.json` },
 ];
 
+/**
+ * The failed tests of a vitest JSON report, a line each with the first line of its error: a log
+ * that keeps only its tail (CI's) still names what failed, above the summary line.
+ */
+function failedTests(json: { testResults?: { name: string; status: string; message?: string; assertionResults?: { status: string; fullName: string; failureMessages?: string[] }[] }[] }): string[] {
+  const firstLine = (text = '') => text.replace(/\x1b\[[0-9;]*m/g, '').split('\n').find((line) => line.trim()) ?? '';
+  const lines: string[] = [];
+  for (const file of json.testResults ?? []) {
+    const where = file.name.replace(`${process.cwd()}/`, '');
+    const tests = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
+    // A file can fail with no test failed: it did not load, or a hook threw.
+    if (file.status === 'failed' && tests.length === 0) lines.push(`${where}: ${firstLine(file.message).slice(0, 300)}`);
+    for (const test of tests) lines.push(`${where} › ${test.fullName}: ${firstLine(test.failureMessages?.[0]).slice(0, 300)}`);
+  }
+  return lines;
+}
+
 let passed = 0, failed = 0, skipped = 0;
 const failures: string[] = [];
+const failedLines: string[] = [];
 const started = Date.now();
 for (const step of steps) {
   const t0 = Date.now();
@@ -38,6 +56,7 @@ for (const step of steps) {
     passed += json.numPassedTests ?? 0;
     failed += json.numFailedTests ?? 0;
     skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+    failedLines.push(...failedTests(json));
     if (!ok && (json.numFailedTests ?? 0) === 0) { failed++; failures.push(step.name); }
     else if (!ok) failures.push(step.name);
   } else {
@@ -48,6 +67,7 @@ for (const step of steps) {
   // Nothing after a failed build or typecheck can mean anything.
   if (!ok && !step.vitestReport) break;
 }
+if (failedLines.length) console.log(`\nFailed:\n${failedLines.map((line) => `  ${line}`).join('\n')}`);
 console.log(`\nnpm test took ${((Date.now() - started) / 1000).toFixed(0)} s${failures.length ? `; failed: ${failures.join(', ')}` : ''}`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);
