@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBrowsers } from './ensure-browsers.ts';
+import { failedTests } from './test-report.ts';
 
 // The browser end-to-end tests need both browsers: install them first, not after the builds.
 ensureBrowsers(['chromium', 'firefox']);
@@ -24,23 +25,6 @@ const steps: Step[] = [
   { name: 'web-ext lint (dist-test/firefox)', cmd: ['npx', 'web-ext', 'lint', '--source-dir', 'dist-test/firefox', '--self-hosted'] },
   { name: 'browser e2e', cmd: ['npx', 'vitest', 'run', '--config', 'vitest.e2e.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}/e2e.json`], vitestReport: `${report}/e2e.json` },
 ];
-
-/**
- * The failed tests of a vitest JSON report, a line each with the first line of its error: a log
- * that keeps only its tail (CI's) still names what failed, above the summary line.
- */
-function failedTests(json: { testResults?: { name: string; status: string; message?: string; assertionResults?: { status: string; fullName: string; failureMessages?: string[] }[] }[] }): string[] {
-  const firstLine = (text = '') => text.replace(/\x1b\[[0-9;]*m/g, '').split('\n').find((line) => line.trim()) ?? '';
-  const lines: string[] = [];
-  for (const file of json.testResults ?? []) {
-    const where = file.name.replace(`${process.cwd()}/`, '');
-    const tests = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
-    // A file can fail with no test failed: it did not load, or a hook threw.
-    if (file.status === 'failed' && tests.length === 0) lines.push(`${where}: ${firstLine(file.message).slice(0, 300)}`);
-    for (const test of tests) lines.push(`${where} › ${test.fullName}: ${firstLine(test.failureMessages?.[0]).slice(0, 300)}`);
-  }
-  return lines;
-}
 
 let passed = 0, failed = 0, skipped = 0;
 const failures: string[] = [];
