@@ -98,11 +98,7 @@ export class VisionLanes {
   }
 
   dispose(): void {
-    this.worker?.terminate();
-    this.worker = null;
-    this.state = 'failed';
-    this.failure = 'the engine was closed';
-    this.answerAll('the engine was closed');
+    this.shut('the engine was closed');
   }
 
   private async openLane(): Promise<void> {
@@ -147,19 +143,20 @@ export class VisionLanes {
     });
   }
 
-  /** From now on the engine runs every batch alone; runs waiting on the lane get the reason. */
+  /** The lane failed: said once, in the log. */
   private fail(reason: string): void {
     if (this.state === 'failed') return;
-    this.failure = `the second vision session is not used: ${reason}`;
+    this.shut(`the second vision session is not used: ${reason}`);
     console.warn(`${this.failure}; the engine runs each batch on its own session`);
+  }
+
+  /** From now on the engine runs every batch alone; runs waiting on the lane get `failure`. */
+  private shut(failure: string): void {
+    this.failure = failure;
     this.state = 'failed';
     this.worker?.terminate();
     this.worker = null;
-    this.answerAll(this.failure);
-  }
-
-  private answerAll(error: string): void {
-    for (const [id, answer] of this.pending) answer({ id, ok: false, error });
+    for (const [id, answer] of this.pending) answer({ id, ok: false, error: failure });
     this.pending.clear();
   }
 }
