@@ -42,7 +42,6 @@ if (!findFirefox()) {
 
 execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/build.ts'), '--target', 'firefox', '--models', MODELS, '--out', OUT], { stdio: 'inherit' });
 
-
 const server = await startBenchServer({ cache: join(CACHE, 'images'), hfDir: join(CACHE, 's0/hf'), repo: 'Xenova/mobileclip_s0', arch: ARCHMODELS_DIR });
 const rows: { indexedS: number; median: number; p90: number; max: number; over200: number; answers: number }[] = [];
 const load = [loadavg()[0], 0];

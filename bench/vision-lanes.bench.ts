@@ -1,11 +1,12 @@
 // Two vision sessions of one thread each against one session with two threads, on bare
-// onnxruntime-web (why the extension's Chrome engine runs images on two sessions:
-// src/offscreen/vision-lanes.ts). A cross-origin-isolated plain page starts its sessions in
+// onnxruntime-web: whether Chrome's engine, whose ORT has threads, should run images on two
+// sessions as Firefox's does (src/offscreen/vision-lanes.ts; measured, not built for Chrome:
+// bench/README.md, seventh round). A cross-origin-isolated plain page starts its sessions in
 // Workers (bench/vision-lanes/) and runs the same images on the MobileCLIP-S0 image tower
 // replica (mci0, random weights):
-//   one session, N threads                 what the engine did before
+//   one session, N threads                 what Chrome's engine does
 //   two sessions of N/2 threads, split     each run of `--batch` split in halves that run at once, the next run
-//                                          once both ended (what the extension does)
+//                                          once both ended (what Firefox's engine does)
 //   two sessions, apart                    each session runs its own share of the runs, never waiting for the other
 // idle, then with other processes busy part of the time beside them (`--busy K --duty P`: K processes,
 // each on the CPU P % of every 20 ms; default 1 at 65 %, about what preparing the images takes beside
@@ -14,15 +15,15 @@
 //
 // Run: npx tsx bench/vision-lanes.bench.ts [--rounds 3] [--images 96] [--batch 8] [--threads 2] [--busy 1] [--duty 65]
 
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ARCHMODELS_DIR, archModelMeta, ensureArchModels } from '../scripts/archmodels.ts';
 import { CHROMIUM_PATH } from '../e2e/browsers.ts';
+import { serveDirectories } from '../e2e/static-dirs.ts';
 import { busyLoad, medianRange, numberOption } from './cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,23 +51,8 @@ const CONFIGS: Config[] = [
 ];
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm' };
-
-/** The page, ORT's files and the replica, cross-origin isolated (WASM threads need it). */
-function serve(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const [dir, rest] = path.startsWith('/ort/') ? [ORT_DIST, path.slice(5)] : path.startsWith('/model/') ? [ARCHMODELS_DIR, path.slice(7)] : [STATIC, path.slice(1)];
-    const file = normalize(join(dir, rest));
-    if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    const type = TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
-    res.writeHead(200, { 'Content-Type': type, 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
-}
+/** WASM threads need the page cross-origin isolated. */
+const ISOLATED = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 /** The largest PSS of a Chromium renderer now, MB (the bench's page is the only one). */
 function rendererPssMB(): number {
@@ -83,12 +69,12 @@ function rendererPssMB(): number {
   return largest;
 }
 
-
 if (threads < 2 || threads % 2 || images % (batch * 2) || batch % 2) throw new Error('--threads and --batch must be even, --images a multiple of 2 × --batch');
 ensureArchModels([VISION]);
 const meta = archModelMeta(VISION);
 const size = meta.input_shape[3];
-const server = await serve();
+// The page, ORT's files and the replica.
+const server = await serveDirectories([['/ort/', ORT_DIST], ['/model/', ARCHMODELS_DIR], ['/', STATIC]], TYPES, ISOLATED);
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
 

@@ -30,8 +30,3 @@ export async function run({ mode, images, batch }) {
   else await Promise.all(workers.map((w) => call(w, { op: 'run', runs: runs / workers.length, count: batch })));
   return performance.now() - t0;
 }
-
-export function close() {
-  workers.forEach((w) => w.terminate());
-  workers = [];
-}
