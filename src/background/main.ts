@@ -390,9 +390,9 @@ onSettingsChanged((settings) => {
 
 if (__TEST_BUILD__) {
   // Test builds expose the context-menu handler (headless browsers cannot click native menus),
-  // the engine's image runs, and the decoder and preparer, to check the browser's decoding (EXIF orientation, the model
-  // input read from part of a bitmap) where it really runs, and the release of buffers the
-  // browser allocated.
+  // the engine's image runs, and the decoder and preparer, to check the browser's decoding (EXIF
+  // orientation, the model input read from part of a bitmap) where it really runs, and the
+  // release of buffers the browser allocated.
   (globalThis as Record<string, unknown>).__lensTest = {
     onMenuClicked: handleMenuClick,
     classifyImage: (tabId: number | null, url: string, labels?: string[], frameId?: number) => classifier.classifyImage(tabId, url, labels, frameId),
